@@ -1,0 +1,45 @@
+"""The `iterkd` command line: one sub-command module per concern under `iterkd_lib.commands`.
+
+Each module in COMMANDS exposes `register(subparsers)`, which adds its parser and sets `func`. This file
+only assembles them, so adding a sub-command never means editing another's code.
+
+Entry point: `main(argv)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from iterkd_lib.config import ConfigError
+
+COMMANDS = ["config"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="iterkd",
+        description="IterKD workbench: iterative knowledge distillation of code models (teacher -> student).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for name in COMMANDS:
+        importlib.import_module(f"iterkd_lib.commands.{name}").register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as e:
+        print(f"iterkd: config error: {e}", file=sys.stderr)
+        return 2
+    except (FileNotFoundError, ValueError) as e:
+        print(f"iterkd: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Sub-commands of the `iterkd` CLI, one module each; see `iterkd_lib.cli`."""

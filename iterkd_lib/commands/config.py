@@ -1,0 +1,34 @@
+"""`iterkd config show|fields`: print a resolved configuration, or the help text of every key."""
+
+from __future__ import annotations
+
+import argparse
+
+from iterkd_lib.config import dump_yaml, field_help, load_config
+
+
+def _show(args: argparse.Namespace) -> int:
+    cfg = load_config(args.config, args.overrides)
+    print(f"# resolved from {args.config}" + (f" with {' '.join(args.overrides)}" if args.overrides else ""))
+    print(dump_yaml(cfg), end="")
+    return 0
+
+
+def _fields(args: argparse.Namespace) -> int:
+    for key, text in field_help():
+        print(f"{key:40s} {text}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("config", help="Inspect configurations.", description="Inspect configurations.")
+    csub = p.add_subparsers(dest="config_command", metavar="ACTION")
+    csub.required = True
+    show = csub.add_parser("show", help="Print the resolved configuration (YAML + overrides, validated).",
+                           description="Print the resolved configuration (YAML + dotted overrides, validated).")
+    show.add_argument("config", help="YAML file, e.g. configs/demo.yaml")
+    show.add_argument("overrides", nargs="*", help="dotted overrides such as student.lora.r=16")
+    show.set_defaults(func=_show)
+    fields = csub.add_parser("fields", help="List every configuration key with its meaning.",
+                             description="List every configuration key with its meaning.")
+    fields.set_defaults(func=_fields)

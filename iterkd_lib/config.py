@@ -1,0 +1,402 @@
+"""The one configuration object: dataclasses loaded from YAML, with dotted overrides.
+
+Used by the CLI, the notebooks and the widgets alike. Every field carries a one-line help text in its
+metadata (`iterkd config show --help-fields` prints them). Loading rejects unknown keys, wrong types and
+impossible values with a `ConfigError` that names the key and the file.
+
+Not covered here: translating the config into library objects (BitsAndBytesConfig, LoraConfig, trainer
+configs) -- that happens in one place each, next to the code that uses them (`student_model`, `training`).
+
+Entry points: `load_config(path, overrides)`, `apply_overrides(cfg, ["student.lora.r=16"])`,
+`config_to_dict(cfg)`, `dump_yaml(cfg)`, `diff_configs(a, b)`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """A configuration problem, with the key and the file it came from in the message."""
+
+
+def _f(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - "help" reads best at call sites
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
+    return field(default=default, metadata={"help": help, **kw})
+
+
+def _sub(cls: type, help: str) -> Any:  # noqa: A002
+    return field(default_factory=cls, metadata={"help": help})
+
+
+@dataclass
+class RunConfig:
+    name: str = _f("demo", "Run name; the run directory defaults to <runs_root>/<name>-<timestamp>.")
+    runs_root: str = _f("runs", "Folder that holds run directories (relative to the working directory).")
+    cycles: int = _f(2, "Number of IterKD cycles to run after the cycle-0 baseline.", min=0)
+    seed: int = _f(1234, "Global seed: python, numpy, torch and every sampler derive from it.", min=0)
+    torch_threads: int = _f(2, "torch intra-op threads (1 in tests: 2 threads on 2 busy cores swing 20x).", min=1)
+    cache_dir: str = _f("~/.cache/iterkd", "Where converted models and the teacher response cache live.")
+
+
+@dataclass
+class DecodingConfig:
+    temperature: float = _f(0.0, "0 means greedy decoding; > 0 samples.", min=0.0, max=5.0)
+    top_p: float = _f(0.95, "Nucleus sampling mass (ignored when greedy).", min=0.0, max=1.0)
+    max_new_tokens: int = _f(384, "Upper bound on generated tokens per completion.", min=1)
+    stop: list = _f([], "Extra stop strings; generation is cut at the first one.")
+
+
+@dataclass
+class BackendConfig:
+    backend: str = _f("local", "'local' (transformers on this machine) or 'openai' (any OpenAI-compatible server).",
+                      choices=("local", "openai"))
+    model: str = _f("qwen2.5-coder-1.5b-instruct", "Registry short name, HF path/id, or the server's model name.")
+    dtype: str = _f("bfloat16", "Local weights dtype: bfloat16 (fastest on AVX512-BF16 CPUs), float32, float16.",
+                    choices=("bfloat16", "float32", "float16"))
+    batch_size: int = _f(8, "Local backend: prompts generated together in one batch (left padding).", min=1)
+    base_url: str = _f("", "OpenAI backend: server URL, e.g. http://127.0.0.1:8000/v1 for vLLM.")
+    api_key_env: str = _f("OPENAI_API_KEY", "OpenAI backend: environment variable that holds the API key.")
+    max_concurrency: int = _f(8, "OpenAI backend: requests in flight at once.", min=1)
+    max_retries: int = _f(5, "OpenAI backend: retries on 429/5xx/timeouts, with exponential backoff.", min=0)
+    request_timeout_s: float = _f(120.0, "OpenAI backend: timeout for one request.", min=0.1)
+    decoding: DecodingConfig = _sub(DecodingConfig, "Decoding settings, recorded next to every output.")
+
+
+@dataclass
+class LoraConfig:
+    r: int = _f(16, "LoRA rank.", min=1)
+    alpha: int = _f(32, "LoRA scaling numerator (scale = alpha / r).", min=1)
+    dropout: float = _f(0.05, "Dropout on the LoRA path.", min=0.0, max=0.9)
+    target_modules: list = _f(["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
+                              "Module names that receive adapters ('all-linear' as the single item also works).")
+
+
+@dataclass
+class StudentConfig:
+    model: str = _f("qwen2.5-coder-0.5b-instruct", "Registry short name or HF path/id of the student.")
+    quantization: str = _f("none", "'4bit' = NF4 QLoRA with double quantization (GPU, or CPU on request); 'none'.",
+                           choices=("none", "4bit"))
+    dtype: str = _f("bfloat16", "Compute dtype for training and generation.",
+                    choices=("bfloat16", "float32", "float16"))
+    lora: LoraConfig = _sub(LoraConfig, "Adapter shape.")
+    batch_size: int = _f(8, "Prompts generated together when the student answers questions.", min=1)
+    decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for the student's answers in Stage II.")
+    gradient_checkpointing: bool = _f(False, "Trade compute for memory (useful for 7B students on one GPU).")
+
+
+@dataclass
+class DataConfig:
+    seed_problems: str = _f("data/seed_problems.jsonl", "Seed pool in HumanEval record format.")
+    pool_size: int = _f(0, "Use only the first N seed problems after the held-out split (0 = all).", min=0)
+    held_out: int = _f(20, "Seed problems held out of training, evaluated every cycle.", min=0)
+    max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
+
+
+@dataclass
+class DistillConfig:
+    correct_per_problem: int = _f(2, "Teacher attempts asked to be correct, per problem.", min=0)
+    faulty_per_problem: int = _f(2, "Teacher attempts asked to hide a fault, per problem.", min=0)
+    fault_types: list = _f(["syntax", "logical", "type", "name", "timeout"],
+                           "Fault types the faulty prompt cycles through (the paper's five).")
+    use_student_failures: bool = _f(True, "Use the student's failed attempts of the previous cycle as negatives.")
+    max_pairs_per_problem: int = _f(4, "Cap on (correct, faulty) pairs built per problem.", min=1)
+
+
+@dataclass
+class TrainingConfig:
+    loss: str = _f("cpo", "Contrastive loss: 'cpo' / 'simpo' (reference-free, keep an SFT term) or 'dpo'.",
+                   choices=("cpo", "simpo", "dpo", "none"))
+    contrastive_weight: float = _f(1.0, "Weight of the contrastive term against the SFT term.", min=0.0)
+    sft_weight: float = _f(1.0, "Weight of the correctness-aware SFT (NLL) term.", min=0.0)
+    beta: float = _f(0.1, "Preference temperature (DPO/CPO beta; SimPO uses its own scale, see training.py).",
+                     min=0.0)
+    simpo_gamma: float = _f(0.5, "SimPO target margin.", min=0.0)
+    learning_rate: float = _f(2e-4, "AdamW learning rate for the adapter.", min=0.0, max=1.0)
+    epochs: float = _f(1.0, "Passes over the training set per cycle.", min=0.0)
+    max_steps: int = _f(0, "Stop after this many optimizer steps (0 = no cap).", min=0)
+    batch_size: int = _f(4, "Examples per micro-batch.", min=1)
+    grad_accum: int = _f(1, "Micro-batches per optimizer step.", min=1)
+    max_length: int = _f(512, "Token cap for prompt + completion; longer examples are truncated.", min=16)
+    warmup_ratio: float = _f(0.0, "Fraction of steps with linear LR warm-up.", min=0.0, max=1.0)
+    continue_adapter: bool = _f(True, "Start each cycle from the previous cycle's adapter (else from scratch).")
+
+
+@dataclass
+class ExecutionConfig:
+    timeout_s: float = _f(5.0, "Wall-clock limit per program.", min=0.1)
+    memory_mb: int = _f(1024, "Address-space limit per program.", min=64)
+    workers: int = _f(2, "Programs run in parallel.", min=1)
+
+
+@dataclass
+class FeedbackConfig:
+    samples_per_question: int = _f(2, "Student samples per question in Stage II.", min=1)
+    use_judge: bool = _f(True, "Score attempts with the judge model (0-6 rubric).")
+    use_pylint: bool = _f(True, "Run pylint on attempts.")
+    judge: BackendConfig = _sub(BackendConfig, "Judge backend; model '' means: the teacher's.")
+
+
+@dataclass
+class DifficultyConfig:
+    rule: str = _f("tests_then_judge", "'tests_then_judge' (pass rate, judge breaks ties), 'tests', or 'judge'.",
+                   choices=("tests_then_judge", "tests", "judge"))
+    easy_min_pass_rate: float = _f(1.0, "Pass rate >= this is easy.", min=0.0, max=1.0)
+    hard_max_pass_rate: float = _f(0.0, "Pass rate <= this is hard.", min=0.0, max=1.0)
+    easy_min_judge: float = _f(5.0, "Judge mean >= this counts towards easy (rule 'judge' / tie-break).",
+                               min=0.0, max=6.0)
+    hard_max_judge: float = _f(2.0, "Judge mean <= this counts towards hard.", min=0.0, max=6.0)
+
+
+@dataclass
+class RegenerationConfig:
+    per_level: dict = _f({"easy": 2, "medium": 2, "hard": 2}, "New questions asked from the teacher per level.")
+    max_tries_factor: int = _f(2, "Teacher calls allowed per wanted question (rejections are common).", min=1)
+    rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
+                            min=0.0, max=1.0)
+    embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",
+                                  min=0.0, max=1.0)
+    contamination_max: float = _f(0.5, "Reject when 13-gram overlap with HumanEval exceeds this.",
+                                  min=0.0, max=1.0)
+    keep_hard: bool = _f(True, "Carry the cycle's hard questions into the next pool.")
+    decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for question writing (sampling helps variety).")
+
+
+@dataclass
+class EvaluationConfig:
+    benchmark: str = _f("humaneval", "'humaneval' or a JSONL file in HumanEval format.")
+    subset: int = _f(0, "Evaluate the first N benchmark problems only (0 = all 164).", min=0)
+    pass_k: list = _f([1], "k values for pass@k.")
+    samples: int = _f(1, "Samples per problem (1 with greedy decoding gives pass@1).", min=1)
+    decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for evaluation; recorded with every number.")
+    protocol: str = _f("completion", "'completion' (continue the raw prompt) or 'chat' (instruct prompt).",
+                       choices=("completion", "chat"))
+    evaluate_teacher: bool = _f(True, "Evaluate the teacher once at cycle 0 as the ceiling.")
+    keep_best_metric: str = _f("benchmark_pass@1", "Metric that picks the best cycle.")
+
+
+@dataclass
+class IterKDConfig:
+    run: RunConfig = _sub(RunConfig, "Run identity, seed, threads.")
+    teacher: BackendConfig = _sub(BackendConfig, "The teacher: writes solutions, faults and new questions.")
+    student: StudentConfig = _sub(StudentConfig, "The student that learns.")
+    data: DataConfig = _sub(DataConfig, "Seed pool and held-out split.")
+    distill: DistillConfig = _sub(DistillConfig, "Stage I: correct-and-fault knowledge delivery.")
+    training: TrainingConfig = _sub(TrainingConfig, "Stage I: SFT + contrastive adapter training.")
+    execution: ExecutionConfig = _sub(ExecutionConfig, "Sandbox limits for every program run.")
+    feedback: FeedbackConfig = _sub(FeedbackConfig, "Stage II: multi-view feedback.")
+    difficulty: DifficultyConfig = _sub(DifficultyConfig, "Stage III: difficulty levels.")
+    regeneration: RegenerationConfig = _sub(RegenerationConfig, "Stage III: new questions from the teacher.")
+    evaluation: EvaluationConfig = _sub(EvaluationConfig, "Per-cycle benchmark evaluation.")
+
+
+# ----------------------------------------------------------------------------------------- loading
+
+def _type_name(tp: Any) -> str:
+    return getattr(tp, "__name__", str(tp))
+
+
+def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
+    """Check `value` against the annotated type; ints are accepted for floats, nothing else is coerced."""
+    if dataclasses.is_dataclass(tp):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: key '{key}' must be a mapping, got {type(value).__name__}")
+        return _build(tp, value, key, where)
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in typing.get_args(tp):
+            return None
+        tp = next(a for a in typing.get_args(tp) if a is not type(None))
+    value = _yaml11_float(value)
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is bool and not isinstance(value, bool):
+        raise ConfigError(f"{where}: key '{key}' must be true/false, got {value!r}")
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise ConfigError(f"{where}: key '{key}' must be an integer, got {value!r}")
+    if tp in (list, dict, str, float) and not isinstance(value, tp):
+        raise ConfigError(f"{where}: key '{key}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}")
+    return value
+
+
+def _check_bounds(value: Any, meta: dict, key: str, where: str) -> None:
+    if "choices" in meta and value not in meta["choices"]:
+        raise ConfigError(f"{where}: key '{key}' is {value!r}; expected one of {list(meta['choices'])}")
+    if "min" in meta and value < meta["min"]:
+        raise ConfigError(f"{where}: key '{key}' is {value!r}; must be >= {meta['min']}")
+    if "max" in meta and value > meta["max"]:
+        raise ConfigError(f"{where}: key '{key}' is {value!r}; must be <= {meta['max']}")
+
+
+def _build(cls: type, data: dict, prefix: str, where: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for k in data:
+        if k not in known:
+            full = f"{prefix}.{k}" if prefix else k
+            raise ConfigError(f"{where}: unknown key '{full}' (known under '{prefix or '<top>'}': "
+                              f"{', '.join(sorted(known))})")
+    kwargs = {}
+    for name, f in known.items():
+        if name not in data:
+            continue
+        full = f"{prefix}.{name}" if prefix else name
+        value = _coerce(data[name], hints[name], full, where)
+        if not dataclasses.is_dataclass(hints[name]):
+            _check_bounds(value, f.metadata, full, where)
+        kwargs[name] = value
+    return cls(**kwargs)
+
+
+def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
+    d = cfg.difficulty
+    if d.hard_max_pass_rate > d.easy_min_pass_rate:
+        raise ConfigError(f"{where}: difficulty.hard_max_pass_rate ({d.hard_max_pass_rate}) must not exceed "
+                          f"difficulty.easy_min_pass_rate ({d.easy_min_pass_rate})")
+    if d.hard_max_judge > d.easy_min_judge:
+        raise ConfigError(f"{where}: difficulty.hard_max_judge must not exceed difficulty.easy_min_judge")
+    bad_levels = set(cfg.regeneration.per_level) - {"easy", "medium", "hard"}
+    if bad_levels:
+        raise ConfigError(f"{where}: regeneration.per_level has unknown level(s) {sorted(bad_levels)}; "
+                          "use easy/medium/hard")
+    for level, n in cfg.regeneration.per_level.items():
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise ConfigError(f"{where}: regeneration.per_level.{level} must be a non-negative integer, got {n!r}")
+    if not cfg.evaluation.pass_k or any(not isinstance(k, int) or k < 1 for k in cfg.evaluation.pass_k):
+        raise ConfigError(f"{where}: evaluation.pass_k must be a list of positive integers")
+    if max(cfg.evaluation.pass_k) > cfg.evaluation.samples:
+        raise ConfigError(f"{where}: evaluation.pass_k asks for k={max(cfg.evaluation.pass_k)} but "
+                          f"evaluation.samples is {cfg.evaluation.samples}")
+    unknown_faults = set(cfg.distill.fault_types) - {"syntax", "logical", "type", "name", "timeout"}
+    if unknown_faults:
+        raise ConfigError(f"{where}: distill.fault_types has unknown type(s) {sorted(unknown_faults)}")
+    if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
+        raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
+
+
+def config_from_dict(data: dict | None, where: str = "<dict>") -> IterKDConfig:
+    cfg = _build(IterKDConfig, data or {}, "", where)
+    _check_cross_fields(cfg, where)
+    return cfg
+
+
+def _parse_override_value(text: str) -> Any:
+    """YAML scalars give the natural reading: 16 -> int, true -> bool, [a, b] -> list."""
+    value = yaml.safe_load(text) if text.strip() else ""
+    return _yaml11_float(value)
+
+
+def _yaml11_float(value: Any) -> Any:
+    # PyYAML follows YAML 1.1, which reads "2e-4" as a string; learning rates are written that way.
+    if isinstance(value, str) and re.fullmatch(r"[-+]?(\d+\.?\d*|\.\d+)[eE][-+]?\d+", value.strip()):
+        return float(value)
+    return value
+
+
+def apply_overrides(data: dict, overrides: list[str], where: str = "command line") -> dict:
+    """Apply `a.b.c=value` overrides to a raw config dict (before validation), returning a new dict."""
+    import copy
+    data = copy.deepcopy(data)
+    for item in overrides:
+        if "=" not in item:
+            raise ConfigError(f"{where}: override '{item}' must look like key.path=value")
+        key, text = item.split("=", 1)
+        parts = key.strip().split(".")
+        node = data
+        for p in parts[:-1]:
+            node = node.setdefault(p, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{where}: override '{key}' goes through a non-mapping value")
+        node[parts[-1]] = _parse_override_value(text)
+    return data
+
+
+def read_yaml(path: str | Path) -> dict:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path}: config file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML: {e}") from e
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: top level must be a mapping, got {type(data).__name__}")
+    return data
+
+
+def load_config(path: str | Path | None = None, overrides: list[str] | None = None) -> IterKDConfig:
+    """Load a YAML config (or the defaults when `path` is None) and apply dotted overrides."""
+    data = read_yaml(path) if path else {}
+    where = str(path) if path else "<defaults>"
+    if overrides:
+        data = apply_overrides(data, overrides, where=f"{where} + command-line overrides")
+        where = f"{where} (with overrides {' '.join(overrides)})"
+    return config_from_dict(data, where)
+
+
+def config_to_dict(cfg: Any) -> dict:
+    return dataclasses.asdict(cfg)
+
+
+def dump_yaml(cfg: Any) -> str:
+    return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=None, width=110)
+
+
+def diff_configs(a: dict, b: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose values differ between two config dicts."""
+    keys = sorted(set(a) | set(b))
+    out: list[str] = []
+    for k in keys:
+        full = f"{prefix}.{k}" if prefix else k
+        va, vb = a.get(k), b.get(k)
+        if isinstance(va, dict) and isinstance(vb, dict):
+            out += diff_configs(va, vb, full)
+        elif va != vb:
+            out.append(full)
+    return out
+
+
+def field_help(cls: type = IterKDConfig, prefix: str = "") -> list[tuple[str, str]]:
+    """(dotted key, help) for every field, for `iterkd config fields` and the widgets' tooltips."""
+    rows = []
+    for f in dataclasses.fields(cls):
+        full = f"{prefix}.{f.name}" if prefix else f.name
+        tp = typing.get_type_hints(cls)[f.name]
+        if dataclasses.is_dataclass(tp):
+            rows += field_help(tp, full)
+        else:
+            rows.append((full, f.metadata.get("help", "")))
+    return rows
+
+
+def get_key(cfg: Any, dotted: str) -> Any:
+    node = cfg
+    for p in dotted.split("."):
+        node = getattr(node, p)
+    return node
+
+
+def set_key(cfg: IterKDConfig, dotted: str, value: Any) -> IterKDConfig:
+    """Return a validated copy of `cfg` with one key changed (the widgets' only way to edit a config)."""
+    data = config_to_dict(cfg)
+    node = data
+    parts = dotted.split(".")
+    for p in parts[:-1]:
+        if p not in node or not isinstance(node[p], dict):
+            raise ConfigError(f"widget: unknown key '{dotted}'")
+        node = node[p]
+    if parts[-1] not in node:
+        raise ConfigError(f"widget: unknown key '{dotted}'")
+    node[parts[-1]] = value
+    return config_from_dict(data, where="widget")
