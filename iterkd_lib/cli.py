@@ -14,7 +14,7 @@ import sys
 
 from iterkd_lib.config import ConfigError
 
-COMMANDS = ["config"]
+COMMANDS = ["config", "run", "figures"]
 
 
 def build_parser() -> argparse.ArgumentParser:
