@@ -1,0 +1,39 @@
+"""`iterkd figures RUN_DIR [--out figures] [--cycle K] [--no-png]`: write every figure of a run to disk.
+
+HTML always; PNG as well when kaleido finds a Chrome (a warning says so when it does not). Figures whose
+stage has no records yet are skipped and listed. The figures themselves live in `iterkd_lib.figures`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+from iterkd_lib.runstore import RunStore
+
+
+def _figures(args: argparse.Namespace) -> int:
+    from iterkd_lib.figures import PngExportUnavailable, export_figures
+
+    store = RunStore(args.run_dir)
+    store.read_run_info()  # fails with a clear message when RUN_DIR is not a run directory
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PngExportUnavailable)
+        paths = export_figures(store, args.out, cycle=args.cycle, png=not args.no_png)
+    for w in caught:
+        print(f"warning: {w.message}")
+    for p in paths:
+        print(p)
+    print(f"# {len(paths)} file(s) written to {args.out}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("figures", help="Export a run's figures as HTML (and PNG when chromium works).",
+                       description="Export every figure of a run directory as HTML, and as PNG when kaleido "
+                                   "finds chromium. Figures without data are skipped.")
+    p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory, e.g. runs/demo-20261125-1200")
+    p.add_argument("--out", default="figures", help="output folder (default: figures)")
+    p.add_argument("--cycle", type=int, default=None, help="per-cycle figures for this cycle only (default: all)")
+    p.add_argument("--no-png", action="store_true", help="write HTML only")
+    p.set_defaults(func=_figures)

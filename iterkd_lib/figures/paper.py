@@ -1,0 +1,129 @@
+"""The paper's figures that are not plain views of one run: the cycle diagram and the ablation table.
+
+IterKD (arXiv 2408.03680) shows a diagram of its three-stage cycle, pass@1 per cycle, an ablation table and
+the distribution of difficulty levels. What we reproduce, and how faithfully:
+- per-cycle pass@1 (`fig_pass_at_1`): IN KIND -- the same quantity (greedy pass@1 on HumanEval after
+  each cycle), measured on our own runs with our (much smaller) models and, in smoke runs, a benchmark subset.
+- difficulty distribution (`fig_difficulty_distribution`): IN KIND -- counts of easy/medium/hard per
+  cycle; our thresholds are our own (the paper does not publish its thresholds).
+- ablation table (`ablation_table`): IN KIND -- pass@1 of the full method and of variants with one part
+  removed, each a real run; the variants are config overrides (`ABLATIONS`), and every row states the config
+  difference actually found in its run.json, so a mislabelled run cannot pass for another variant.
+- cycle diagram (`fig_cycle_diagram`): only IN SHAPE -- the three stages and the loop back, drawn from the
+  text; it carries no numbers.
+
+Not covered: running the ablation variants (the cycle does that), significance tests.
+
+Entry points: `ABLATIONS`, `fig_cycle_diagram`, `ablation_rows`, `ablation_table`.
+"""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+
+from iterkd_lib.config import diff_configs
+from iterkd_lib.figures.records import _summaries, settings_text
+from iterkd_lib.runstore import RunStore, read_json
+
+# Each variant removes one part of the method; the overrides are what a variant's run is started with.
+ABLATIONS: dict[str, list[str]] = {
+    "full method": [],
+    "without contrastive term (Stage I: SFT only)": ["training.loss=none"],
+    "without fault delivery (no faulty teacher code)": ["distill.faulty_per_problem=0"],
+    "without judge view (Stage II: tests + pylint only)": ["feedback.use_judge=false"],
+    "without feedback-based update (Stage III off)": ["regeneration.per_level={easy: 0, medium: 0, hard: 0}"],
+}
+
+# (label, detail, x, y) of the diagram's boxes, on a 0..10 x 0..10 canvas.
+_STAGES = [
+    ("Stage I<br>Correct-and-Fault<br>Knowledge Delivery",
+     "teacher writes correct + faulty code<br>tests label it; SFT + contrastive (QLoRA)", 5.0, 7.8),
+    ("Stage II<br>Multi-view Feedback",
+     "student answers; unit tests, compile-run,<br>pylint and a 0-6 judge score each", 8.0, 2.6),
+    ("Stage III<br>Feedback-based<br>Knowledge Update",
+     "easy / medium / hard levels;<br>teacher writes new questions (breadth / depth)", 2.0, 2.6),
+]
+
+
+def fig_cycle_diagram() -> go.Figure:
+    """The three-stage IterKD cycle with the loop back to Stage I (reproduced in shape only)."""
+    fig = go.Figure()
+    for label, detail, x, y in _STAGES:
+        fig.add_shape(type="rect", x0=x - 1.9, x1=x + 1.9, y0=y - 1.1, y1=y + 1.1, line=dict(width=2),
+                      fillcolor="#e3f2fd")
+        fig.add_annotation(x=x, y=y + 0.35, text=f"<b>{label}</b>", showarrow=False, font=dict(size=13))
+        # Stage I's note goes above its box: below it, the two arrows leaving and entering would cross it.
+        fig.add_annotation(x=x, y=y + 1.55 if y > 5 else y - 1.55, text=detail, showarrow=False,
+                           font=dict(size=10, color="#555"))
+    # Arrows go I -> II -> III -> I; the last one is the next cycle (new questions join the pool).
+    arrows = [((6.5, 7.0), (7.6, 3.8), "student adapter"), ((6.0, 2.6), (4.0, 2.6), "feedback records"),
+              ((2.4, 3.8), (3.5, 7.0), "next cycle: new + hard questions")]
+    for (x0, y0), (x1, y1), text in arrows:
+        fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
+                           arrowhead=3, arrowsize=1.5, arrowwidth=2, text="")
+        fig.add_annotation(x=(x0 + x1) / 2, y=(y0 + y1) / 2 + 0.35, text=f"<i>{text}</i>", showarrow=False,
+                           font=dict(size=10))
+    fig.add_annotation(x=5, y=5.2, text="teacher (large)  →  student (small)<br>evaluation after every cycle",
+                       showarrow=False, font=dict(size=11))
+    fig.update_layout(
+        title=dict(text="IterKD cycle (after arXiv 2408.03680, Fig. 1)",
+                   subtitle=dict(text="reproduced in shape only: stages and loop as described in the text")),
+        xaxis=dict(range=[0, 10], visible=False), yaxis=dict(range=[0.5, 10], visible=False, scaleanchor="x"),
+        template="plotly_white", width=760, height=640, margin=dict(t=110))
+    return fig
+
+
+def _run_config(store: RunStore) -> dict:
+    return read_json(store.run_json).get("config", {}) if store.run_json.exists() else {}
+
+
+def ablation_rows(stores: dict[str, RunStore], reference: str | None = None) -> list[dict]:
+    """One row per variant: pass@1 at cycle 0, at the last cycle, at the best cycle, and what differs.
+
+    `reference` names the full-method run the config differences are taken against (default: the first).
+    """
+    if not stores:
+        return []
+    reference = reference or next(iter(stores))
+    ref_cfg = _run_config(stores[reference])
+    rows = []
+    for name, store in stores.items():
+        s = _summaries(store)
+        scores = {c: m.get("benchmark_pass@1") for c, m in s.items() if m.get("benchmark_pass@1") is not None}
+        changed = diff_configs(ref_cfg, _run_config(store)) if name != reference else []
+        # run identity differs between any two runs; it is not part of the method
+        changed = [k for k in changed if not k.startswith("run.")]
+        best = max(scores, key=scores.get) if scores else None
+        last = max(scores) if scores else None
+        rows.append({
+            "variant": name, "run_dir": str(store.root),
+            "config_difference": ", ".join(changed) if changed else ("(reference)" if name == reference else "none"),
+            "cycles": len(s), "baseline_pass@1": scores.get(0),
+            "last_pass@1": scores.get(last) if last is not None else None, "last_cycle": last,
+            "best_pass@1": scores.get(best) if best is not None else None, "best_cycle": best,
+            "settings": settings_text(store),
+        })
+    ref_best = rows[[r["variant"] for r in rows].index(reference)]["best_pass@1"]
+    for r in rows:
+        r["delta_vs_reference"] = (None if r["best_pass@1"] is None or ref_best is None
+                                   else round(r["best_pass@1"] - ref_best, 4))
+    return rows
+
+
+def _fmt(v) -> str:
+    return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
+
+
+def ablation_table(stores: dict[str, RunStore], reference: str | None = None) -> go.Figure:
+    """The ablation table as a plotly Table (rows from `ablation_rows`)."""
+    rows = ablation_rows(stores, reference)
+    cols = ["variant", "config_difference", "baseline_pass@1", "best_pass@1", "best_cycle", "last_pass@1",
+            "delta_vs_reference", "cycles"]
+    fig = go.Figure(go.Table(header=dict(values=cols, fill_color="#e3f2fd", align="left"),
+                             cells=dict(values=[[_fmt(r[c]) for r in rows] for c in cols], align="left")))
+    sub = rows[0]["settings"] if rows else "no runs given"
+    fig.update_layout(title=dict(text="ablation: pass@1 with one part of the method removed",
+                                 subtitle=dict(text=sub)), margin=dict(t=110), template="plotly_white")
+    if not rows:
+        fig.update_layout(meta={"empty": True})
+    return fig

@@ -1,0 +1,321 @@
+"""Figures of one run directory: one function per figure, each reading records and returning a Figure.
+
+Every figure carries the settings that produced its numbers (student, teacher, decoding, seed, cycle) as its
+subtitle, taken from the cycle's `cycle_summary` in metrics.jsonl, else from run.json. A stage that has no
+records yet gives an empty figure that says "no data for cycle k" (and is marked so `export_figures` skips it)
+instead of raising: notebooks are run on partial runs.
+
+Of the paper's figures, per-cycle pass@1 and the difficulty distribution live here (see `figures.paper` for
+which are reproduced in kind and which only in shape).
+
+Not covered: running anything (stages live in `cycle` and below), statistics beyond counting and means,
+the notebooks' narrative.
+
+Entry points: `fig_pass_at_1`, `fig_level_flow`, `fig_judge_vs_tests`, `fig_judge_rules`,
+`fig_pylint_categories`, `fig_loss_curves`, `fig_fault_types`, `fig_acceptance`, `fig_cycle_diagram`,
+`fig_difficulty_distribution`, `settings_text`, `is_empty`. The paper's cycle diagram and ablation table are in
+`figures.paper`; writing HTML/PNG files is in `figures.export`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from itertools import pairwise
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from iterkd_lib.runstore import RunStore, read_json, read_jsonl
+
+LEVELS = ("easy", "medium", "hard")
+PYLINT_CATEGORIES = ("fatal", "error", "warning", "refactor", "convention", "info")
+RULES = ("functionality", "boundary", "coverage", "readability", "practices")
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+def _summaries(store: RunStore) -> dict[int, dict]:
+    # A resumed cycle appends its summary again; the last one is the one that describes the files on disk.
+    return {m["cycle"]: m for m in store.metrics() if m.get("kind") == "cycle_summary" and "cycle" in m}
+
+
+def _fmt_decoding(dec) -> str:
+    if isinstance(dec, dict) and "temperature" in dec:
+        t = dec.get("temperature")
+        mode = "greedy" if not t else f"T={t} top_p={dec.get('top_p')}"
+        return f"{mode} max_new={dec.get('max_new_tokens')}"
+    if isinstance(dec, dict):
+        return "; ".join(f"{k}: {_fmt_decoding(v)}" for k, v in dec.items())
+    return str(dec)
+
+
+def settings_text(store: RunStore, cycle: int | None = None) -> str:
+    """One line naming what produced a figure's numbers; `cycle=None` means the whole run."""
+    summaries = _summaries(store)
+    s = (summaries.get(cycle) or (summaries[max(summaries)] if summaries else {})).get("settings")
+    if not s and store.run_json.exists():
+        cfg = read_json(store.run_json).get("config", {})
+        s = {"student": cfg.get("student", {}).get("model"), "teacher": cfg.get("teacher", {}).get("model"),
+             "eval_decoding": cfg.get("evaluation", {}).get("decoding"), "seed": cfg.get("run", {}).get("seed"),
+             "loss": cfg.get("training", {}).get("loss"), "eval_subset": cfg.get("evaluation", {}).get("subset")}
+    s = s or {}
+    dec = s.get("eval_decoding", s.get("decoding", "?"))
+    subset = s.get("eval_subset")
+    bench = "" if subset is None else f" · benchmark {'all' if subset == 0 else f'first {subset}'}"
+    loss = f" · loss {s['loss']}" if s.get("loss") else ""
+    where = "all cycles" if cycle is None else f"cycle {cycle}"
+    # two lines: one line of settings overflows a default-width figure
+    return (f"student {s.get('student', '?')} · teacher {s.get('teacher', '?')} · seed {s.get('seed', '?')} · "
+            f"{where}<br>eval decoding {_fmt_decoding(dec)}{bench}{loss}")
+
+
+def _titled(fig: go.Figure, title: str, store: RunStore | None, cycle: int | None = None) -> go.Figure:
+    sub = settings_text(store, cycle) if store is not None else ""
+    fig.update_layout(title=dict(text=title, subtitle=dict(text=sub)), margin=dict(t=110),
+                      template="plotly_white")
+    return fig
+
+
+def _empty(title: str, store: RunStore | None, cycle: int | None, message: str) -> go.Figure:
+    fig = _titled(go.Figure(), title, store, cycle)
+    fig.add_annotation(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
+                       font=dict(size=16))
+    fig.update_layout(meta={"empty": True}, xaxis=dict(visible=False), yaxis=dict(visible=False))
+    return fig
+
+
+def is_empty(fig: go.Figure) -> bool:
+    return isinstance(fig.layout.meta, dict) and bool(fig.layout.meta.get("empty"))
+
+
+def _records(store: RunStore, cycle: int, stage: str) -> list[dict] | None:
+    return store.read_records(cycle, stage) if store.has_records(cycle, stage) else None
+
+
+def _latest(store: RunStore, stage: str) -> int:
+    """Default cycle for per-cycle figures: the latest that has the stage (else the latest at all)."""
+    have = [c for c in store.cycles() if store.has_records(c, stage)]
+    return (have or store.cycles() or [0])[-1]
+
+
+# ------------------------------------------------------------------------------- whole-run figures
+
+def fig_pass_at_1(store: RunStore) -> go.Figure:
+    """Benchmark pass@1 per cycle: student vs teacher ceiling and cycle-0 baseline; plus held-out seeds."""
+    title = "pass@1 per cycle"
+    s = _summaries(store)
+    if not s:
+        return _empty(title, store, None, "no data: metrics.jsonl has no cycle_summary yet")
+    cycles = sorted(s)
+    fig = _titled(go.Figure(), title, store)
+    fig.add_scatter(x=cycles, y=[s[c].get("benchmark_pass@1") for c in cycles], name="student (benchmark)",
+                    mode="lines+markers")
+    fig.add_scatter(x=cycles, y=[s[c].get("held_out_pass@1") for c in cycles], name="student (held-out seeds)",
+                    mode="lines+markers", line=dict(dash="dot"))
+    base = s.get(0, {})
+    if base.get("benchmark_pass@1") is not None:
+        fig.add_scatter(x=cycles, y=[base["benchmark_pass@1"]] * len(cycles), name="baseline (cycle-0 student)",
+                        mode="lines", line=dict(dash="dash", color="grey"))
+    if base.get("teacher_benchmark_pass@1") is not None:
+        fig.add_scatter(x=cycles, y=[base["teacher_benchmark_pass@1"]] * len(cycles),
+                        name="teacher ceiling (cycle 0)", mode="lines", line=dict(dash="dash", color="black"))
+    best = store.root / "best.json"
+    if best.exists():
+        b = read_json(best)
+        fig.add_annotation(x=b.get("cycle"), y=b.get("value"), text=f"best: cycle {b.get('cycle')}",
+                           showarrow=True, arrowhead=2, ay=-30)
+    fig.update_layout(xaxis=dict(title="cycle", dtick=1), yaxis=dict(title="pass@1", rangemode="tozero"))
+    return fig
+
+
+def _levels_by_cycle(store: RunStore) -> dict[int, dict[str, str]]:
+    return {c: {r["task_id"]: r["level"] for r in store.read_records(c, "07_levels")}
+            for c in store.cycles() if store.has_records(c, "07_levels")}
+
+
+def fig_level_flow(store: RunStore) -> go.Figure:
+    """Sankey: how questions move between difficulty levels from one cycle to the next (by task_id)."""
+    title = "difficulty level flow between cycles"
+    by_cycle = _levels_by_cycle(store)
+    cycles = sorted(by_cycle)
+    if len(cycles) < 2:
+        return _empty(title, store, None, "no data: level flow needs 07_levels in two cycles")
+    flows: Counter = Counter()
+    for a, b in pairwise(cycles):
+        before, after = by_cycle[a], by_cycle[b]
+        for tid, lvl in before.items():
+            flows[(f"cycle {a}: {lvl}", f"cycle {b}: {after[tid]}" if tid in after else f"dropped after {a}")] += 1
+        for tid, lvl in after.items():
+            if tid not in before:
+                flows[(f"new in cycle {b}", f"cycle {b}: {lvl}")] += 1
+    links = sorted(flows.items())
+    nodes = list(dict.fromkeys(name for (s, d), _ in links for name in (s, d)))
+    src = [nodes.index(s) for (s, _), _ in links]
+    dst = [nodes.index(d) for (_, d), _ in links]
+    fig = _titled(go.Figure(go.Sankey(node=dict(label=nodes, pad=12),
+                                      link=dict(source=src, target=dst, value=[n for _, n in links]))),
+                  title, store)
+    return fig
+
+
+def fig_difficulty_distribution(store: RunStore) -> go.Figure:
+    """Stacked bars: questions per level in every cycle (07_levels, else the summary's `levels`)."""
+    title = "difficulty distribution per cycle"
+    counts = {c: Counter(lv.values()) for c, lv in _levels_by_cycle(store).items()}
+    for c, m in _summaries(store).items():
+        if c not in counts and m.get("levels"):
+            counts[c] = Counter(m["levels"])
+    if not counts:
+        return _empty(title, store, None, "no data: no cycle has difficulty levels yet")
+    cycles = sorted(counts)
+    fig = _titled(go.Figure(), title, store)
+    for lvl, colour in zip(LEVELS, ("#4caf50", "#ffb300", "#e53935"), strict=True):
+        fig.add_bar(x=cycles, y=[counts[c].get(lvl, 0) for c in cycles], name=lvl, marker_color=colour)
+    fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1), yaxis=dict(title="questions"))
+    return fig
+
+
+# ------------------------------------------------------------------------------ per-cycle figures
+
+def _feedback(store: RunStore, cycle: int | None):
+    cycle = _latest(store, "06_feedback") if cycle is None else cycle
+    return cycle, _records(store, cycle, "06_feedback")
+
+
+def fig_judge_vs_tests(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Judge score (0-6) of attempts that pass their tests vs those that fail them."""
+    cycle, recs = _feedback(store, cycle)
+    title = f"judge score vs unit tests (cycle {cycle})"
+    scored = [r for r in recs or [] if (r.get("judge") or {}).get("score") is not None]
+    if not scored:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no judged attempts in 06_feedback")
+    fig = _titled(go.Figure(), title, store, cycle)
+    for passed, name in ((True, "tests pass"), (False, "tests fail")):
+        ys = [r["judge"]["score"] for r in scored if bool(r["execution"]["passed"]) is passed]
+        fig.add_box(y=ys, name=f"{name} (n={len(ys)})", boxpoints="all", jitter=0.4, pointpos=0)
+    unjudged = len(recs) - len(scored)
+    if unjudged:
+        fig.add_annotation(text=f"{unjudged} attempt(s) without a judge score", showarrow=False,
+                           xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
+    fig.update_layout(yaxis=dict(title="judge score (0-6)", range=[-0.3, 6.3]), showlegend=False)
+    return fig
+
+
+def fig_judge_rules(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Mean judge score per rubric rule, passing vs failing attempts."""
+    cycle, recs = _feedback(store, cycle)
+    title = f"judge rubric per rule (cycle {cycle})"
+    ruled = [r for r in recs or [] if (r.get("judge") or {}).get("rules")]
+    if not ruled:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no judge rule scores")
+    fig = _titled(go.Figure(), title, store, cycle)
+    for passed, name in ((True, "tests pass"), (False, "tests fail")):
+        group = [r["judge"]["rules"] for r in ruled if bool(r["execution"]["passed"]) is passed]
+        means = [sum(g.get(k) or 0 for g in group) / len(group) if group else None for k in RULES]
+        fig.add_bar(x=list(RULES), y=means, name=f"{name} (n={len(group)})")
+    fig.update_layout(barmode="group", yaxis=dict(title="mean rule score"))
+    return fig
+
+
+def fig_pylint_categories(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """pylint messages per category, for attempts that pass vs fail their tests."""
+    cycle, recs = _feedback(store, cycle)
+    title = f"pylint message categories (cycle {cycle})"
+    linted = [r for r in recs or [] if r.get("pylint")]
+    if not linted:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no pylint results in 06_feedback")
+    fig = _titled(go.Figure(), title, store, cycle)
+    for passed, name in ((True, "tests pass"), (False, "tests fail")):
+        cats = Counter(m.get("category") for r in linted if bool(r["execution"]["passed"]) is passed
+                       for m in r["pylint"].get("messages", []))
+        top = Counter(m.get("symbol") for r in linted if bool(r["execution"]["passed"]) is passed
+                      for m in r["pylint"].get("messages", []))
+        fig.add_bar(x=list(PYLINT_CATEGORIES), y=[cats.get(c, 0) for c in PYLINT_CATEGORIES], name=name,
+                    hovertext=", ".join(f"{s} x{n}" for s, n in top.most_common(5)))
+    fig.update_layout(barmode="group", yaxis=dict(title="messages"))
+    return fig
+
+
+def fig_loss_curves(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Training loss and its two terms (SFT, contrastive) and the preference margin, per step."""
+    cycle = _latest(store, "04_adapter") if cycle is None else cycle
+    title = f"adapter training (cycle {cycle})"
+    log = store.cycle_dir(cycle) / "04_adapter" / "train_log.jsonl"
+    rows = read_jsonl(log) if log.exists() else []
+    if not rows:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 04_adapter/train_log.jsonl")
+    fig = make_subplots(specs=[[{"secondary_y": True}]])
+    steps = [r["step"] for r in rows]
+    for key in ("loss", "sft_loss", "contrastive_loss"):
+        fig.add_scatter(x=steps, y=[r.get(key) for r in rows], name=key, mode="lines")
+    fig.add_scatter(x=steps, y=[r.get("margin") for r in rows], name="margin (right axis)", mode="lines",
+                    line=dict(dash="dot"), secondary_y=True)
+    meta_path = store.cycle_dir(cycle) / "04_adapter" / "adapter_meta.json"
+    if meta_path.exists():
+        meta = read_json(meta_path)
+        fig.add_annotation(text=f"lora {meta.get('lora')} · loss {meta.get('loss')}", showarrow=False,
+                           xref="paper", yref="paper", x=0, y=-0.18, xanchor="left", font=dict(size=10))
+    fig.update_xaxes(title="optimizer step")
+    fig.update_yaxes(title="loss", secondary_y=False)
+    fig.update_yaxes(title="margin", secondary_y=True)
+    fig.update_layout(legend=dict(x=1.1))   # clear of the right axis
+    return _titled(fig, title, store, cycle)
+
+
+def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Requested fault type vs what execution made of it: label counts, and the observed error types."""
+    cycle = _latest(store, "02_teacher_attempts") if cycle is None else cycle
+    title = f"teacher attempts: requested vs actual (cycle {cycle})"
+    recs = _records(store, cycle, "02_teacher_attempts")
+    if not recs:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
+
+    def asked(r: dict) -> str:
+        return (r.get("fault_type") or "(unspecified)") if r["requested"] == "faulty" else "correct"
+
+    def observed(r: dict) -> str:
+        return "passed" if r["verdict"]["passed"] else (r["verdict"].get("error_type") or r["verdict"]["status"])
+
+    rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a))
+    cols = sorted({observed(r) for r in recs}, key=lambda o: (o != "passed", o))
+    consistent = sum(1 for r in recs if r.get("consistent"))
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55],
+                        subplot_titles=(f"label after execution ({consistent}/{len(recs)} as requested)",
+                                        "observed outcome"))
+    for label, colour in (("correct", "#4caf50"), ("faulty", "#e53935")):
+        fig.add_bar(x=rows, y=[sum(1 for r in recs if asked(r) == a and r["label"] == label) for a in rows],
+                    name=f"label {label}", marker_color=colour, row=1, col=1)
+    z = [[sum(1 for r in recs if asked(r) == a and observed(r) == o) for o in cols] for a in rows]
+    fig.add_heatmap(x=cols, y=rows, z=z, text=z, texttemplate="%{text}", colorscale="Blues", showscale=False,
+                    name="requested x observed", row=1, col=2)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(title="requested", row=1, col=1)
+    fig = _titled(fig, title, store, cycle)
+    fig.update_layout(margin=dict(t=150))   # room for the subplot titles under the two-line subtitle
+    return fig
+
+
+def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Generated questions per parent level: accepted, and rejected by reason."""
+    cycle = _latest(store, "08_new_questions") if cycle is None else cycle
+    title = f"new questions: accepted vs rejected (cycle {cycle})"
+    acc = _records(store, cycle, "08_new_questions")
+    rej = _records(store, cycle, "08_rejected_questions")
+    if acc is None and rej is None:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 08_new_questions")
+    acc, rej = acc or [], rej or []
+    fig = _titled(go.Figure(), title, store, cycle)
+    fig.add_bar(x=list(LEVELS), y=[sum(1 for q in acc if q.get("parent_level") == lv) for lv in LEVELS],
+                name="accepted", marker_color="#4caf50")
+    by_reason: dict[str, Counter] = defaultdict(Counter)
+    for q in rej:
+        by_reason[q.get("reason", "?")][q.get("parent_level")] += 1
+    for reason in sorted(by_reason):
+        fig.add_bar(x=list(LEVELS), y=[by_reason[reason].get(lv, 0) for lv in LEVELS], name=f"rejected: {reason}")
+    total = len(acc) + len(rej)
+    fig.add_annotation(text=f"accepted {len(acc)}/{total}" + (f" ({len(acc) / total:.0%})" if total else ""),
+                       showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
+    fig.update_layout(barmode="stack", xaxis=dict(title="level of the parent question"),
+                      yaxis=dict(title="generated questions"))
+    return fig
+
