@@ -28,13 +28,13 @@ class ConfigError(ValueError):
     """A configuration problem, with the key and the file it came from in the message."""
 
 
-def _f(default: Any, help: str, **kw: Any) -> Any:  # noqa: A002 - "help" reads best at call sites
+def _f(default: Any, help: str, **kw: Any) -> Any:
     if isinstance(default, (list, dict)):
         return field(default_factory=lambda d=default: type(d)(d), metadata={"help": help, **kw})
     return field(default=default, metadata={"help": help, **kw})
 
 
-def _sub(cls: type, help: str) -> Any:  # noqa: A002
+def _sub(cls: type, help: str) -> Any:
     return field(default_factory=cls, metadata={"help": help})
 
 
@@ -121,6 +121,8 @@ class TrainingConfig:
     beta: float = _f(0.1, "Preference temperature (DPO/CPO beta; SimPO uses its own scale, see training.py).",
                      min=0.0)
     simpo_gamma: float = _f(0.5, "SimPO target margin.", min=0.0)
+    simpo_beta: float = _f(2.0, "SimPO reward scale on per-token mean log-probs (the SimPO paper uses 2-2.5).",
+                           min=0.0)
     learning_rate: float = _f(2e-4, "AdamW learning rate for the adapter.", min=0.0, max=1.0)
     epochs: float = _f(1.0, "Passes over the training set per cycle.", min=0.0)
     max_steps: int = _f(0, "Stop after this many optimizer steps (0 = no cap).", min=0)

@@ -1,0 +1,279 @@
+"""Stage I training: one call trains the student's LoRA/QLoRA adapter on SFT + fault-aware contrastive data.
+
+Two phases, run in order on the same adapter, each a stock TRL trainer (no forks):
+
+1. Correctness-aware SFT (`trl.SFTTrainer`, completion-only loss) on every `kind: "sft"` record, i.e. all
+   verified-correct solutions, including problems that have no negative. Loss: the mean token NLL of the
+   answer given the chat prompt, prompt tokens masked:  L_sft = -1/|y| sum_t log pi(y_t | x, y_<t).
+2. Fault-aware contrastive learning on the `kind: "pair"` records (y_w correct, y_l faulty, same problem),
+   with `training.loss`:
+   - "cpo" (default, reference-free; `trl.experimental.cpo.CPOTrainer`, loss_type "sigmoid"):
+         L = w_sft * NLL(y_w) + w_c * -log sigma(beta * (log pi(y_w|x) - log pi(y_l|x)))
+     log pi(y|x) is the SUM of the answer's token log-probs; NLL(y_w) the mean token NLL of y_w.
+   - "simpo" (reference-free, length-normalised; CPOTrainer loss_type "simpo", beta = training.simpo_beta):
+         L = w_sft * NLL(y_w) + w_c * -log sigma(beta_s * (lbar(y_w) - lbar(y_l)) - gamma)
+     with lbar(y) = log pi(y|x) / |y| (mean token log-prob) and gamma = training.simpo_gamma.
+   - "dpo" (`trl.DPOTrainer`, loss_type ["sigmoid", "sft"], loss_weights [w_c, w_sft]):
+         L = w_c * -log sigma(beta * ([log pi(y_w|x) - log pi_0(y_w|x)] - [log pi(y_l|x) - log pi_0(y_l|x)]))
+             + w_sft * NLL(y_w)
+     pi_0 = the same network with the adapter DISABLED (the base student). TRL, given a PeftModel, would copy
+     the current adapter into a "ref" adapter; we drop that copy right after the trainer is built, so TRL falls
+     back to disabling adapters. Why: a fixed anchor (the untouched base) across all cycles, and no second
+     set of adapter weights in checkpoints. (Textbook DPO anchors to the SFT model instead; say so if you
+     compare.) TRL's DPOTrainer logs only the combined loss, so `sft_loss`/`contrastive_loss` are null there.
+   - "none": phase 2 is skipped -- SFT only (the ablation).
+   w_sft = training.sft_weight, w_c = training.contrastive_weight. CPOTrainer computes
+   `contrastive + cpo_alpha * NLL`, so we pass cpo_alpha = w_sft / w_c: that is L / w_c, and a constant factor
+   on the whole loss does not change AdamW's updates (up to eps). w_c = 0 skips phase 2; w_sft = 0 skips phase 1.
+
+Why two phases instead of one mixed loss: TRL's preference trainers need a rejected answer for every row,
+and problems with a verified solution but no negative still deserve SFT; a separate completion-only SFT pass
+covers them without forking a trainer. It also mirrors the paper (supervised, then contrastive), and the
+contrastive phase keeps its own SFT term against the known SFT-then-preference regression.
+
+`training.max_steps` and `training.epochs` apply to each phase. Checkpoints live in out_dir/checkpoints/<phase>/
+(Trainer format, optimizer included); `resume=True` continues each phase from its last checkpoint; a resumed
+log is rebuilt from the checkpoint's log history, so no step appears twice. Outputs: the adapter,
+adapter_meta.json, train_log.jsonl ({phase, step, phase_step, epoch, loss, sft_loss, contrastive_loss, margin,
+lr}; margin = mean log pi(y_w|x) - mean log pi(y_l|x) of the batch as the trainer logs it -- sums for CPO/DPO,
+per-token means for SimPO) and training_data.jsonl (the exact rows each phase saw).
+
+Not covered: loading the student or building the LoRA config (`student_model`), multi-GPU, evaluation.
+
+Entry points: `train_adapter`, `sequence_logprobs`, `pair_margins`, `chat_prompt`, `read_train_log`,
+`read_adapter_meta`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import torch
+
+from iterkd_lib.config import config_to_dict
+from iterkd_lib.runstore import read_json, write_json, write_jsonl
+
+SAVE_STEPS = 25
+
+
+def chat_prompt(tokenizer, messages: list[dict]) -> str:
+    """The prompt string the student is trained and scored on: its chat template, ready for the answer."""
+    return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+
+def _rows(records: list[dict], tokenizer) -> tuple[list[dict], list[dict]]:
+    sft, pairs = [], []
+    for r in records:
+        prompt = chat_prompt(tokenizer, r["prompt"]) if isinstance(r["prompt"], list) else r["prompt"]
+        if r["kind"] == "sft":
+            sft.append({"prompt": prompt, "completion": r["completion"]})
+        elif r["kind"] == "pair":
+            pairs.append({"prompt": prompt, "chosen": r["chosen"], "rejected": r["rejected"]})
+        else:
+            raise ValueError(f"training record of unknown kind {r.get('kind')!r} (task {r.get('task_id')})")
+    return sft, pairs
+
+
+def _model_dtype(model) -> torch.dtype:
+    return next(p.dtype for p in model.parameters() if p.is_floating_point())
+
+
+def _common_args(cfg, out: Path, seed: int, model, save_steps: int) -> dict:
+    t = cfg.training
+    cuda = torch.cuda.is_available()
+    bf16_ok = torch.cuda.is_bf16_supported() if cuda else True
+    return {
+        "output_dir": str(out), "per_device_train_batch_size": t.batch_size, "gradient_accumulation_steps": t.grad_accum,
+        "learning_rate": t.learning_rate, "num_train_epochs": t.epochs, "max_steps": t.max_steps or -1,
+        "warmup_steps": min(t.warmup_ratio, 0.999),  # < 1 is read as a ratio by transformers 5
+        "lr_scheduler_type": "linear", "logging_steps": 1, "save_strategy": "steps", "save_steps": save_steps,
+        "save_total_limit": 2, "report_to": "none", "push_to_hub": False, "use_cpu": not cuda,
+        "bf16": _model_dtype(model) == torch.bfloat16 and bf16_ok, "seed": seed, "data_seed": seed,
+        "dataloader_num_workers": 0, "disable_tqdm": True, "max_length": t.max_length,
+        # only when asked: transformers 5 warns on every mention of the old argument name
+        **({"gradient_checkpointing": True} if cfg.student.gradient_checkpointing else {}),
+    }
+
+
+def _sft_trainer(model, tokenizer, rows, args):
+    from datasets import Dataset
+    from trl import SFTConfig, SFTTrainer
+
+    conf = SFTConfig(**args, completion_only_loss=True, dataset_num_proc=None)
+    return SFTTrainer(model=model, args=conf, train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+
+
+def _contrastive_trainer(model, tokenizer, rows, args, t):
+    from datasets import Dataset
+
+    data = Dataset.from_list(rows)
+    if t.loss in ("cpo", "simpo"):
+        from trl.experimental.cpo import CPOConfig, CPOTrainer
+
+        conf = CPOConfig(**args, loss_type="sigmoid" if t.loss == "cpo" else "simpo",
+                         beta=t.beta if t.loss == "cpo" else t.simpo_beta, simpo_gamma=t.simpo_gamma,
+                         cpo_alpha=t.sft_weight / t.contrastive_weight)
+        return CPOTrainer(model=model, args=conf, train_dataset=data, processing_class=tokenizer)
+    from trl import DPOConfig, DPOTrainer
+
+    types, weights = ["sigmoid"], [t.contrastive_weight]
+    if t.sft_weight > 0:
+        types, weights = ["sigmoid", "sft"], [t.contrastive_weight, t.sft_weight]
+    conf = DPOConfig(**args, loss_type=types, loss_weights=weights, beta=t.beta)
+    trainer = DPOTrainer(model=model, args=conf, train_dataset=data, processing_class=tokenizer)
+    if "ref" in getattr(trainer.model, "peft_config", {}):
+        trainer.model.delete_adapter("ref")  # reference = adapter disabled (see module docstring)
+    return trainer
+
+
+def _log_rows(history: list[dict], phase: str, offset: int, loss: str, cpo_alpha: float) -> list[dict]:
+    rows = []
+    for h in history:
+        if "loss" not in h:  # the end-of-training summary entry carries train_loss, not loss
+            continue
+        sft = contrastive = margin = None
+        if phase == "sft":
+            sft = h["loss"]
+        elif "nll_loss" in h:  # CPO / SimPO: loss = contrastive + cpo_alpha * nll
+            sft = h["nll_loss"]
+            contrastive = h["loss"] - cpo_alpha * h["nll_loss"]
+        if "logps/chosen" in h and "logps/rejected" in h:
+            margin = h["logps/chosen"] - h["logps/rejected"]
+        rows.append({"phase": phase, "step": offset + h["step"], "phase_step": h["step"], "epoch": h.get("epoch"),
+                     "loss": h["loss"], "sft_loss": sft, "contrastive_loss": contrastive, "margin": margin,
+                     "reward_margin": h.get("rewards/margins"), "lr": h.get("learning_rate"), "loss_type":
+                     "sft" if phase == "sft" else loss})
+    return rows
+
+
+def _run_phase(trainer, ckpt_dir: Path, resume: bool) -> tuple[list[dict], int, str | None]:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.exists() else None
+    trainer.train(resume_from_checkpoint=last)
+    return list(trainer.state.log_history), int(trainer.state.global_step), last
+
+
+def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, seed: int, resume: bool = True,
+                  save_steps: int = SAVE_STEPS) -> dict:
+    """Train the (already attached, trainable) adapter of `model` in place; write everything under out_dir."""
+    from iterkd_lib.seeding import seed_everything
+
+    t = cfg.training
+    out = Path(out_dir)
+    ckpt_root = out / "checkpoints"
+    if not resume and ckpt_root.exists():
+        shutil.rmtree(ckpt_root)  # a fresh run must not pick up another run's optimizer state
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    sft_rows, pair_rows = _rows(training_records, tokenizer)
+    phases = []
+    if sft_rows and t.sft_weight > 0:
+        phases.append(("sft", sft_rows))
+    if pair_rows and t.loss != "none" and t.contrastive_weight > 0:
+        phases.append(("contrastive", pair_rows))
+    cpo_alpha = t.sft_weight / t.contrastive_weight if t.contrastive_weight > 0 else 0.0
+
+    start = time.time()
+    log, offset, per_phase = [], 0, {}
+    write_jsonl(out / "training_data.jsonl",
+                [{"phase": name, **row} for name, rows in phases for row in rows])
+    for name, rows in phases:
+        seed_everything(seed)
+        args = _common_args(cfg, ckpt_root / name, seed, model, save_steps)
+        trainer = (_sft_trainer(model, tokenizer, rows, args) if name == "sft"
+                   else _contrastive_trainer(model, tokenizer, rows, args, t))
+        history, steps, resumed_from = _run_phase(trainer, ckpt_root / name, resume)
+        log += _log_rows(history, name, offset, t.loss, cpo_alpha)
+        per_phase[name] = {"rows": len(rows), "steps": steps, "first_step": offset + 1, "resumed_from": resumed_from}
+        offset += steps
+        del trainer
+    write_jsonl(out / "train_log.jsonl", log)
+
+    def last(key):
+        vals = [r[key] for r in log if r[key] is not None]
+        return vals[-1] if vals else None
+
+    meta = {
+        "base_model": cfg.student.model, "loss": t.loss, "lora": config_to_dict(cfg.student.lora),
+        "quantization": cfg.student.quantization, "dtype": str(_model_dtype(model)).replace("torch.", ""),
+        "training": config_to_dict(t), "trainers": {n: ("SFTTrainer" if n == "sft" else
+                                                         {"dpo": "DPOTrainer"}.get(t.loss, "CPOTrainer"))
+                                                    for n, _ in phases},
+        "cpo_alpha": cpo_alpha if t.loss in ("cpo", "simpo") else None,
+        "dpo_reference": "adapter disabled (base student)" if t.loss == "dpo" else None,
+        "n_sft": len(sft_rows), "n_pairs": len(pair_rows),
+        "n_pairs_teacher": sum(r.get("rejected_source") == "teacher" for r in training_records if r["kind"] == "pair"),
+        "n_pairs_student": sum(r.get("rejected_source") == "student" for r in training_records if r["kind"] == "pair"),
+        "phases": per_phase, "global_steps": offset, "seed": seed, "resumed": resume,
+        "wall_s": round(time.time() - start, 2), "final_sft_loss": last("sft_loss"),
+        "final_contrastive_loss": last("contrastive_loss"), "final_margin": last("margin"),
+    }
+    meta = _save(model, out, meta)
+    return {**meta, "out_dir": str(out)}
+
+
+def _save(model, out: Path, meta: dict) -> dict:
+    """Adapter files + adapter_meta.json into out_dir, next to the checkpoints and logs.
+
+    Not `student_model.save_adapter`: it atomically REPLACES the whole directory, which would delete the
+    trainer checkpoints (resume), train_log.jsonl and training_data.jsonl that live there too. We write the
+    same meta (its helpers supply parameters and fingerprint); a kill mid-save is harmless because the cycle
+    marks the stage done only after this returns, and a rerun resumes from the checkpoints.
+    """
+    from iterkd_lib.student_model import adapter_fingerprint, count_parameters
+
+    model.save_pretrained(str(out))
+    peft_cfg = getattr(model, "peft_config", {}).get("default")
+    lora = json.loads(json.dumps(peft_cfg.to_dict(), default=lambda o: sorted(o) if isinstance(o, set) else str(o))
+                      ) if peft_cfg is not None else None
+    full = {**meta, "base_model_path": getattr(peft_cfg, "base_model_name_or_path", None), "lora": lora,
+            "parameters": count_parameters(model), "fingerprint": adapter_fingerprint(model),
+            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    write_json(out / "adapter_meta.json", full)
+    return full
+
+
+def read_train_log(out_dir) -> list[dict]:
+    from iterkd_lib.runstore import read_jsonl
+
+    return read_jsonl(Path(out_dir) / "train_log.jsonl")
+
+
+def read_adapter_meta(out_dir) -> dict:
+    return read_json(Path(out_dir) / "adapter_meta.json")
+
+
+@torch.no_grad()
+def sequence_logprobs(model, tokenizer, prompts_messages: list[list[dict]], completions: list[str]) -> list[float]:
+    """Sum of the completion tokens' log-probs given the chat-templated prompt (no EOS), one per example.
+
+    One unpadded forward per example: exact (no padding effects) and cheap enough for test- and
+    notebook-sized sets.
+    """
+    was_training = model.training
+    model.eval()
+    out: list[float] = []
+    for messages, completion in zip(prompts_messages, completions, strict=True):
+        prompt = chat_prompt(tokenizer, messages)
+        p_ids = tokenizer(prompt, add_special_tokens=False)["input_ids"]
+        full = tokenizer(prompt + completion, add_special_tokens=False)["input_ids"]
+        # Tokens can merge across the boundary; score from the first position where the two differ.
+        k = next((j for j, (a, b) in enumerate(zip(p_ids, full)) if a != b), min(len(p_ids), len(full)))
+        ids = torch.tensor([full], device=model.device)
+        logp = torch.log_softmax(model(input_ids=ids).logits[0, :-1].float(), dim=-1)
+        token_lp = logp.gather(1, ids[0, 1:, None])[:, 0]
+        out.append(float(token_lp[max(k - 1, 0):].sum()))
+    model.train(was_training)
+    return out
+
+
+def pair_margins(model, tokenizer, pairs: list[dict]) -> list[float]:
+    """log p(chosen) - log p(rejected) for `kind: "pair"` records (prompt = chat messages)."""
+    prompts = [p["prompt"] for p in pairs]
+    chosen = sequence_logprobs(model, tokenizer, prompts, [p["chosen"] for p in pairs])
+    rejected = sequence_logprobs(model, tokenizer, prompts, [p["rejected"] for p in pairs])
+    return [c - r for c, r in zip(chosen, rejected, strict=True)]
