@@ -14,7 +14,7 @@ import sys
 
 from iterkd_lib.config import ConfigError
 
-COMMANDS = ["config", "run", "figures"]
+COMMANDS = ["config", "run", "figures", "evaluate", "models"]
 
 
 def build_parser() -> argparse.ArgumentParser:
