@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import resource
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,10 +30,11 @@ from pathlib import Path
 
 from iterkd_lib import difficulty, evaluation, feedback, regeneration, teacher_data, training
 from iterkd_lib.config import ConfigError, IterKDConfig, config_from_dict, config_to_dict, diff_configs
+from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.execution import check_completions
 from iterkd_lib.generation import LocalBackend, make_backend
 from iterkd_lib.problems import load_problems
-from iterkd_lib.runstore import RunStore, read_jsonl, write_json, write_jsonl
+from iterkd_lib.runstore import RunStore, read_jsonl, write_jsonl
 from iterkd_lib.seeding import derive_seed, seed_everything, set_torch_threads
 from iterkd_lib.student_model import load_student
 
@@ -168,17 +170,22 @@ def _now() -> str:
 # ------------------------------------------------------------------------------------------ stages
 
 def _stage(run: Run, cycle: int, name: str, compute, usage_of=None):
-    """Read a finished stage back, or compute it, write its records, then its marker (last)."""
+    """Read a finished stage back, or compute it, write its records, then its marker (last).
+
+    `usage_of` is a zero-argument callable giving the backend whose token usage this stage spends (called
+    only when the stage really runs, so reading a finished run never loads a model)."""
     if run.store.is_complete(cycle, name):
         return run.store.read_records(cycle, name) if run.store.has_records(cycle, name) else None
     log.info("cycle %d: %s ...", cycle, name)
+    usage_of = usage_of() if usage_of is not None else None
     before = dict(usage_of.usage) if usage_of is not None and hasattr(usage_of, "usage") else None
     t0 = time.time()
     records, summary = compute()
     seconds = time.time() - t0
     if records is not None:
         run.store.write_records(cycle, name, records)
-    summary = {"seconds": round(seconds, 2), **(summary or {})}
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # process peak so far, Linux: KiB
+    summary = {"seconds": round(seconds, 2), "peak_rss_mb_so_far": round(peak_mb), **(summary or {})}
     if before is not None:
         summary["teacher_usage"] = {k: usage_of.usage.get(k, 0) - before.get(k, 0) for k in usage_of.usage}
     run.store.mark_complete(cycle, name, summary)
@@ -206,21 +213,16 @@ def stage_teacher_attempts(run: Run, cycle: int) -> list[dict]:
         recs = teacher_data.teacher_attempts(pool, run.teacher(), run.cfg, derive_seed(run.seed, cycle, "teacher"),
                                              execute=run.execute)
         return recs, {"counts": teacher_data.label_counts(recs)}
-    return _stage(run, cycle, "02_teacher_attempts", compute, usage_of=run.teacher())
+    return _stage(run, cycle, "02_teacher_attempts", compute, usage_of=run.teacher)
 
 
 def _student_failures(run: Run, cycle: int) -> list[dict]:
-    """Failed student attempts of the previous cycle, joined with their execution verdicts."""
+    """Failed student attempts of the previous cycle (none before cycle 2: cycle 0 only evaluates)."""
     prev = cycle - 1
     if prev < 1 or not run.store.is_complete(prev, "06_feedback"):
         return []
-    attempts = {(a["task_id"], a["sample_index"]): a for a in run.store.read_records(prev, "05_student_attempts")}
-    out = []
-    for fb in run.store.read_records(prev, "06_feedback"):
-        att = attempts.get((fb["task_id"], fb["sample_index"]))
-        if att is not None and not fb["execution"]["passed"]:
-            out.append({**att, "execution": fb["execution"]})
-    return out
+    return teacher_data.student_failures_from(run.store.read_records(prev, "05_student_attempts"),
+                                              run.store.read_records(prev, "06_feedback"))
 
 
 def stage_training_set(run: Run, cycle: int) -> list[dict]:
@@ -229,7 +231,7 @@ def stage_training_set(run: Run, cycle: int) -> list[dict]:
 
     def compute():
         failures = _student_failures(run, cycle) if run.cfg.distill.use_student_failures else []
-        recs = teacher_data.build_training_set(pool, attempts, failures, run.cfg)
+        recs = teacher_data.build_training_set(pool, attempts, failures, run.cfg, execute=run.execute)
         n_sft = sum(r["kind"] == "sft" for r in recs)
         return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures)}
     return _stage(run, cycle, "03_training_set", compute)
@@ -273,7 +275,7 @@ def stage_feedback(run: Run, cycle: int) -> list[dict]:
         judge = run.judge() if run.cfg.feedback.use_judge else None
         recs = feedback.collect_feedback(pool, attempts, run.cfg, judge, derive_seed(run.seed, cycle, "judge"))
         return recs, {"summary": feedback.feedback_summary(recs), "agreement": feedback.judge_test_agreement(recs)}
-    return _stage(run, cycle, "06_feedback", compute, usage_of=run.judge() if run.cfg.feedback.use_judge else None)
+    return _stage(run, cycle, "06_feedback", compute, usage_of=run.judge if run.cfg.feedback.use_judge else None)
 
 
 def stage_levels(run: Run, cycle: int) -> list[dict]:
@@ -297,7 +299,7 @@ def stage_new_questions(run: Run, cycle: int) -> list[dict]:
             execute=run.execute, embedder=embedder)
         run.store.write_records(cycle, "08_rejected_questions", rejected)
         return accepted, {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected)}
-    return _stage(run, cycle, "08_new_questions", compute, usage_of=run.teacher())
+    return _stage(run, cycle, "08_new_questions", compute, usage_of=run.teacher)
 
 
 def stage_evaluation(run: Run, cycle: int) -> list[dict]:
@@ -322,58 +324,8 @@ def stage_evaluation(run: Run, cycle: int) -> list[dict]:
                 records += recs
                 metrics.append(m)
         return records, {"metrics": metrics}
-    return _stage(run, cycle, "09_evaluation", compute)
-
-
-def cycle_summary(run: Run, cycle: int) -> dict:
-    """One metrics record per cycle: every number with the settings and stage timings behind it."""
-    st = run.store
-    s = {"cycle": cycle, "kind": "cycle_summary"}
-    for m in (st.stage_summary(cycle, "09_evaluation") or {}).get("metrics", []):
-        prefix = "" if m["subject"] == "student" else "teacher_"
-        bench = "benchmark" if m["benchmark"] != "held_out" else "held_out"
-        for k, v in m.items():
-            if k.startswith("pass@"):
-                s[f"{prefix}{bench}_{k}"] = v
-        s.setdefault("protocols", {})[f"{prefix}{bench}"] = m["protocol"]
-    stage_seconds, tokens = {}, 0
-    for name in st.completed_stages(cycle):
-        summ = st.stage_summary(cycle, name) or {}
-        stage_seconds[name] = summ.get("seconds")
-        tokens += sum(v for k, v in summ.get("teacher_usage", {}).items() if k.endswith("_tokens"))
-    s["stage_seconds"], s["teacher_tokens"] = stage_seconds, tokens
-    if cycle > 0:
-        ts = st.stage_summary(cycle, "03_training_set") or {}
-        ad = st.stage_summary(cycle, "04_adapter") or {}
-        s.update({"pool_size": (st.stage_summary(cycle, "01_pool") or {}).get("n"),
-                  "n_sft": ts.get("n_sft"), "n_pairs": ts.get("n_pairs"),
-                  "final_loss": ad.get("final_loss"), "final_sft_loss": ad.get("final_sft_loss"),
-                  "final_contrastive_loss": ad.get("final_contrastive_loss"),
-                  "levels": (st.stage_summary(cycle, "07_levels") or {}).get("distribution"),
-                  "judge_agreement": (st.stage_summary(cycle, "06_feedback") or {}).get("agreement"),
-                  "new_questions": (st.stage_summary(cycle, "08_new_questions") or {}).get("stats")})
-    cfg = run.cfg
-    s["settings"] = {"student": cfg.student.model, "teacher": cfg.teacher.model, "seed": cfg.run.seed,
-                     "loss": cfg.training.loss, "eval_decoding": config_to_dict(cfg.evaluation.decoding),
-                     "eval_subset": cfg.evaluation.subset, "eval_samples": cfg.evaluation.samples}
-    return s
-
-
-def _record_summary_and_best(run: Run, cycle: int) -> dict:
-    summaries = {m["cycle"]: m for m in run.store.metrics() if m.get("kind") == "cycle_summary"}
-    if cycle not in summaries:
-        summaries[cycle] = cycle_summary(run, cycle)
-        run.store.append_metrics(summaries[cycle])
-    key = run.cfg.evaluation.keep_best_metric
-    scored = {c: m[key] for c, m in summaries.items() if m.get(key) is not None}
-    if scored:
-        best = max(scored, key=lambda c: (scored[c], -c))   # ties go to the earlier (cheaper) cycle
-        write_json(run.store.root / "best.json", {"cycle": best, "metric": key, "value": scored[best],
-                                                  "adapter": str(adapter_dir(run, best)) if best > 0 else None})
-        if cycle in scored and scored[cycle] < scored[best]:
-            log.warning("REGRESSION: cycle %d %s = %.3f is below the best, cycle %d = %.3f", cycle, key,
-                        scored[cycle], best, scored[best])
-    return summaries[cycle]
+    teacher_evaluated = cycle == 0 and run.cfg.evaluation.evaluate_teacher
+    return _stage(run, cycle, "09_evaluation", compute, usage_of=run.teacher if teacher_evaluated else None)
 
 
 def run_cycle(run: Run, cycle: int) -> dict:
@@ -383,7 +335,7 @@ def run_cycle(run: Run, cycle: int) -> dict:
                       stage_student_attempts, stage_feedback, stage_levels, stage_new_questions):
             stage(run, cycle)
     stage_evaluation(run, cycle)
-    return _record_summary_and_best(run, cycle)
+    return record_summary_and_best(run.store, run.cfg, cycle)
 
 
 def run_all(run: Run, cycles: int | None = None) -> list[dict]:

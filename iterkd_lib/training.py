@@ -64,17 +64,28 @@ def chat_prompt(tokenizer, messages: list[dict]) -> str:
     return tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
 
 
-def _rows(records: list[dict], tokenizer) -> tuple[list[dict], list[dict]]:
-    sft, pairs = [], []
+def _rows(records: list[dict], tokenizer, max_length: int) -> tuple[list[dict], list[dict], int]:
+    """Trainer rows; pairs that the token budget would cut to identical answers are dropped and counted.
+
+    The trainers truncate prompt + answer to max_length. A faulty answer usually shares its opening with the
+    correct one, so a tight budget can leave chosen == rejected: a pair with zero gradient (loss log 2) that
+    only looks like training in the logs.
+    """
+    sft, pairs, dropped = [], [], 0
     for r in records:
         prompt = chat_prompt(tokenizer, r["prompt"]) if isinstance(r["prompt"], list) else r["prompt"]
         if r["kind"] == "sft":
             sft.append({"prompt": prompt, "completion": r["completion"]})
         elif r["kind"] == "pair":
+            budget = max(0, max_length - len(tokenizer(prompt, add_special_tokens=False)["input_ids"]))
+            ids = [tokenizer(r[k], add_special_tokens=False)["input_ids"][:budget] for k in ("chosen", "rejected")]
+            if ids[0] == ids[1]:
+                dropped += 1
+                continue
             pairs.append({"prompt": prompt, "chosen": r["chosen"], "rejected": r["rejected"]})
         else:
             raise ValueError(f"training record of unknown kind {r.get('kind')!r} (task {r.get('task_id')})")
-    return sft, pairs
+    return sft, pairs, dropped
 
 
 def _model_dtype(model) -> torch.dtype:
@@ -169,7 +180,7 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
         shutil.rmtree(ckpt_root)  # a fresh run must not pick up another run's optimizer state
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    sft_rows, pair_rows = _rows(training_records, tokenizer)
+    sft_rows, pair_rows, pairs_cut_identical = _rows(training_records, tokenizer, t.max_length)
     phases = []
     if sft_rows and t.sft_weight > 0:
         phases.append(("sft", sft_rows))
@@ -205,7 +216,7 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
                                                     for n, _ in phases},
         "cpo_alpha": cpo_alpha if t.loss in ("cpo", "simpo") else None,
         "dpo_reference": "adapter disabled (base student)" if t.loss == "dpo" else None,
-        "n_sft": len(sft_rows), "n_pairs": len(pair_rows),
+        "n_sft": len(sft_rows), "n_pairs": len(pair_rows), "n_pairs_cut_identical": pairs_cut_identical,
         "n_pairs_teacher": sum(r.get("rejected_source") == "teacher" for r in training_records if r["kind"] == "pair"),
         "n_pairs_student": sum(r.get("rejected_source") == "student" for r in training_records if r["kind"] == "pair"),
         "phases": per_phase, "global_steps": offset, "seed": seed, "resumed": resume,

@@ -33,42 +33,57 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fmt(value, spec: str) -> str:
+    return format(value, spec) if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+
+
+def _levels(m: dict) -> str:
+    lv = m.get("levels") or {}
+    return "/".join(str(lv.get(k, "-")) for k in ("easy", "medium", "hard"))
+
+
+# (header, width, cell) -- one row per cycle_summary record in metrics.jsonl
+COLUMNS = [
+    ("bench p@1", 9, lambda m: _fmt(m.get("benchmark_pass@1"), ".3f")),
+    ("held p@1", 8, lambda m: _fmt(m.get("held_out_pass@1"), ".3f")),
+    ("pool", 4, lambda m: _fmt(m.get("pool_size"), "d")),
+    ("sft", 4, lambda m: _fmt(m.get("n_sft"), "d")),
+    ("pairs", 5, lambda m: _fmt(m.get("n_pairs"), "d")),
+    ("easy/med/hard", 13, _levels),
+    ("sft/ctr loss", 13, lambda m: _fmt(m.get("final_sft_loss"), ".3f") + "/"
+     + _fmt(m.get("final_contrastive_loss"), ".3f")),
+    ("new q", 5, lambda m: _fmt(m.get("n_new_questions"), "d")),
+    ("teacher tok", 11, lambda m: _fmt(m.get("teacher_tokens"), "d")),
+    ("time (s)", 8, lambda m: _fmt(sum(v for v in (m.get("stage_seconds") or {}).values() if v), ".0f")),
+]
+
+
 def report_table(run_dir: str | Path) -> str:
     from iterkd_lib.runstore import RunStore, read_json
 
     store = RunStore(run_dir)
-    info = store.read_run_info()
+    cfg = store.read_run_info()["config"]
     rows = sorted((m for m in store.metrics() if m.get("kind") == "cycle_summary"), key=lambda m: m["cycle"])
-    best = store.root / "best.json"
-    best_cycle = read_json(best)["cycle"] if best.exists() else None
-    cfg = info["config"]
+    best = read_json(store.root / "best.json") if (store.root / "best.json").exists() else None
     ev = cfg["evaluation"]
-    lines = [f"run {store.root}  student={cfg['student']['model']}  teacher={cfg['teacher']['model']}  "
-             f"seed={cfg['run']['seed']}",
-             f"benchmark={ev['benchmark']} subset={ev['subset'] or 'all'} protocol={ev['protocol']} "
-             f"samples={ev['samples']} decoding={ev['decoding']}; held-out seed problems use protocol=chat"]
-    head = (f"{'cycle':>5} {'bench p@1':>9} {'held p@1':>8} {'pool':>4} {'sft':>4} {'pairs':>5} "
-            f"{'easy/med/hard':>13} {'loss':>7} {'accepted':>8} {'teacher tok':>11} {'time (s)':>8}  stage seconds")
+    lines = [
+        (f"run {store.root}  student={cfg['student']['model']}  teacher={cfg['teacher']['model']}  "
+        f"seed={cfg['run']['seed']}"),
+        (f"benchmark={ev['benchmark']} subset={ev['subset'] or 'all'} protocol={ev['protocol']} "
+        f"samples={ev['samples']} decoding={ev['decoding']}; held-out seed problems use protocol=chat"),
+    ]
+    head = f"{'cycle':>6} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  seconds per stage"
     lines += [head, "-" * len(head)]
     for m in rows:
-        lv = m.get("levels") or {}
-        nq = m.get("new_questions") or {}
-        acc = nq.get("accepted_total", nq.get("n_accepted"))
-        secs = m.get("stage_seconds") or {}
-        fmt = lambda v, spec: format(v, spec) if isinstance(v, (int, float)) else "-"   # noqa: E731
-        mark = "*" if m["cycle"] == best_cycle else " "
-        lines.append(
-            f"{m['cycle']:>4}{mark} {fmt(m.get('benchmark_pass@1'), '9.3f')} {fmt(m.get('held_out_pass@1'), '8.3f')} "
-            f"{fmt(m.get('pool_size'), '4d')} {fmt(m.get('n_sft'), '4d')} {fmt(m.get('n_pairs'), '5d')} "
-            f"{(str(lv.get('easy', '-')) + '/' + str(lv.get('medium', '-')) + '/' + str(lv.get('hard', '-'))):>13} "
-            f"{fmt(m.get('final_loss'), '7.3f')} {fmt(acc, '8d')} {fmt(m.get('teacher_tokens'), '11d')} "
-            f"{fmt(sum(v for v in secs.values() if v), '8.0f')}  "
-            + " ".join(f"{k.split('_', 1)[1]}={v:.0f}" for k, v in secs.items() if v))
+        mark = "*" if best and m["cycle"] == best["cycle"] else " "
+        stages = " ".join(f"{k.split('_', 1)[1]}={v:.0f}" for k, v in (m.get("stage_seconds") or {}).items() if v)
+        lines.append(f"{m['cycle']:>5}{mark} " + " ".join(f"{cell(m):>{w}}" for _, w, cell in COLUMNS)
+                     + "  " + stages)
         if "teacher_benchmark_pass@1" in m:
-            lines.append(f"      teacher (ceiling): bench p@1 {m['teacher_benchmark_pass@1']:.3f}"
-                         f"  held p@1 {m.get('teacher_held_out_pass@1', float('nan')):.3f}")
-    if best_cycle is not None:
-        lines.append(f"* best cycle by {read_json(best)['metric']}: {best_cycle}")
+            lines.append(f"       teacher (ceiling): bench p@1 {_fmt(m.get('teacher_benchmark_pass@1'), '.3f')}"
+                         f"  held p@1 {_fmt(m.get('teacher_held_out_pass@1'), '.3f')}")
+    if best:
+        lines.append(f"* best cycle by {best['metric']}: {best['cycle']} ({best['value']:.3f})")
     return "\n".join(lines)
 
 
