@@ -45,7 +45,9 @@ class RunConfig:
     cycles: int = _f(2, "Number of IterKD cycles to run after the cycle-0 baseline.", min=0)
     seed: int = _f(1234, "Global seed: python, numpy, torch and every sampler derive from it.", min=0)
     torch_threads: int = _f(2, "torch intra-op threads (1 in tests: 2 threads on 2 busy cores swing 20x).", min=1)
-    cache_dir: str = _f("~/.cache/iterkd", "Where converted models and the teacher response cache live.")
+    cache_dir: str = _f("~/.cache/iterkd", "Where converted models (and, by default, the response cache) live.")
+    response_cache_dir: str = _f("", "Folder for the teacher/judge response cache ('' = cache_dir); a fresh one "
+                                     "makes every teacher call real again.")
 
 
 @dataclass

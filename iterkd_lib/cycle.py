@@ -65,19 +65,24 @@ class Run:
     def cache_dir(self) -> str:
         return str(Path(self.cfg.run.cache_dir).expanduser())
 
+    @property
+    def response_cache_dir(self) -> str:
+        return str(Path(self.cfg.run.response_cache_dir or self.cfg.run.cache_dir).expanduser())
+
     def execute(self, pairs):
         ex = self.cfg.execution
         return check_completions(pairs, timeout_s=ex.timeout_s, memory_mb=ex.memory_mb, workers=ex.workers)
 
     def teacher(self):
         if self._teacher is None:
-            self._teacher = make_backend(self.cfg.teacher, self.cache_dir)
+            self._teacher = make_backend(self.cfg.teacher, self.cache_dir, response_cache_dir=self.response_cache_dir)
         return self._teacher
 
     def judge(self):
         if self._judge is None:
             judge_cfg = self.cfg.feedback.judge
-            self._judge = self.teacher() if not judge_cfg.model else make_backend(judge_cfg, self.cache_dir)
+            self._judge = (self.teacher() if not judge_cfg.model else
+                           make_backend(judge_cfg, self.cache_dir, response_cache_dir=self.response_cache_dir))
         return self._judge
 
     def student(self, cycle: int):

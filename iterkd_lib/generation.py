@@ -333,8 +333,9 @@ def load_local_model(path: str, dtype: str):
     return model.eval(), tok
 
 
-def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True):
-    rc = ResponseCache(cache_dir) if cache else None
+def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True, response_cache_dir: str | None = None):
+    """A backend for `backend_cfg`; models resolve under cache_dir, responses cache under response_cache_dir."""
+    rc = ResponseCache(response_cache_dir or cache_dir) if cache else None
     if backend_cfg.backend == "openai":
         return OpenAIBackend(backend_cfg, rc)
     from iterkd_lib.model_registry import resolve_model
