@@ -1,0 +1,41 @@
+"""The `iterkd` CLI: every sub-command answers --help; config errors exit 2 naming the key and file."""
+
+import subprocess
+import sys
+
+import pytest
+
+from iterkd_lib.cli import build_parser
+
+
+def _subcommands():
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return sorted(action.choices)
+
+
+def test_expected_subcommands_exist():
+    assert {"config", "run", "report", "figures", "evaluate-samples", "models"} <= set(_subcommands())
+
+
+@pytest.mark.parametrize("name", _subcommands())
+def test_every_subcommand_has_help(name, capsys):
+    with pytest.raises(SystemExit) as done:
+        build_parser().parse_args([name, "--help"])
+    assert done.value.code == 0
+    assert "usage: iterkd" in capsys.readouterr().out
+
+
+def test_config_error_exits_2_naming_key_and_file(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("training:\n  lossy: cpo\n")
+    out = subprocess.run([sys.executable, "-m", "iterkd_lib.cli", "config", "show", str(bad)],
+                         capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "training.lossy" in out.stderr and str(bad) in out.stderr
+
+
+def test_config_show_prints_resolved_yaml_with_override():
+    out = subprocess.run([sys.executable, "-m", "iterkd_lib.cli", "config", "show", "configs/smoke.yaml",
+                          "student.lora.r=4"], capture_output=True, text=True, check=True)
+    assert "r: 4" in out.stdout and "smollm2-135m-instruct" in out.stdout
