@@ -133,6 +133,8 @@ class TrainingConfig:
     max_length: int = _f(512, "Token cap for prompt + completion; longer examples are truncated.", min=16)
     warmup_ratio: float = _f(0.0, "Fraction of steps with linear LR warm-up.", min=0.0, max=1.0)
     continue_adapter: bool = _f(True, "Start each cycle from the previous cycle's adapter (else from scratch).")
+    num_processes: int = _f(1, "Training processes (DDP, one per GPU): > 1 trains each cycle's adapter through "
+                               "`accelerate launch ... iterkd train`; batches per step grow by this factor.", min=1)
 
 
 @dataclass

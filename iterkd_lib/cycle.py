@@ -12,8 +12,12 @@ included: a stage without its marker is redone, and the teacher's answers come b
 cache) and a notebook that steps through one stage at a time. Seeds derive from (run seed, cycle, item), so
 redoing a stage asks the very same requests.
 
-Not covered: running two processes on one run directory at once; distributed generation (put the teacher
-behind an OpenAI-compatible server for that).
+Stage I in several processes: with training.num_processes > 1, `stage_adapter` starts `iterkd train` under
+`accelerate launch` (DDP, `launch.launch_training`) instead of training in this process; the child writes
+the adapter and the 04_adapter marker, and this process loads the student back from the adapter.
+
+Not covered: running two runs (two writers) on one run directory at once; distributed generation (put the
+teacher behind an OpenAI-compatible server for that).
 
 Entry points: `open_run(cfg, run_dir, ...)`, `run_cycle(run, k)`, `run_all(run)`, the `stage_*` functions.
 """
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iterkd_lib import difficulty, evaluation, feedback, regeneration, teacher_data, training
+from iterkd_lib import difficulty, evaluation, feedback, launch, regeneration, teacher_data, training
 from iterkd_lib.config import ConfigError, IterKDConfig, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.execution import check_completions
@@ -247,9 +251,13 @@ def stage_adapter(run: Run, cycle: int) -> dict:
     out = adapter_dir(run, cycle)
 
     def compute():
-        prev = adapter_dir(run, cycle - 1) if cycle > 1 and run.cfg.training.continue_adapter else None
         run._student, run._student_cycle = None, None
         gc.collect()
+        if run.cfg.training.num_processes > 1:
+            # DDP in child processes (`accelerate launch ... iterkd train`, see launch.py); they write the
+            # adapter and the marker, and the student is loaded back from the adapter when next needed
+            return None, launch.launch_training(run.store.root, cycle, run.cfg)
+        prev = adapter_dir(run, cycle - 1) if cycle > 1 and run.cfg.training.continue_adapter else None
         model, tok = load_student(run.cfg.student, run.cache_dir, adapter_dir=str(prev) if prev else None,
                                   trainable=True)
         summary = training.train_adapter(model, tok, records, run.cfg, str(out),

@@ -17,7 +17,7 @@ adapter still covers them as ordinary LoRA layers.
 
 Not covered: the training loop and losses (`training`), generation (`generation.LocalBackend.from_model`
 wraps the returned model), merging adapters into the base weights, multi-GPU sharding beyond
-`device_map="auto"`.
+`device_map="auto"` (under DDP, WORLD_SIZE > 1, each process loads a whole copy on GPU LOCAL_RANK instead).
 Entry points: `load_student`, `lora_config_from`, `bnb_config_from`, `save_adapter`, `load_adapter_meta`,
 `count_parameters`, `adapter_fingerprint`.
 """
@@ -83,6 +83,15 @@ def _disable_cpu_repacking(model) -> int:
     return n
 
 
+def _gpu_device_map():
+    """'auto' (spread over the visible GPUs) in one process; under DDP (accelerate launch / torchrun set
+    WORLD_SIZE > 1) each process holds a whole copy on its own GPU, LOCAL_RANK -- DDP (and bitsandbytes'
+    4-bit training) refuse a model spread with device_map='auto'."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return {"": int(os.environ.get("LOCAL_RANK", "0"))}
+    return "auto"
+
+
 def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | None = None,
                  trainable: bool = True):
     """(model, tokenizer): base model + LoRA (new, or loaded from `adapter_dir`); eval-only when not trainable."""
@@ -97,11 +106,11 @@ def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | 
     on_gpu = torch.cuda.is_available()
     kw: dict = {"dtype": dtype}
     if on_gpu:
-        kw["device_map"] = "auto"
+        kw["device_map"] = _gpu_device_map()
     quantized = student_cfg.quantization == "4bit"
     if quantized:
         kw["quantization_config"] = bnb_config_from(student_cfg, modules_not_quantizable(path))
-        kw["device_map"] = "auto" if on_gpu else {"": "cpu"}
+        kw["device_map"] = _gpu_device_map() if on_gpu else {"": "cpu"}
     tok = AutoTokenizer.from_pretrained(path)
     if tok.pad_token_id is None:
         tok.pad_token = tok.eos_token

@@ -38,14 +38,25 @@ adapter_meta.json, train_log.jsonl ({phase, step, phase_step, epoch, loss, sft_l
 lr}; margin = mean log pi(y_w|x) - mean log pi(y_l|x) of the batch as the trainer logs it -- sums for CPO/DPO,
 per-token means for SimPO) and training_data.jsonl (the exact rows each phase saw).
 
-Not covered: loading the student or building the LoRA config (`student_model`), multi-GPU, evaluation.
+Several processes (DDP): under `accelerate launch` / torchrun (WORLD_SIZE > 1) every process calls
+`train_adapter` with the same records and its own copy of the model; the trainers shard the batches and
+average the gradients (gloo on CPU, nccl on GPUs), so one optimizer step sees batch_size * grad_accum *
+world_size examples and `max_steps` counts those larger steps. The trainers write checkpoints from the main
+process; the files that are ours (training_data.jsonl, train_log.jsonl, the adapter, adapter_meta.json)
+are written by the main process only, and every process waits at a barrier until they exist, so no rank
+returns (or marks a stage done) before them. adapter_meta.json records `world_size`. Launching the
+processes is `launch` / `iterkd train`'s job, placing one model copy per GPU is `student_model`'s.
 
-Entry points: `train_adapter`, `sequence_logprobs`, `pair_margins`, `chat_prompt`, `read_train_log`,
-`read_adapter_meta`.
+Not covered: loading the student or building the LoRA config (`student_model`), starting the processes
+(`launch`), model sharding (FSDP/DeepSpeed), evaluation.
+
+Entry points: `train_adapter`, `distributed_state`, `sequence_logprobs`, `pair_margins`, `chat_prompt`,
+`read_train_log`, `read_adapter_meta`.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import shutil
 import time
@@ -104,6 +115,9 @@ def _common_args(cfg, out: Path, seed: int, model, save_steps: int) -> dict:
         "save_total_limit": 2, "report_to": "none", "push_to_hub": False, "use_cpu": not cuda,
         "bf16": _model_dtype(model) == torch.bfloat16 and bf16_ok, "seed": seed, "data_seed": seed,
         "dataloader_num_workers": 0, "disable_tqdm": True, "max_length": t.max_length,
+        # DDP only: every LoRA weight takes part in every forward; for a PeftModel the Trainer would otherwise
+        # ask DDP to search for unused parameters, an extra graph traversal per step (torch warns about it)
+        "ddp_find_unused_parameters": False,
         # only when asked: transformers 5 warns on every mention of the old argument name
         **({"gradient_checkpointing": True} if cfg.student.gradient_checkpointing else {}),
     }
@@ -168,16 +182,32 @@ def _run_phase(trainer, ckpt_dir: Path, resume: bool) -> tuple[list[dict], int, 
     return list(trainer.state.log_history), int(trainer.state.global_step), last
 
 
+def distributed_state():
+    """accelerate's process state, built the way the Trainer builds it (cpu=True without CUDA: gloo on CPU).
+
+    One process: num_processes 1, is_main_process True, wait_for_everyone() a no-op.
+    """
+    from accelerate import PartialState
+
+    return PartialState(cpu=not torch.cuda.is_available())
+
+
 def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, seed: int, resume: bool = True,
                   save_steps: int = SAVE_STEPS) -> dict:
-    """Train the (already attached, trainable) adapter of `model` in place; write everything under out_dir."""
+    """Train the (already attached, trainable) adapter of `model` in place; write everything under out_dir.
+
+    Under DDP every process calls this; only the main one writes our files, the others wait for them.
+    """
     from iterkd_lib.seeding import seed_everything
 
     t = cfg.training
     out = Path(out_dir)
     ckpt_root = out / "checkpoints"
-    if not resume and ckpt_root.exists():
+    state = distributed_state()
+    main = state.is_main_process
+    if main and not resume and ckpt_root.exists():
         shutil.rmtree(ckpt_root)  # a fresh run must not pick up another run's optimizer state
+    state.wait_for_everyone()
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     sft_rows, pair_rows, pairs_cut_identical = _rows(training_records, tokenizer, t.max_length)
@@ -190,8 +220,9 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
 
     start = time.time()
     log, offset, per_phase = [], 0, {}
-    write_jsonl(out / "training_data.jsonl",
-                [{"phase": name, **row} for name, rows in phases for row in rows])
+    if main:
+        write_jsonl(out / "training_data.jsonl",
+                    [{"phase": name, **row} for name, rows in phases for row in rows])
     for name, rows in phases:
         seed_everything(seed)
         args = _common_args(cfg, ckpt_root / name, seed, model, save_steps)
@@ -199,10 +230,12 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
                    else _contrastive_trainer(model, tokenizer, rows, args, t))
         history, steps, resumed_from = _run_phase(trainer, ckpt_root / name, resume)
         log += _log_rows(history, name, offset, t.loss, cpo_alpha)
-        per_phase[name] = {"rows": len(rows), "steps": steps, "first_step": offset + 1, "resumed_from": resumed_from}
+        per_phase[name] = {"rows": len(rows), "steps": steps, "first_step": offset + 1, "resumed_from": resumed_from,
+                           "world_size": int(trainer.args.world_size)}
         offset += steps
         del trainer
-    write_jsonl(out / "train_log.jsonl", log)
+        gc.collect()  # drop the DDP wrapper (and its gradient hooks) before the next phase wraps the model again
+    state = distributed_state()  # the trainers rebuild the shared state; same processes
 
     def last(key):
         vals = [r[key] for r in log if r[key] is not None]
@@ -220,10 +253,17 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
         "n_pairs_teacher": sum(r.get("rejected_source") == "teacher" for r in training_records if r["kind"] == "pair"),
         "n_pairs_student": sum(r.get("rejected_source") == "student" for r in training_records if r["kind"] == "pair"),
         "phases": per_phase, "global_steps": offset, "seed": seed, "resumed": resume,
+        "world_size": state.num_processes, "distributed_type": str(state.distributed_type),
+        "effective_batch_size": t.batch_size * t.grad_accum * state.num_processes,
         "wall_s": round(time.time() - start, 2), "final_sft_loss": last("sft_loss"),
         "final_contrastive_loss": last("contrastive_loss"), "final_margin": last("margin"),
     }
-    meta = _save(model, out, meta)
+    if main:
+        write_jsonl(out / "train_log.jsonl", log)
+        meta = _save(model, out, meta)
+    state.wait_for_everyone()  # nobody returns before the adapter and its meta exist
+    if not main:
+        meta = read_json(out / "adapter_meta.json")
     return {**meta, "out_dir": str(out)}
 
 
