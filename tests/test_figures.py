@@ -193,3 +193,29 @@ def test_record_table_reads_dotted_fields_and_says_how_many(store):
 def test_side_by_side_escapes_code():
     html = F.side_by_side_html("if a < b:\n    pass", "x", ("correct", "faulty"))
     assert "a &lt; b" in html and "<b>correct</b>" in html and "<b>faulty</b>" in html
+
+
+def test_figures_read_real_record_shapes(tmp_path):
+    # Shapes found in a real smoke run: an unparseable judgement keeps a `rules` dict of Nones (it must not
+    # count as zeros), and adapter_meta.json's "lora" is peft's full LoraConfig dict (keys lora_alpha, ...).
+    store = RunStore(tmp_path / "real")
+    rules_none = dict.fromkeys(("functionality", "boundary", "coverage", "readability", "practices"))
+    fb = [{"task_id": "t/0", "sample_index": 0, "execution": {"passed": False},
+           "judge": {"score": None, "parse_ok": False, "rules": rules_none}},
+          {"task_id": "t/1", "sample_index": 0, "execution": {"passed": False},
+           "judge": {"score": 2.0, "parse_ok": True, "rules": {**rules_none, "functionality": 2.0, "boundary": 0.0,
+                                                               "coverage": 0.0, "readability": 0.0,
+                                                               "practices": 0.0}}}]
+    store.write_records(1, "06_feedback", fb)
+    fig = F.fig_judge_rules(store, 1)
+    failing = _trace(fig, "tests fail")
+    assert failing.name == "tests fail (n=1)" and list(failing.y) == [2.0, 0.0, 0.0, 0.0, 0.0]
+    assert any("1 judgement(s) without rule scores" in a.text for a in fig.layout.annotations)
+    adapter = store.cycle_dir(1) / "04_adapter"
+    adapter.mkdir(parents=True)
+    (adapter / "train_log.jsonl").write_text('{"step": 1, "loss": 1.0, "sft_loss": 1.0, "contrastive_loss": null, '
+                                             '"margin": null}\n')
+    (adapter / "adapter_meta.json").write_text('{"loss": "cpo", "lora": {"r": 8, "lora_alpha": 16, "lora_dropout": '
+                                               '0.0, "target_modules": ["v_proj", "q_proj"], "peft_type": "LORA"}}')
+    texts = [a.text for a in F.fig_loss_curves(store, 1).layout.annotations]
+    assert "LoRA r=8 alpha=16 dropout=0.0 targets=q_proj,v_proj · loss cpo" in texts

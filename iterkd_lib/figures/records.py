@@ -205,14 +205,20 @@ def fig_judge_rules(store: RunStore, cycle: int | None = None) -> go.Figure:
     """Mean judge score per rubric rule, passing vs failing attempts."""
     cycle, recs = _feedback(store, cycle)
     title = f"judge rubric per rule (cycle {cycle})"
-    ruled = [r for r in recs or [] if (r.get("judge") or {}).get("rules")]
+    # An unparseable judgement has every rule None: it is left out, not averaged in as zeros.
+    ruled = [r for r in recs or [] if any(v is not None for v in ((r.get("judge") or {}).get("rules") or {}).values())]
     if not ruled:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no judge rule scores")
     fig = _titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
         group = [r["judge"]["rules"] for r in ruled if bool(r["execution"]["passed"]) is passed]
-        means = [sum(g.get(k) or 0 for g in group) / len(group) if group else None for k in RULES]
+        scored = {k: [g[k] for g in group if g.get(k) is not None] for k in RULES}
+        means = [sum(v) / len(v) if v else None for v in scored.values()]
         fig.add_bar(x=list(RULES), y=means, name=f"{name} (n={len(group)})")
+    unruled = sum(1 for r in recs if r.get("judge")) - len(ruled)
+    if unruled:
+        fig.add_annotation(text=f"{unruled} judgement(s) without rule scores (unparseable) left out",
+                           showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
     fig.update_layout(barmode="group", yaxis=dict(title="mean rule score"))
     return fig
 
@@ -253,7 +259,15 @@ def fig_loss_curves(store: RunStore, cycle: int | None = None) -> go.Figure:
     meta_path = store.cycle_dir(cycle) / "04_adapter" / "adapter_meta.json"
     if meta_path.exists():
         meta = read_json(meta_path)
-        fig.add_annotation(text=f"lora {meta.get('lora')} · loss {meta.get('loss')}", showarrow=False,
+        # adapter_meta's "lora" is peft's full LoraConfig dict (r, lora_alpha, lora_dropout, target_modules, ...)
+        lora = meta.get("lora") or {}
+        targets = lora.get("target_modules")
+        targets = ",".join(sorted(targets)) if isinstance(targets, list | tuple) else targets
+        lora_text = " ".join(f"{k}={v}" for k, v in (("r", lora.get("r")),
+                                                      ("alpha", lora.get("lora_alpha", lora.get("alpha"))),
+                                                      ("dropout", lora.get("lora_dropout", lora.get("dropout"))),
+                                                      ("targets", targets)) if v is not None)
+        fig.add_annotation(text=f"LoRA {lora_text} · loss {meta.get('loss')}", showarrow=False,
                            xref="paper", yref="paper", x=0, y=-0.18, xanchor="left", font=dict(size=10))
     fig.update_xaxes(title="optimizer step")
     fig.update_yaxes(title="loss", secondary_y=False)
