@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from iterkd_lib import difficulty, evaluation, feedback, launch, regeneration, teacher_data, training
-from iterkd_lib.config import ConfigError, IterKDConfig, config_from_dict, config_to_dict, diff_configs
+from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.execution import check_completions
 from iterkd_lib.generation import LocalBackend, make_backend
@@ -46,7 +46,8 @@ log = logging.getLogger("iterkd")
 
 # Keys that may differ on resume without --allow-config-change: they extend or relocate a run, they do not
 # change what any finished stage computed.
-RESUME_SAFE_KEYS = {"run.cycles", "run.runs_root", "run.name"}
+RESUME_SAFE_KEYS = {"run.cycles", "run.runs_root", "run.name", "run.cache_dir", "run.response_cache_dir",
+                    "run.torch_threads", "training.num_processes"}
 
 
 @dataclass
@@ -142,10 +143,10 @@ def open_run(cfg: IterKDConfig | None = None, run_dir: str | Path | None = None,
     if run_dir and (Path(run_dir) / "run.json").exists():
         store = RunStore(run_dir)
         info = store.read_run_info()
-        saved = info["config"]
+        # Re-resolved, so keys added to the config after this run started compare equal at their defaults.
+        saved = config_to_dict(config_from_dict(info["config"], where=str(store.run_json)))
         wanted = config_to_dict(cfg) if cfg is not None else saved
         if overrides:
-            from iterkd_lib.config import apply_overrides
             wanted = apply_overrides(wanted, overrides)
         changed = [k for k in diff_configs(saved, wanted) if k not in RESUME_SAFE_KEYS]
         if changed and not allow_config_change:
@@ -159,6 +160,8 @@ def open_run(cfg: IterKDConfig | None = None, run_dir: str | Path | None = None,
     else:
         if cfg is None:
             raise ConfigError("open_run: a config is needed to start a new run")
+        if overrides:
+            cfg = config_from_dict(apply_overrides(config_to_dict(cfg), overrides), where="open_run overrides")
         run_dir = run_dir or Path(cfg.run.runs_root) / f"{cfg.run.name}-{datetime.now():%Y%m%d-%H%M%S}"
         store = RunStore(run_dir)
         pool, held = _split_seed_pool(cfg)

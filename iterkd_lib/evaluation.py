@@ -16,6 +16,7 @@ Entry points: `benchmark_problems(cfg)`, `evaluate(backend, problems, cfg, seed,
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 
 from iterkd_lib.code_extraction import completion_from_code, extract_code, truncate_completion
@@ -30,6 +31,21 @@ def benchmark_problems(cfg: IterKDConfig) -> list[dict]:
     ev = cfg.evaluation
     problems = load_humaneval() if ev.benchmark == "humaneval" else load_problems(ev.benchmark)
     return problems[: ev.subset] if ev.subset else problems
+
+
+# Stop strings per protocol, added to the configured ones. They only end generation early: the text that
+# counts is cut the same way afterwards (truncate_completion / extract_code), so results do not depend on
+# them, but time does: a 0.5B model keeps writing tests and prose after the function until max_new_tokens.
+PROTOCOL_STOPS = {
+    "completion": ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"],
+    "chat": ["\n```\n"],   # the end of the first fenced block; what follows is explanation
+}
+
+
+def decoding_for(decoding, protocol: str):
+    """The decoding actually used for `protocol` (configured stops + the protocol's own); it is recorded."""
+    extra = [s for s in PROTOCOL_STOPS[protocol] if s not in decoding.stop]
+    return dataclasses.replace(decoding, stop=[*decoding.stop, *extra])
 
 
 def _completions(backend, problems: list[dict], protocol: str, decoding, seed: int, n: int) -> list[list[tuple]]:
@@ -47,7 +63,8 @@ def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protoc
     """Generate, execute and score. Returns (per-sample records, metrics with their settings)."""
     ev = cfg.evaluation
     protocol = protocol or ev.protocol
-    samples = _completions(backend, problems, protocol, ev.decoding, seed, ev.samples)
+    decoding = decoding_for(ev.decoding, protocol)
+    samples = _completions(backend, problems, protocol, decoding, seed, ev.samples)
     pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp in s]
     verdicts = check_completions(pairs, timeout_s=cfg.execution.timeout_s, memory_mb=cfg.execution.memory_mb,
                                  workers=cfg.execution.workers)
@@ -65,7 +82,7 @@ def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protoc
     metrics.update({
         "n_problems": len(problems), "n_samples": ev.samples, "protocol": protocol, "subject": subject,
         "benchmark": benchmark or ev.benchmark, "model": backend.describe(),
-        "decoding": config_to_dict(ev.decoding), "seed": seed,
+        "decoding": config_to_dict(decoding), "seed": seed,
     })
     return records, metrics
 

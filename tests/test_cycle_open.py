@@ -1,0 +1,57 @@
+"""Opening and reopening runs (no model is loaded: models load lazily when a stage really runs)."""
+
+import json
+
+import pytest
+
+from iterkd_lib import cycle
+from iterkd_lib.config import ConfigError, load_config
+from iterkd_lib.evaluation import decoding_for
+
+
+@pytest.fixture
+def smoke_cfg():
+    return load_config("configs/smoke.yaml", ["run.torch_threads=1"])
+
+
+def test_new_run_writes_split_pool_and_config(tmp_path, smoke_cfg):
+    run = cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["training.loss=none"])
+    info = run.store.read_run_info()
+    assert info["config"]["training"]["loss"] == "none" and run.cfg.training.loss == "none"
+    pool = run.store.read_records(1, "01_pool")
+    held = [json.loads(line) for line in (run.store.root / "held_out.jsonl").read_text().splitlines()]
+    assert len(held) == smoke_cfg.data.held_out and len(pool) == smoke_cfg.data.pool_size
+    assert not {p["task_id"] for p in pool} & {h["task_id"] for h in held}
+    assert run.store.is_complete(1, "01_pool") and run._teacher is None and run._student is None
+
+
+def test_same_seed_gives_the_same_split(tmp_path, smoke_cfg):
+    a = cycle.open_run(smoke_cfg, tmp_path / "a")
+    b = cycle.open_run(smoke_cfg, tmp_path / "b")
+    assert (a.store.root / "held_out.jsonl").read_text() == (b.store.root / "held_out.jsonl").read_text()
+
+
+def test_reopen_refuses_a_changed_config_naming_the_keys(tmp_path, smoke_cfg):
+    cycle.open_run(smoke_cfg, tmp_path / "r")
+    with pytest.raises(ConfigError, match=r"student.lora.r.*--allow-config-change"):
+        cycle.open_run(None, tmp_path / "r", overrides=["student.lora.r=4", "run.cycles=5"])
+    run = cycle.open_run(None, tmp_path / "r", overrides=["student.lora.r=4"], allow_config_change=True)
+    assert run.cfg.student.lora.r == 4
+    assert run.store.read_run_info()["config_changes"][-1]["keys"] == ["student.lora.r"]
+    # extending a run or moving its caches is not a change of what it computes
+    assert cycle.open_run(None, tmp_path / "r", overrides=["run.cycles=5", "run.cache_dir=/tmp/x"]).cfg.run.cycles == 5
+
+
+def test_reopen_tolerates_keys_added_after_the_run_started(tmp_path, smoke_cfg):
+    run = cycle.open_run(smoke_cfg, tmp_path / "r")
+    info = run.store.read_run_info()
+    del info["config"]["training"]["num_processes"]          # a run saved before the key existed
+    run.store.write_run_info(info)
+    assert cycle.open_run(smoke_cfg, tmp_path / "r").cfg.training.num_processes == 1
+
+
+def test_protocol_stops_are_added_and_recorded(smoke_cfg):
+    chat = decoding_for(smoke_cfg.evaluation.decoding, "chat")
+    completion = decoding_for(smoke_cfg.evaluation.decoding, "completion")
+    assert "\n```\n" in chat.stop and "\ndef " not in chat.stop
+    assert "\ndef " in completion.stop and smoke_cfg.evaluation.decoding.stop == []
