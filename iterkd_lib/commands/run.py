@@ -70,7 +70,7 @@ def report_table(run_dir: str | Path) -> str:
         (f"run {store.root}  student={cfg['student']['model']}  teacher={cfg['teacher']['model']}  "
         f"seed={cfg['run']['seed']}"),
         (f"benchmark={ev['benchmark']} subset={ev['subset'] or 'all'} protocol={ev['protocol']} "
-        f"samples={ev['samples']} decoding={ev['decoding']}; held-out seed problems use protocol=chat"),
+        f"samples={ev['samples']} decoding={ev['decoding']} + per-protocol stops; held-out seed problems use protocol=chat"),
     ]
     head = f"{'cycle':>6} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  seconds per stage"
     lines += [head, "-" * len(head)]
