@@ -56,20 +56,22 @@ def question_stats(feedback: list[dict]) -> dict[str, dict]:
     return out
 
 
+def _by_threshold(value: float, what: str, easy_key: str, easy_min: float, hard_key: str,
+                  hard_max: float) -> tuple[str, str]:
+    if value >= easy_min:
+        return "easy", f"{what} {value:.2f} >= {easy_key} {easy_min:g}"
+    if value <= hard_max:
+        return "hard", f"{what} {value:.2f} <= {hard_key} {hard_max:g}"
+    return "medium", f"{what} {value:.2f} between the thresholds"
+
+
 def _by_tests(pr: float, c: Any) -> tuple[str, str]:
-    if pr >= c.easy_min_pass_rate:
-        return "easy", f"pass rate {pr:.2f} >= easy_min_pass_rate {c.easy_min_pass_rate:g}"
-    if pr <= c.hard_max_pass_rate:
-        return "hard", f"pass rate {pr:.2f} <= hard_max_pass_rate {c.hard_max_pass_rate:g}"
-    return "medium", f"pass rate {pr:.2f} between the thresholds"
+    return _by_threshold(pr, "pass rate", "easy_min_pass_rate", c.easy_min_pass_rate,
+                         "hard_max_pass_rate", c.hard_max_pass_rate)
 
 
 def _by_judge(jm: float, c: Any) -> tuple[str, str]:
-    if jm >= c.easy_min_judge:
-        return "easy", f"judge mean {jm:.2f} >= easy_min_judge {c.easy_min_judge:g}"
-    if jm <= c.hard_max_judge:
-        return "hard", f"judge mean {jm:.2f} <= hard_max_judge {c.hard_max_judge:g}"
-    return "medium", f"judge mean {jm:.2f} between the thresholds"
+    return _by_threshold(jm, "judge mean", "easy_min_judge", c.easy_min_judge, "hard_max_judge", c.hard_max_judge)
 
 
 def level_for(stats: dict, c: Any) -> tuple[str, str]:
