@@ -93,6 +93,28 @@ def _function(tree: ast.Module, name: str) -> ast.FunctionDef | None:
     return next((n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == name), None)
 
 
+def _prompt_from_prose(prompt: str, solution: str, entry: str | None) -> str | None:
+    """A prompt written as plain prose (seen from Qwen2.5-Coder-1.5B in most replies) becomes the solution's
+    signature with the prose as its docstring; None when the prompt is already code or nothing fits."""
+    try:
+        ast.parse(prompt)
+        return None
+    except SyntaxError:
+        pass
+    try:
+        stree = ast.parse(solution)
+    except SyntaxError:
+        return None
+    fn = _function(stree, entry) if entry else next((n for n in stree.body if isinstance(n, ast.FunctionDef)), None)
+    if fn is None or '"""' in prompt:
+        return None
+    lines = solution.splitlines()
+    imports = [ast.get_source_segment(solution, n) for n in stree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    signature = "\n".join(lines[fn.lineno - 1: fn.body[0].lineno - 1]).rstrip()
+    doc = "\n".join("    " + line.strip() if line.strip() else "" for line in prompt.strip().splitlines())
+    return "".join(i + "\n" for i in imports) + (imports and "\n" or "") + f'{signature}\n    """\n{doc}\n    """\n'
+
+
 def parse_question(text: str) -> tuple[dict | None, str]:
     """(question, "") or (None, why): prompt (signature + docstring, body cut), entry_point, test, solution."""
     if not text or MARKER not in text:
@@ -103,6 +125,7 @@ def parse_question(text: str) -> tuple[dict | None, str]:
         return None, "missing section(s): " + ", ".join(
             n for n, s in (("PROMPT", prompt), ("TESTS", tests), ("SOLUTION", solution)) if not s)
     m = re.search(r"ENTRY POINT\W*([A-Za-z_]\w*)", body, re.IGNORECASE)
+    prompt = _prompt_from_prose(prompt, solution, m.group(1) if m else None) or prompt
     try:
         ptree, ttree, stree = ast.parse(prompt), ast.parse(tests), ast.parse(solution)
     except SyntaxError as e:

@@ -215,3 +215,17 @@ def test_prompts_differ_by_kind_and_carry_the_parent():
     breadth = question_messages(POOL[0], "breadth")[-1]["content"]
     depth = question_messages(POOL[0], "depth")[-1]["content"]
     assert breadth != depth and "count_vowels" in breadth and MARKER in depth
+
+
+def test_prose_prompt_is_rebuilt_from_the_solution_signature():
+    """Qwen2.5-Coder-1.5B mostly wrote the PROMPT section as prose; the signature comes from the solution."""
+    raw = (f"{MARKER}\nENTRY POINT: count_upper\nPROMPT:\n```python\nReturn how many upper-case letters "
+           "the string s contains.\n>>> count_upper('AbC')\n2\n```\nTESTS:\n```python\ndef check(candidate):\n"
+           "    assert candidate('AbC') == 2\n    assert candidate('') == 0\n```\nSOLUTION:\n```python\n"
+           "from typing import List\n\ndef count_upper(s: str) -> int:\n    return sum(c.isupper() for c in s)\n```\n")
+    q, why = parse_question(raw)
+    assert why == "" and q["entry_point"] == "count_upper"
+    assert q["prompt"].startswith("from typing import List\n\ndef count_upper(s: str) -> int:\n    \"\"\"")
+    assert "Return how many upper-case letters" in q["prompt"] and "return sum" not in q["prompt"]
+    verdict = EXECUTE([({"task_id": "t", **q}, "    return sum(c.isupper() for c in s)\n")])[0]
+    assert verdict["passed"], verdict
