@@ -352,7 +352,8 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 
 def config_to_dict(cfg: Any) -> dict:
-    return dataclasses.asdict(cfg)
+    """A config (or any part of one) as a plain dict; a dict (e.g. settings read back from a record) passes."""
+    return dataclasses.asdict(cfg) if dataclasses.is_dataclass(cfg) else dict(cfg or {})
 
 
 def dump_yaml(cfg: Any) -> str:

@@ -21,21 +21,17 @@ Entry points: `student_attempts(problems, student_backend, cfg, seed)`,
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections import Counter
 from statistics import mean
 from typing import Any
 
 from iterkd_lib.code_extraction import completion_from_code, extract_code
+from iterkd_lib.config import config_to_dict
 from iterkd_lib.execution import check_completions
 from iterkd_lib.judge import describe, judge_attempts
 from iterkd_lib.static_analysis import compile_run_view, pylint_views
 from iterkd_lib.teacher_data import student_messages
-
-
-def _asdict(x: Any) -> dict:
-    return dataclasses.asdict(x) if dataclasses.is_dataclass(x) else dict(x or {})
 
 
 def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed: int) -> list[dict]:
@@ -56,7 +52,7 @@ def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed:
             code = extract_code(raw, p.get("entry_point"))
             out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": code,
                         "completion": completion_from_code(p, code), "student": who,
-                        "decoding": _asdict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0})
+                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0})
     return out
 
 
@@ -74,7 +70,7 @@ def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge
     use_judge = cfg.feedback.use_judge and judge_backend is not None
     judged = (judge_attempts(by_id, attempts, judge_backend, cfg.feedback.judge.decoding, seed)
               if use_judge and attempts else [None] * len(attempts))
-    settings = {"execution": _asdict(ex), "use_pylint": cfg.feedback.use_pylint, "use_judge": use_judge,
+    settings = {"execution": config_to_dict(ex), "use_pylint": cfg.feedback.use_pylint, "use_judge": use_judge,
                 "judge_seed": seed if use_judge else None}
     return [{"task_id": a["task_id"], "sample_index": a["sample_index"], "execution": v,
              "compile_run": c, "pylint": pl, "judge": j, "settings": settings}

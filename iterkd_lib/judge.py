@@ -29,10 +29,10 @@ Entry points: `RULES`, `judge_messages(problem, code)`, `parse_judgement(text)`,
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from typing import Any
 
+from iterkd_lib.config import config_to_dict
 from iterkd_lib.seeding import derive_seed
 
 # (key, maximum, name shown to the judge)
@@ -274,10 +274,6 @@ def parse_judgement(text: str) -> dict:
 
 # ------------------------------------------------------------------------------------------- judging
 
-def _decoding_dict(decoding: Any) -> dict:
-    return dataclasses.asdict(decoding) if dataclasses.is_dataclass(decoding) else dict(decoding or {})
-
-
 def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
     """One reply per message list, whichever shape the backend returns (list[str] or list[list[str]])."""
     if not messages_list:
@@ -313,5 +309,5 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
             parsed = parse_judgement(reply)
             first_raw = results[i]["raw"]
             results[i] = {**parsed, "raw": reply, "first_raw": first_raw, "tries": 2, "seed": retry_seed}
-    info = {"judge": describe(judge_backend), "decoding": _decoding_dict(decoding)}
+    info = {"judge": describe(judge_backend), "decoding": config_to_dict(decoding)}
     return [{**r, **info} for r in results]

@@ -27,12 +27,12 @@ Entry points: `question_messages`, `parse_question`, `validate_question`, `regen
 from __future__ import annotations
 
 import ast
-import dataclasses
 import os
 import re
 from typing import Any
 
 from iterkd_lib.code_extraction import completion_from_code
+from iterkd_lib.config import config_to_dict
 from iterkd_lib.decontamination import humaneval_index, max_rouge_l, overlap
 from iterkd_lib.judge import chat_once, describe
 from iterkd_lib.seeding import derive_seed
@@ -239,10 +239,6 @@ class Embedder:
 
 # ------------------------------------------------------------------------------------------- the stage
 
-def _asdict(x: Any) -> dict:
-    return dataclasses.asdict(x) if dataclasses.is_dataclass(x) else dict(x or {})
-
-
 def _problem(q: dict, parent: dict, level: str, kind: str, cycle: int, n: int) -> dict:
     return {"task_id": f"Gen/c{cycle}/{n}", "prompt": q["prompt"], "entry_point": q["entry_point"],
             "test": q["test"], "canonical_solution": completion_from_code(q, q["reference_solution"]),
@@ -261,7 +257,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     rg = cfg.regeneration
     by_id = {p["task_id"]: p for p in pool}
     known = list(pool)  # dedup against the pool and everything accepted so far
-    info = {"teacher": describe(teacher_backend), "decoding": _asdict(rg.decoding)}
+    info = {"teacher": describe(teacher_backend), "decoding": config_to_dict(rg.decoding)}
     accepted, rejected, stats = [], [], {}
     for level in ("easy", "medium", "hard"):
         want = int(rg.per_level.get(level, 0))
