@@ -28,7 +28,7 @@ import gc
 import logging
 import resource
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,7 +60,6 @@ class Run:
     _judge: object | None = None
     _student: object | None = None
     _student_cycle: int | None = None
-    timings: dict = field(default_factory=dict)
 
     @property
     def seed(self) -> int:
