@@ -3,7 +3,13 @@
 Loaded by `sandbox_harness.py` (the fork server; its docstring has the threat model and how a pass is
 confirmed) before any job, so it imports only the standard library. `_child` joins nothing itself (the cgroups
 are inherited), starts a session, sets rlimits, enters the job directory, redirects stdio, drops the uid, then
-compiles and runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe.
+runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe.
+
+Compiling happens in the server before the fork (`compile_job`), for speed: a freshly forked child pays a
+page fault for nearly every page it allocates, so the same compile costs ~0.9 ms there against ~0.25 ms in
+the warm server (measured on our Firecracker VM), and the rewritten tests are cached by their source. Compiling
+never runs the code. Programs above `PREPARE_MAX_CHARS` are still compiled in the child, under its rlimits,
+so a compile bomb cannot exhaust the server.
 """
 
 import ast
@@ -21,9 +27,59 @@ for _name in ("bisect", "collections", "functools", "hashlib", "heapq", "itertoo
     __import__(_name)
 
 
-_LIBC = ctypes.CDLL(None, use_errno=True)
+_PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # resolved once here, not in every child
 _PR_SET_PDEATHSIG = 1
 _CAP = 600
+PREPARE_MAX_CHARS = 200_000
+_TEST_CACHE: dict = {}
+_TEST_CACHE_MAX = 512
+
+# The child's stdio objects, made once in the server (creating them in each child costs ~0.15 ms of page
+# faults). They wrap fd numbers only; the child points those fds at its own files before using them.
+_STDIO = (open(0, encoding="utf-8", closefd=False),  # noqa: SIM115
+          open(1, "w", encoding="utf-8", closefd=False),  # noqa: SIM115
+          open(2, "w", encoding="utf-8", closefd=False))  # noqa: SIM115
+
+
+class StageError(Exception):
+    """A job that failed before running: `stage` is compile or compile_test, `error` the original exception."""
+
+    def __init__(self, stage, error):
+        super().__init__(stage)
+        self.stage, self.error = stage, error
+
+
+def compile_job(job, cache=None):
+    """(program code, test code or None, assert line -> source) for a job; raises StageError.
+
+    Never executes anything. `cache` maps test source -> rewritten test code (the same tests recur for every
+    sample of a problem).
+    """
+    try:
+        code = compile(job["program"], "<program>", "exec", optimize=0, dont_inherit=True)
+    except BaseException as e:  # noqa: BLE001 - SyntaxError, ValueError (null bytes), RecursionError, MemoryError
+        raise StageError("compile", e) from None
+    if job["mode"] != "check":
+        return code, None, None
+    test_src = job["test"]
+    hit = cache.get(test_src) if cache is not None else None
+    if hit is None:
+        try:
+            hit = _transform_tests(test_src, "__iterkd_failed__", "__iterkd_AE__")
+        except BaseException as e:  # noqa: BLE001
+            raise StageError("compile_test", e) from None
+        if cache is not None:
+            if len(cache) >= _TEST_CACHE_MAX:
+                cache.clear()
+            cache[test_src] = hit
+    return code, hit[0], hit[1]
+
+
+def prepare_in_server(job):
+    """compile_job in the server when the job is small enough, else None (the child compiles it)."""
+    if len(job["program"]) + len(job.get("test", "")) > PREPARE_MAX_CHARS:
+        return None
+    return compile_job(job, _TEST_CACHE)
 
 
 def _cut(text, n=_CAP):
@@ -67,8 +123,8 @@ def _segment(src_lines, node):
     return b"".join(parts).decode("utf-8", "replace")
 
 
-def _child(job, caps, workdir, fd, nonce, t_fork):
-    """Runs in the forked child: never returns."""
+def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
+    """Runs in the forked child: never returns. `prepared` is compile_job's result, or None to compile here."""
     monotonic = time.monotonic
     write, dumps, getpid, ae, builtins_mod = os.write, json.dumps, os.getpid, AssertionError, __builtins__
     builtins_dict = vars(builtins_mod) if not isinstance(builtins_mod, dict) else builtins_mod
@@ -89,7 +145,17 @@ def _child(job, caps, workdir, fd, nonce, t_fork):
             tb = tb.tb_next
         failed = [lines[where]] if (lines and where in lines and isinstance(exc, ae)) else []
         emit("error", stage=stage, type=type(exc).__name__, message=_cut(exc), failed=failed)
+        leave()
+
+    def leave():
+        for stream in stdio:  # our own objects: whatever the program put in sys.stdout is never called
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001, S110
+                pass
         os._exit(0)
+
+    stdio = _STDIO[1:]
 
     try:
         mb = int(job.get("memory_mb", 1024))
@@ -99,7 +165,6 @@ def _child(job, caps, workdir, fd, nonce, t_fork):
         resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversized writes then fail with EFBIG, visibly
         os.chdir(workdir)
         out = os.open("output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         null = os.open(os.devnull, os.O_RDONLY)
@@ -115,26 +180,18 @@ def _child(job, caps, workdir, fd, nonce, t_fork):
             os.setuid(caps["uid"])
             resource.setrlimit(resource.RLIMIT_NPROC, (64, 64))
         resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
-        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        os.environ["HOME"] = workdir
-        # They stay open for the program's whole life, so no context manager.
-        sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-        sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-        sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115
+        _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        sys.stdin, sys.stdout, sys.stderr = _STDIO
     except Exception as e:  # noqa: BLE001
         emit("harness_error", message=_cut(f"sandbox setup failed: {type(e).__name__}: {e}"))
         os._exit(0)
     emit("start")
-    try:
-        code = compile(job["program"], "<program>", "exec", optimize=0, dont_inherit=True)
-    except BaseException as e:  # noqa: BLE001 - SyntaxError, ValueError (null bytes), RecursionError
-        error("compile", e)
-    lines = None
-    if job["mode"] == "check":
+    if prepared is None:
         try:
-            test_code, lines = _transform_tests(job["test"], "__iterkd_failed__", "__iterkd_AE__")
-        except BaseException as e:  # noqa: BLE001
-            error("compile_test", e)
+            prepared = compile_job(job)
+        except StageError as e:
+            error(e.stage, e.error)
+    code, test_code, lines = prepared
     ns = {"__name__": "__main__"} if job["mode"] == "run" else {}
     try:
         exec_(code, ns)
@@ -142,7 +199,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork):
         error("program", e)
     if job["mode"] == "run":
         emit("done")
-        os._exit(0)
+        leave()
     # Undo what the program may have done to the interpreter the harness itself relies on from here on.
     settrace(None)
     setprofile(None)
@@ -164,4 +221,4 @@ def _child(job, caps, workdir, fd, nonce, t_fork):
     except BaseException as e:  # noqa: BLE001
         error("test", e, lines)
     emit("done")
-    os._exit(0)
+    leave()

@@ -44,7 +44,7 @@ import time
 # sys.path), and jobs must not find iterkd's modules on their sys.path either.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from sandbox_child import _child, _cut
+    from sandbox_child import StageError, _child, _cut, prepare_in_server
     from sandbox_setup import PRIVATE_TMP as _PRIVATE_TMP
     from sandbox_setup import setup_isolation as _setup_isolation
     from sandbox_setup import write as _write
@@ -85,7 +85,8 @@ def _kill_job(caps, pid):
         except OSError:
             pass
     _, status = os.waitpid(pid, 0)
-    for ctrl in ("cgroup_pids", "cgroup_memory"):
+    # Every job process is in both cgroups, so the pids one alone lists them all when it exists.
+    for ctrl in ("cgroup_pids",) if caps["cgroup_pids"] else ("cgroup_memory",):
         path = caps[ctrl]
         for _ in range(200):
             left = [p for p in _cgroup_pids(path) if p != caps["pid"]] if path else []
@@ -112,6 +113,15 @@ def _new_workdir(caps):
 
 def _run_job(job, caps, workdir):
     """Fork the job's child, wait for it, kill everything it started; the caller then removes its files."""
+    t0 = time.monotonic()
+    try:
+        prepared = prepare_in_server(job)
+    except StageError as e:  # the same events a child would have sent; no process is started for it
+        events = [{"event": "start"},
+                  {"event": "error", "stage": e.stage, "type": type(e.error).__name__, "message": _cut(e.error),
+                   "failed": []}]
+        return {"events": events, "timed_out": False, "duration_s": time.monotonic() - t0, "wait_status": 0,
+                "output_tail": ""}
     nonce = os.urandom(16).hex()
     limit = (int(job["memory_mb"]) + 256) << 20  # above RLIMIT_AS: a single process gets MemoryError first
     if caps["cgroup_memory"] and caps.get("memory_limit") != limit:
@@ -120,13 +130,13 @@ def _run_job(job, caps, workdir):
             caps["memory_limit"] = limit
         except OSError:
             pass
+    os.environ["HOME"] = workdir  # set here, where it is cheap, for the child to inherit
     r, w = os.pipe()
-    t0 = time.monotonic()
     pid = os.fork()
     if pid == 0:
         try:
             os.close(r)
-            _child(job, caps, workdir, w, nonce, t0)
+            _child(job, caps, workdir, w, nonce, t0, prepared)
         finally:
             os._exit(70)
     os.close(w)
@@ -225,6 +235,9 @@ def _wipe_private_tmp(keep):
 
 def _serve():
     caps = _setup_isolation()
+    # Inherited by every child (a disposition set in each child costs ~0.08 ms): oversized writes then fail
+    # with EFBIG, visibly, instead of killing the job.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     gc.freeze()  # keeps the collector from touching (and so copying) every inherited page in each child
     out = sys.stdout
     out.write(json.dumps({"hello": caps}) + "\n")

@@ -96,3 +96,31 @@ def test_capabilities_report_isolation():
     assert set(caps) >= {"netns", "uid_drop", "cgroup_pids", "cgroup_memory", "rlimits", "missing"}
     assert {"CPU", "AS", "FSIZE", "NOFILE"} <= set(caps["rlimits"])
     assert isinstance(caps["missing"], list) and all(isinstance(m, str) for m in caps["missing"])
+
+
+def test_programs_too_large_for_the_server_compile_in_the_child(humaneval):
+    """Past PREPARE_MAX_CHARS the compile moves into the rlimited child: verdicts must not change."""
+    from iterkd_lib.sandbox_child import PREPARE_MAX_CHARS
+    problem = humaneval[2]
+    padding = "    # " + "x" * (PREPARE_MAX_CHARS + 10) + "\n"
+    good, bad = padding + problem["canonical_solution"], padding + "    return (\n"
+    v_good, v_bad = check_completions([(problem, good), (problem, bad)], workers=1)
+    assert v_good["passed"] is True
+    assert (v_bad["status"], v_bad["error_type"]) == ("failed", "SyntaxError")
+
+
+def test_a_test_that_does_not_compile_is_reported_as_such():
+    problem = {"task_id": "x", "prompt": "def f():\n", "entry_point": "f", "test": "def check(c):\n    assert (\n"}
+    v = check_completion(problem, "    return 1\n")
+    assert (v["passed"], v["status"], v["error_type"]) == (False, "failed", "SyntaxError")
+
+
+def test_cached_tests_judge_each_candidate_afresh(humaneval):
+    """The server caches rewritten tests by source; alternating right and wrong answers on one worker must
+    still get alternating verdicts, and a program that tampers with check's globals changes nothing later."""
+    problem = humaneval[0]
+    tamper = ("    import gc\n    for o in gc.get_objects():\n        if isinstance(o, dict) and 'check' in o:\n"
+              "            o['check'] = lambda c: None\n    return True\n")
+    completions = [problem["canonical_solution"], "    return True\n", tamper] * 4
+    verdicts = check_completions([(problem, c) for c in completions], workers=1)
+    assert [v["passed"] for v in verdicts] == [True, False, False] * 4
