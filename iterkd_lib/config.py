@@ -94,6 +94,8 @@ class StudentConfig:
     batch_size: int = _f(8, "Prompts generated together when the student answers questions.", min=1)
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for the student's answers in Stage II.")
     gradient_checkpointing: bool = _f(False, "Trade compute for memory (useful for 7B students on one GPU).")
+    merge_for_generation: bool = _f(True, "Fold the LoRA adapter into the weights when the student only generates "
+                                    "(~16% faster on CPU); ignored for 4-bit students, where merging is lossy.")
 
 
 @dataclass

@@ -96,13 +96,14 @@ class Run:
             gc.collect()
             adapter = str(adapter_dir(self, cycle)) if cycle > 0 else None
             model, tok = load_student(self.cfg.student, self.cache_dir, adapter_dir=adapter, trainable=False)
-            self._set_student(model, tok, cycle)
+            merged = bool(adapter) and self.cfg.student.merge_for_generation and self.cfg.student.quantization == "none"
+            if merged:
+                model = model.merge_and_unload()
+            name = f"{self.cfg.student.model}" + (f"+adapter@cycle{cycle}" if cycle > 0 else "")
+            self._student = LocalBackend.from_model(model, tok, name=name + (" (merged)" if merged else ""),
+                                                    batch_size=self.cfg.student.batch_size)
+            self._student_cycle = cycle
         return self._student
-
-    def _set_student(self, model, tokenizer, cycle: int) -> None:
-        name = f"{self.cfg.student.model}" + (f"+adapter@cycle{cycle}" if cycle > 0 else "")
-        self._student = LocalBackend.from_model(model, tokenizer, name=name, batch_size=self.cfg.student.batch_size)
-        self._student_cycle = cycle
 
 
 def adapter_dir(run: Run, cycle: int) -> Path:
@@ -264,8 +265,10 @@ def stage_adapter(run: Run, cycle: int) -> dict:
                                   trainable=True)
         summary = training.train_adapter(model, tok, records, run.cfg, str(out),
                                          derive_seed(run.seed, cycle, "train"), resume=True)
-        model.eval()
-        run._set_student(model, tok, cycle)
+        # The student generates from the saved adapter (reloaded by run.student), so an uninterrupted run and
+        # a resumed one use the very same weights, merged or not.
+        del model
+        gc.collect()
         return None, summary
     _stage(run, cycle, "04_adapter", compute)
     return run.store.stage_summary(cycle, "04_adapter")

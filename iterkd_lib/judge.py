@@ -61,7 +61,7 @@ Rubric (half points allowed, e.g. 0.5 or 1.5):
 - Practices (0-1): sound coding practice, reasonable efficiency, sensible error handling?
 
 Answer in exactly this layout, with a number after every colon and nothing after the Total line:
-Code Analysis: <two to five sentences on what the code does right and wrong>
+Code Analysis: <one to three sentences on what the code does right and wrong>
 Functionality: <score>
 Boundary checks: <score>
 Requirement coverage: <score>

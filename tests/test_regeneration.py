@@ -172,8 +172,8 @@ class ScriptedTeacher:
 def test_regenerate_questions_records_reasons_and_rates(cfg):
     cfg.regeneration.per_level = {"easy": 1, "medium": 0, "hard": 2}
     levels = [{"task_id": "Seed/0", "level": "easy"}, {"task_id": "Seed/1", "level": "hard"}]
-    # easy: GOOD accepted at once. hard: round 1 asks 2 -> GOOD again (now a duplicate of the accepted one),
-    # TRIVIAL; round 2 asks 2 -> FAILING, garbage; budget 4 spent -> 0 accepted.
+    # Round 1 asks both levels in one batch: easy GOOD (accepted), hard GOOD again (now a duplicate of the
+    # accepted one) and TRIVIAL; round 2 asks hard for 2 -> FAILING, garbage; budget 4 spent -> 0 accepted.
     teacher = ScriptedTeacher([GOOD, GOOD, TRIVIAL_TESTS, FAILING_REFERENCE, "no idea"])
     accepted, rejected, stats = regenerate_questions(levels, POOL, teacher, cfg, 11, 3, EXECUTE)
     assert [a["task_id"] for a in accepted] == ["Gen/c3/0"]
@@ -187,8 +187,9 @@ def test_regenerate_questions_records_reasons_and_rates(cfg):
     assert stats["easy"]["acceptance_rate"] == 1.0 and stats["hard"]["acceptance_rate"] == 0.0
     assert stats["hard"]["requests"] == 4 and stats["medium"]["requests"] == 0
     seeds = [s for _, s in teacher.calls]
-    assert len(seeds) == len(set(seeds)) == 3
-    assert "longest_vowel_run" in teacher.calls[2][0][0][-1]["content"]  # the retry names what was written
+    assert len(seeds) == len(set(seeds)) == 2
+    assert [len(msgs) for msgs, _ in teacher.calls] == [3, 2]  # one batch per round, across levels
+    assert "longest_vowel_run" in teacher.calls[1][0][0][-1]["content"]  # the retry names what was written
 
 
 def test_next_pool_policy():
