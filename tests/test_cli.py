@@ -39,3 +39,23 @@ def test_config_show_prints_resolved_yaml_with_override():
     out = subprocess.run([sys.executable, "-m", "iterkd_lib.cli", "config", "show", "configs/smoke.yaml",
                           "student.lora.r=4"], capture_output=True, text=True, check=True)
     assert "r: 4" in out.stdout and "smollm2-135m-instruct" in out.stdout
+
+
+def test_figures_with_ablation_runs_writes_and_prints_the_table(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("synthetic_run", Path(__file__).with_name("synthetic_run.py"))
+    synthetic_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(synthetic_run)
+    full = synthetic_run.build_synthetic_run(tmp_path / "full")
+    ablated = synthetic_run.build_synthetic_run(tmp_path / "sft-only")
+    info = ablated.read_run_info()
+    info["config"]["training"]["loss"] = "none"
+    ablated.write_run_info(info)
+    out = subprocess.run([sys.executable, "-m", "iterkd_lib.cli", "figures", str(full.root), "--out",
+                          str(tmp_path / "figs"), "--no-png", "--ablation", str(ablated.root), "--ablation-cycle", "1"],
+                         capture_output=True, text=True, check=True)
+    assert "| without contrastive term (Stage I: SFT only) | training.loss |" in out.stdout
+    assert (tmp_path / "figs" / "ablation_table.html").exists()
+    assert "cycle 1" in (tmp_path / "figs" / "ablation_table.md").read_text()

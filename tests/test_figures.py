@@ -147,6 +147,37 @@ def test_ablation_rows_name_the_config_difference(tmp_path):
     assert list(table.data[0].cells.values[1]) == ["(reference)", "training.loss"]
 
 
+def test_ablation_named_from_config_and_compared_at_one_cycle(tmp_path):
+    full = synthetic_run.build_synthetic_run(tmp_path / "full")
+    nojudge = synthetic_run.build_synthetic_run(tmp_path / "nojudge")
+    info = nojudge.read_run_info()
+    info["config"]["feedback"]["use_judge"] = False
+    nojudge.write_run_info(info)
+    noupdate = synthetic_run.build_synthetic_run(tmp_path / "noupdate")
+    info = noupdate.read_run_info()
+    info["config"]["regeneration"]["per_level"] = {"easy": 0, "medium": 0, "hard": 0}
+    noupdate.write_run_info(info)
+    odd = synthetic_run.build_synthetic_run(tmp_path / "odd")
+    info = odd.read_run_info()
+    info["config"]["feedback"]["use_judge"] = False
+    info["config"]["training"]["loss"] = "none"  # two parts removed: no single variant fits
+    odd.write_run_info(info)
+    assert F.ablation_name(full, nojudge) == "without judge view (Stage II: tests + pylint only)"
+    assert F.ablation_name(full, noupdate) == "without feedback-based update (Stage III off)"
+    assert F.ablation_name(full, odd) == "variant odd"
+    # the ablated run stopped after cycle 1: compared at cycle 1, it is not judged by the full run's cycle 2
+    (nojudge.root / "metrics.jsonl").write_text(
+        "".join(line + "\n" for line in (nojudge.root / "metrics.jsonl").read_text().splitlines()
+                if '"cycle": 2' not in line))
+    rows = F.ablation_rows({"full method": full, "no judge": nojudge}, at_cycle=1)
+    assert rows[1]["cycles"] == 2 and rows[1]["compared_at"] == "cycle 1"
+    assert rows[0]["compared_pass@1"] == rows[1]["compared_pass@1"] == synthetic_run.PASS[1]
+    assert rows[1]["delta_vs_reference"] == 0.0
+    assert F.ablation_rows({"full method": full, "no judge": nojudge}, at_cycle=2)[1]["compared_pass@1"] is None
+    md = F.ablation_markdown(rows)
+    assert md.count("\n|") == 3 and "| no judge | feedback.use_judge |" in md
+
+
 def test_export_writes_html_and_png_when_chromium_exists(store, tmp_path):
     out = tmp_path / "figs"
     with warnings.catch_warnings(record=True) as caught:

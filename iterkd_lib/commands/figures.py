@@ -1,7 +1,9 @@
-"""`iterkd figures RUN_DIR [--out figures] [--cycle K] [--no-png]`: write every figure of a run to disk.
+"""`iterkd figures RUN_DIR [--out figures] [--cycle K] [--no-png] [--ablation DIR ...] [--ablation-cycle K]`.
 
-HTML always; PNG as well when kaleido finds a Chrome (a warning says so when it does not). Figures whose
-stage has no records yet are skipped and listed. The figures themselves live in `iterkd_lib.figures`.
+Writes every figure of a run to disk: HTML always; PNG as well when kaleido finds a Chrome (a warning says so
+when it does not). Figures whose stage has no records yet are skipped and listed. With --ablation, RUN_DIR is
+the full method and each DIR an ablation run: the ablation table is written too (HTML, PNG, Markdown) and
+printed; each variant is named from its config difference. The figures live in `iterkd_lib.figures`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,34 @@ def _figures(args: argparse.Namespace) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PngExportUnavailable)
         paths = export_figures(store, args.out, cycle=args.cycle, png=not args.no_png)
+        if args.ablation:
+            paths += _ablation(store, args)
     for w in caught:
         print(f"warning: {w.message}")
     for p in paths:
         print(p)
     print(f"# {len(paths)} file(s) written to {args.out}")
     return 0
+
+
+def _ablation(store: RunStore, args: argparse.Namespace) -> list:
+    from pathlib import Path
+
+    from iterkd_lib import figures as F
+
+    stores = {"full method": store}
+    for d in args.ablation:
+        other = RunStore(d)
+        other.read_run_info()
+        name = F.ablation_name(store, other)
+        stores[name if name not in stores else f"{name} ({other.root.name})"] = other
+    paths = F.save_figure(F.ablation_table(stores, "full method", args.ablation_cycle), "ablation_table", args.out,
+                          png=not args.no_png)
+    md = F.ablation_markdown(F.ablation_rows(stores, "full method", args.ablation_cycle))
+    out = Path(args.out) / "ablation_table.md"
+    out.write_text(md)
+    print(md)
+    return [*paths, out]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,4 +60,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", default="figures", help="output folder (default: figures)")
     p.add_argument("--cycle", type=int, default=None, help="per-cycle figures for this cycle only (default: all)")
     p.add_argument("--no-png", action="store_true", help="write HTML only")
+    p.add_argument("--ablation", action="append", default=[], metavar="DIR",
+                   help="an ablation run of RUN_DIR's method (repeatable); writes the ablation table")
+    p.add_argument("--ablation-cycle", type=int, default=None, metavar="K",
+                   help="compare the ablation runs at cycle K (default: each run's best cycle)")
     p.set_defaults(func=_figures)

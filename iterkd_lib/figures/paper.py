@@ -14,7 +14,8 @@ the distribution of difficulty levels. What we reproduce, and how faithfully:
 
 Not covered: running the ablation variants (the cycle does that), significance tests.
 
-Entry points: `ABLATIONS`, `fig_cycle_diagram`, `ablation_rows`, `ablation_table`.
+Entry points: `ABLATIONS`, `fig_cycle_diagram`, `ablation_name`, `ablation_rows`, `ablation_table`,
+`ablation_markdown`.
 """
 
 from __future__ import annotations
@@ -77,10 +78,13 @@ def _run_config(store: RunStore) -> dict:
     return read_json(store.run_json).get("config", {}) if store.run_json.exists() else {}
 
 
-def ablation_rows(stores: dict[str, RunStore], reference: str | None = None) -> list[dict]:
+def ablation_rows(stores: dict[str, RunStore], reference: str | None = None,
+                  at_cycle: int | None = None) -> list[dict]:
     """One row per variant: pass@1 at cycle 0, at the last cycle, at the best cycle, and what differs.
 
     `reference` names the full-method run the config differences are taken against (default: the first).
+    `delta_vs_reference` compares best cycles, or, with `at_cycle`, every run at that cycle (fair when the
+    runs have different lengths); a run that has not reached it gets None, not its last value.
     """
     if not stores:
         return []
@@ -101,12 +105,14 @@ def ablation_rows(stores: dict[str, RunStore], reference: str | None = None) -> 
             "cycles": len(s), "baseline_pass@1": scores.get(0),
             "last_pass@1": scores.get(last) if last is not None else None, "last_cycle": last,
             "best_pass@1": scores.get(best) if best is not None else None, "best_cycle": best,
+            "compared_at": "best cycle" if at_cycle is None else f"cycle {at_cycle}",
+            "compared_pass@1": scores.get(best) if at_cycle is None and best is not None else scores.get(at_cycle),
             "settings": settings_text(store),
         })
-    ref_best = rows[[r["variant"] for r in rows].index(reference)]["best_pass@1"]
+    ref_value = rows[[r["variant"] for r in rows].index(reference)]["compared_pass@1"]
     for r in rows:
-        r["delta_vs_reference"] = (None if r["best_pass@1"] is None or ref_best is None
-                                   else round(r["best_pass@1"] - ref_best, 4))
+        r["delta_vs_reference"] = (None if r["compared_pass@1"] is None or ref_value is None
+                                   else round(r["compared_pass@1"] - ref_value, 4))
     return rows
 
 
@@ -114,11 +120,34 @@ def _fmt(v) -> str:
     return "–" if v is None else (f"{v:.3f}" if isinstance(v, float) else str(v))
 
 
-def ablation_table(stores: dict[str, RunStore], reference: str | None = None) -> go.Figure:
+def ablation_name(reference: RunStore, store: RunStore) -> str:
+    """The `ABLATIONS` variant whose override keys are exactly the config keys in which `store` differs from
+    `reference`; otherwise a name built from its directory (the table's config_difference column says more)."""
+    changed = {k for k in diff_configs(_run_config(reference), _run_config(store)) if not k.startswith("run.")}
+    for name, overrides in ABLATIONS.items():
+        keys = {o.split("=", 1)[0] for o in overrides}
+        if keys and any(k == key or k.startswith(key + ".") for key in keys for k in changed) and all(
+                any(k == key or k.startswith(key + ".") for key in keys) for k in changed):
+            return name
+    return f"variant {store.root.name}"
+
+
+ABLATION_COLUMNS = ["variant", "config_difference", "baseline_pass@1", "best_pass@1", "best_cycle", "last_pass@1",
+                    "compared_at", "compared_pass@1", "delta_vs_reference", "cycles"]
+
+
+def ablation_markdown(rows: list[dict]) -> str:
+    """The rows as a Markdown table (for notes and the README), settings of the first row underneath."""
+    lines = ["| " + " | ".join(ABLATION_COLUMNS) + " |", "|" + "---|" * len(ABLATION_COLUMNS)]
+    lines += ["| " + " | ".join(_fmt(r[c]) for c in ABLATION_COLUMNS) + " |" for r in rows]
+    return "\n".join(lines) + (f"\n\nsettings: {rows[0]['settings']}\n" if rows else "\n")
+
+
+def ablation_table(stores: dict[str, RunStore], reference: str | None = None,
+                   at_cycle: int | None = None) -> go.Figure:
     """The ablation table as a plotly Table (rows from `ablation_rows`)."""
-    rows = ablation_rows(stores, reference)
-    cols = ["variant", "config_difference", "baseline_pass@1", "best_pass@1", "best_cycle", "last_pass@1",
-            "delta_vs_reference", "cycles"]
+    rows = ablation_rows(stores, reference, at_cycle)
+    cols = ABLATION_COLUMNS
     fig = go.Figure(go.Table(header=dict(values=cols, fill_color="#e3f2fd", align="left"),
                              cells=dict(values=[[_fmt(r[c]) for r in rows] for c in cols], align="left")))
     sub = rows[0]["settings"] if rows else "no runs given"
