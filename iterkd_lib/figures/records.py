@@ -133,6 +133,9 @@ def _levels_by_cycle(store: RunStore) -> dict[int, dict[str, str]]:
             for c in store.cycles() if store.has_records(c, "07_levels")}
 
 
+_LEVEL_COLOURS = ("#4caf50", "#ffb300", "#e53935")  # easy, medium, hard: the same in every figure
+
+
 def fig_level_flow(store: RunStore) -> go.Figure:
     """Sankey: how questions move between difficulty levels from one cycle to the next (by task_id)."""
     title = "difficulty level flow between cycles"
@@ -152,7 +155,9 @@ def fig_level_flow(store: RunStore) -> go.Figure:
     nodes = list(dict.fromkeys(name for (s, d), _ in links for name in (s, d)))
     src = [nodes.index(s) for (s, _), _ in links]
     dst = [nodes.index(d) for (_, d), _ in links]
-    fig = _titled(go.Figure(go.Sankey(node=dict(label=nodes, pad=12),
+    colour = dict(zip(LEVELS, _LEVEL_COLOURS, strict=True))
+    node_colours = [next((c for lv, c in colour.items() if n.endswith(f": {lv}")), "#9e9e9e") for n in nodes]
+    fig = _titled(go.Figure(go.Sankey(node=dict(label=nodes, pad=12, color=node_colours),
                                       link=dict(source=src, target=dst, value=[n for _, n in links]))),
                   title, store)
     return fig
@@ -169,7 +174,7 @@ def fig_difficulty_distribution(store: RunStore) -> go.Figure:
         return _empty(title, store, None, "no data: no cycle has difficulty levels yet")
     cycles = sorted(counts)
     fig = _titled(go.Figure(), title, store)
-    for lvl, colour in zip(LEVELS, ("#4caf50", "#ffb300", "#e53935"), strict=True):
+    for lvl, colour in zip(LEVELS, _LEVEL_COLOURS, strict=True):
         fig.add_bar(x=cycles, y=[counts[c].get(lvl, 0) for c in cycles], name=lvl, marker_color=colour)
     fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1), yaxis=dict(title="questions"))
     return fig
