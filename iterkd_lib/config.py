@@ -169,6 +169,9 @@ class DifficultyConfig:
 class RegenerationConfig:
     per_level: dict = _f({"easy": 2, "medium": 2, "hard": 2}, "New questions asked from the teacher per level.")
     max_tries_factor: int = _f(2, "Teacher calls allowed per wanted question (rejections are common).", min=1)
+    drop_failing_asserts: bool = _f(False, "When the reference fails a minority of its own asserts (and nothing "
+                                    "else), drop those asserts instead of the question (recorded in tests_dropped).")
+    min_asserts: int = _f(3, "Asserts a question must keep after drop_failing_asserts.", min=1)
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",

@@ -230,3 +230,51 @@ def test_prose_prompt_is_rebuilt_from_the_solution_signature():
     assert "Return how many upper-case letters" in q["prompt"] and "return sum" not in q["prompt"]
     verdict = EXECUTE([({"task_id": "t", **q}, "    return sum(c.isupper() for c in s)\n")])[0]
     assert verdict["passed"], verdict
+
+
+def test_a_misnamed_entry_point_resolves_to_the_solutions_only_function():
+    """Seen in the demo: ENTRY POINT named a function that the solution (one function) did not define."""
+    raw = (f"{MARKER}\nENTRY POINT: weave_longest_first\nPROMPT:\n```python\nInterleave two strings one character "
+           "at a time, longer one first.\n```\nTESTS:\n```python\ndef check(candidate):\n"
+           "    assert candidate('ab', 'xyz') == 'xaybz'\n    assert candidate('', 'q') == 'q'\n```\nSOLUTION:\n"
+           "```python\ndef weave_longer_first(a: str, b: str) -> str:\n    if len(a) < len(b):\n        a, b = b, a\n"
+           "    out = [x + y for x, y in zip(a, b)]\n    return ''.join(out) + a[len(b):]\n```\n")
+    q, why = parse_question(raw)
+    assert why == "" and q["entry_point"] == "weave_longer_first"
+    assert q["prompt"].startswith("def weave_longer_first(a: str, b: str) -> str:")
+    two = (f"{MARKER}\nENTRY POINT: nope\nPROMPT:\n```python\nSay hi.\n```\nTESTS:\n```python\ndef check(c):\n"
+           "    assert c() == 1\n```\nSOLUTION:\n```python\ndef a():\n    return 1\n\ndef b():\n    return a()\n```\n")
+    q, why = parse_question(two)  # two functions: no guessing, the stated name stays and the question is refused
+    assert q is None and why
+
+
+def test_drop_failing_asserts_keeps_a_question_whose_teacher_got_one_expected_value_wrong(cfg):
+    # 'queue' has a run of 4 vowels; the "teacher" wrote 3. The reference is right, so that assert goes.
+    wrong_value = GOOD.replace("assert candidate('queue') == 4", "assert candidate('queue') == 3")
+    q, why = parse_question(wrong_value)
+    assert why == ""
+    ok, reason, _ = validate_question(dict(q), [], cfg, EXECUTE)
+    assert (ok, reason) == (False, "reference_fails")  # off by default
+    cfg.regeneration.drop_failing_asserts = True
+    repaired = dict(q)
+    ok, reason, detail = validate_question(repaired, [], cfg, EXECUTE)
+    assert (ok, reason) == (True, "")
+    assert repaired["tests_dropped"] == ["assert candidate('queue') == 3"]
+    assert "queue" not in repaired["test"] and repaired["test"].count("assert") == 4
+    # FAILING_REFERENCE fails 1 of 3 asserts: dropping it would leave 2 < min_asserts = 3
+    q2, _ = parse_question(FAILING_REFERENCE)
+    assert validate_question(q2, [], cfg, EXECUTE)[1] == "reference_fails" and "tests_dropped" not in q2
+
+
+def test_drop_asserts_refuses_majorities_and_non_assertion_failures():
+    from iterkd_lib.regeneration import drop_asserts
+
+    test = "def check(candidate):\n" + "".join(f"    assert candidate({i}) == {i}\n" for i in range(4))
+    one = {"error_type": "AssertionError", "failed_assertions": ["assert candidate(2) == 2"]}
+    kept, dropped = drop_asserts(test, one, 3)
+    assert dropped == ["assert candidate(2) == 2"] and "candidate(2)" not in kept and kept.count("assert") == 3
+    two = {"error_type": "AssertionError", "failed_assertions": ["assert candidate(0) == 0", "assert candidate(1) == 1"]}
+    assert drop_asserts(test, two, 1) is None                      # half failed: the reference is suspect
+    assert drop_asserts(test, {**one, "error_type": "NameError"}, 1) is None
+    assert drop_asserts(test, {**one, "failed_assertions": ["assert other()"]}, 1) is None  # not found
+    assert drop_asserts(test, one, 4) is None                      # too few would remain
