@@ -92,14 +92,21 @@ class _Base:
                 else:
                     jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req})
 
+        bar = None
+
         def done(job: dict, text: str, usage: dict) -> None:
             # stored as each answer arrives, so a crash mid-list keeps everything already paid for
             out[job["i"]][job["j"]] = text
             if self.cache is not None:
                 self.cache.put(job["key"], job["req"], text, usage)
+            bar.update(1)
 
         if jobs:
-            self._generate(mode, jobs, decoding, done)
+            from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
+
+            name = self._identity().get("model") or self.kind
+            with tqdm(total=len(jobs), desc=f"{name} ({mode})", unit="answer", leave=False) as bar:
+                self._generate(mode, jobs, decoding, done)
         if greedy:
             out = [[row[0]] * n for row in out]
         return out

@@ -174,10 +174,42 @@ def _log_rows(history: list[dict], phase: str, offset: int, loss: str, cpo_alpha
     return rows
 
 
-def _run_phase(trainer, ckpt_dir: Path, resume: bool) -> tuple[list[dict], int, str | None]:
+def _step_bar(phase: str):
+    """A TrainerCallback drawing one tqdm.auto bar per phase (main process only), with the last loss.
+
+    Ours rather than the Trainer's own bar (disable_tqdm=False), which also prints every log dict."""
+    from tqdm.auto import tqdm
+    from transformers import TrainerCallback
+
+    class StepBar(TrainerCallback):
+        bar = None
+
+        def on_train_begin(self, args, state, control, **kw):
+            if state.is_world_process_zero:
+                self.bar = tqdm(total=state.max_steps, initial=state.global_step, desc=f"training ({phase})",
+                                unit="step", leave=False)
+
+        def on_step_end(self, args, state, control, **kw):
+            if self.bar is not None:
+                self.bar.update(state.global_step - self.bar.n)
+
+        def on_log(self, args, state, control, logs=None, **kw):
+            if self.bar is not None and logs and "loss" in logs:
+                self.bar.set_postfix(loss=f"{logs['loss']:.3f}")
+
+        def on_train_end(self, args, state, control, **kw):
+            if self.bar is not None:
+                self.bar.close()
+                self.bar = None
+
+    return StepBar()
+
+
+def _run_phase(trainer, ckpt_dir: Path, resume: bool, phase: str = "") -> tuple[list[dict], int, str | None]:
     from transformers.trainer_utils import get_last_checkpoint
 
     last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.exists() else None
+    trainer.add_callback(_step_bar(phase))
     trainer.train(resume_from_checkpoint=last)
     return list(trainer.state.log_history), int(trainer.state.global_step), last
 
@@ -228,7 +260,7 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
         args = _common_args(cfg, ckpt_root / name, seed, model, save_steps)
         trainer = (_sft_trainer(model, tokenizer, rows, args) if name == "sft"
                    else _contrastive_trainer(model, tokenizer, rows, args, t))
-        history, steps, resumed_from = _run_phase(trainer, ckpt_root / name, resume)
+        history, steps, resumed_from = _run_phase(trainer, ckpt_root / name, resume, name)
         log += _log_rows(history, name, offset, t.loss, cpo_alpha)
         per_phase[name] = {"rows": len(rows), "steps": steps, "first_step": offset + 1, "resumed_from": resumed_from,
                            "world_size": int(trainer.args.world_size)}

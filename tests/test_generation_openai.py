@@ -163,6 +163,16 @@ def test_concurrency_limit_and_per_sample_seeds(tmp_path):
         assert len(set(backend.chat(MSGS, GREEDY, seed=7, n=3)[0])) == 1 and len(srv.requests) == 1
 
 
+def test_a_progress_bar_counts_the_answers_generated(tmp_path, capsys):
+    with FakeOpenAIServer() as srv:
+        backend = make_backend(cfg(srv.url), str(tmp_path))
+        backend.chat(MSGS * 3, DecodingConfig(temperature=0.5, max_new_tokens=8), seed=1)
+        err = capsys.readouterr().err
+        assert "teacher-x (chat)" in err and "/3 [" in err  # the bar names the model and counts 3 answers
+        backend.chat(MSGS * 3, DecodingConfig(temperature=0.5, max_new_tokens=8), seed=1)
+        assert "teacher-x (chat)" not in capsys.readouterr().err  # all from the cache: nothing to wait for
+
+
 def test_complete_uses_the_completions_endpoint(tmp_path):
     with FakeOpenAIServer() as srv:
         backend = make_backend(cfg(srv.url), str(tmp_path))

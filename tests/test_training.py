@@ -110,7 +110,7 @@ def test_contrastive_term_alone_raises_the_margin(student, tmp_path):
     assert {r["phase"] for r in log} == {"contrastive"} and all(r["sft_loss"] == 0 for r in log)
 
 
-def test_loss_none_trains_sft_only(student, tmp_path):
+def test_loss_none_trains_sft_only(student, tmp_path, capsys):
     model, tok = student
     recs = _records()
     nll0 = _nll(model, tok, recs)
@@ -120,6 +120,7 @@ def test_loss_none_trains_sft_only(student, tmp_path):
     log = read_jsonl(tmp_path / "n" / "train_log.jsonl")
     assert {r["phase"] for r in log} == {"sft"} and all(r["contrastive_loss"] is None for r in log)
     assert list(summary["phases"]) == ["sft"] and summary["trainers"] == {"sft": "SFTTrainer"}
+    assert "training (sft)" in capsys.readouterr().err  # the step bar, one per phase
 
 
 def test_resume_continues_from_the_checkpoint(student, tmp_path):
