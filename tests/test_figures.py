@@ -173,6 +173,7 @@ def test_ablation_named_from_config_and_compared_at_one_cycle(tmp_path):
     assert rows[1]["cycles"] == 2 and rows[1]["compared_at"] == "cycle 1"
     assert rows[0]["compared_pass@1"] == rows[1]["compared_pass@1"] == synthetic_run.PASS[1]
     assert rows[1]["delta_vs_reference"] == 0.0
+    assert rows[0]["benchmark_by_cycle"] == "0.25 / 0.50 / 0.75" and rows[1]["benchmark_by_cycle"] == "0.25 / 0.50"
     assert F.ablation_rows({"full method": full, "no judge": nojudge}, at_cycle=2)[1]["compared_pass@1"] is None
     md = F.ablation_markdown(rows)
     assert md.count("\n|") == 3 and "| no judge | feedback.use_judge |" in md

@@ -94,6 +94,7 @@ def ablation_rows(stores: dict[str, RunStore], reference: str | None = None,
     for name, store in stores.items():
         s = _summaries(store)
         scores = {c: m.get("benchmark_pass@1") for c, m in s.items() if m.get("benchmark_pass@1") is not None}
+        held = {c: m.get("held_out_pass@1") for c, m in s.items() if m.get("held_out_pass@1") is not None}
         changed = diff_configs(ref_cfg, _run_config(store)) if name != reference else []
         # run identity differs between any two runs; it is not part of the method
         changed = [k for k in changed if not k.startswith("run.")]
@@ -105,6 +106,8 @@ def ablation_rows(stores: dict[str, RunStore], reference: str | None = None,
             "cycles": len(s), "baseline_pass@1": scores.get(0),
             "last_pass@1": scores.get(last) if last is not None else None, "last_cycle": last,
             "best_pass@1": scores.get(best) if best is not None else None, "best_cycle": best,
+            "benchmark_by_cycle": " / ".join(f"{scores[c]:.2f}" for c in sorted(scores)),
+            "held_out_by_cycle": " / ".join(f"{held[c]:.2f}" for c in sorted(held)),
             "compared_at": "best cycle" if at_cycle is None else f"cycle {at_cycle}",
             "compared_pass@1": scores.get(best) if at_cycle is None and best is not None else scores.get(at_cycle),
             "settings": settings_text(store),
@@ -133,7 +136,8 @@ def ablation_name(reference: RunStore, store: RunStore) -> str:
 
 
 ABLATION_COLUMNS = ["variant", "config_difference", "baseline_pass@1", "best_pass@1", "best_cycle", "last_pass@1",
-                    "compared_at", "compared_pass@1", "delta_vs_reference", "cycles"]
+                    "compared_at", "compared_pass@1", "delta_vs_reference", "benchmark_by_cycle",
+                    "held_out_by_cycle", "cycles"]
 
 
 def ablation_markdown(rows: list[dict]) -> str:
