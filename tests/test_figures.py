@@ -163,7 +163,7 @@ def test_ablation_named_from_config_and_compared_at_one_cycle(tmp_path):
     info["config"]["training"]["loss"] = "none"  # two parts removed: no single variant fits
     odd.write_run_info(info)
     assert F.ablation_name(full, nojudge) == "without judge view (Stage II: tests + pylint only)"
-    assert F.ablation_name(full, noupdate) == "without feedback-based update (Stage III off)"
+    assert F.ablation_name(full, noupdate) == "without new questions (Stage III writes none)"
     assert F.ablation_name(full, odd) == "variant odd"
     # the ablated run stopped after cycle 1: compared at cycle 1, it is not judged by the full run's cycle 2
     (nojudge.root / "metrics.jsonl").write_text(

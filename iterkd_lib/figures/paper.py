@@ -32,7 +32,8 @@ ABLATIONS: dict[str, list[str]] = {
     "without contrastive term (Stage I: SFT only)": ["training.loss=none"],
     "without fault delivery (no faulty teacher code)": ["distill.faulty_per_problem=0"],
     "without judge view (Stage II: tests + pylint only)": ["feedback.use_judge=false"],
-    "without feedback-based update (Stage III off)": ["regeneration.per_level={easy: 0, medium: 0, hard: 0}"],
+    # Stage III still sorts questions into levels and drops the easy ones; only the new questions go
+    "without new questions (Stage III writes none)": ["regeneration.per_level={easy: 0, medium: 0, hard: 0}"],
 }
 
 # (label, detail, x, y) of the diagram's boxes, on a 0..10 x 0..10 canvas.
@@ -144,19 +145,28 @@ def ablation_markdown(rows: list[dict]) -> str:
     """The rows as a Markdown table (for notes and the README), settings of the first row underneath."""
     lines = ["| " + " | ".join(ABLATION_COLUMNS) + " |", "|" + "---|" * len(ABLATION_COLUMNS)]
     lines += ["| " + " | ".join(_fmt(r[c]) for c in ABLATION_COLUMNS) + " |" for r in rows]
-    return "\n".join(lines) + (f"\n\nsettings: {rows[0]['settings']}\n" if rows else "\n")
+    settings = rows[0]["settings"].replace("<br>", " · ") if rows else ""
+    return "\n".join(lines) + (f"\n\nsettings: {settings}\n" if rows else "\n")
 
 
 def ablation_table(stores: dict[str, RunStore], reference: str | None = None,
                    at_cycle: int | None = None) -> go.Figure:
-    """The ablation table as a plotly Table (rows from `ablation_rows`)."""
+    """The ablation table as a plotly Table (rows from `ablation_rows`; all columns: `ablation_markdown`)."""
     rows = ablation_rows(stores, reference, at_cycle)
-    cols = ABLATION_COLUMNS
-    fig = go.Figure(go.Table(header=dict(values=cols, fill_color="#e3f2fd", align="left"),
-                             cells=dict(values=[[_fmt(r[c]) for r in rows] for c in cols], align="left")))
+    compared = rows[0]["compared_at"] if rows else "best cycle"
+    # (column, header, relative width): the readable subset; a PNG cannot scroll sideways
+    cols = [("variant", "variant", 3.2), ("config_difference", "config difference", 2.6),
+            ("benchmark_by_cycle", "benchmark pass@1, cycle 0 / 1 / ...", 2.0),
+            ("held_out_by_cycle", "held-out pass@1, cycle 0 / 1 / ...", 2.0),
+            ("compared_pass@1", f"pass@1 at {compared}", 1.2), ("delta_vs_reference", "vs full method", 1.2)]
+    fig = go.Figure(go.Table(
+        columnwidth=[w for _, _, w in cols],
+        header=dict(values=[f"<b>{h}</b>" for _, h, _ in cols], fill_color="#e3f2fd", align="left"),
+        cells=dict(values=[[_fmt(r[c]) for r in rows] for c, _, _ in cols], align="left", height=30)))
     sub = rows[0]["settings"] if rows else "no runs given"
     fig.update_layout(title=dict(text="ablation: pass@1 with one part of the method removed",
-                                 subtitle=dict(text=sub)), margin=dict(t=110), template="plotly_white")
+                                 subtitle=dict(text=sub)), margin=dict(t=110, l=20, r=20, b=20),
+                      template="plotly_white", width=1300, height=260 + 60 * max(1, len(rows)))
     if not rows:
         fig.update_layout(meta={"empty": True})
     return fig
