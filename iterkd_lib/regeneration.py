@@ -10,10 +10,10 @@ A question is accepted only if every check passes, in this order (the first fail
 `unparseable` (layout, entry point, docstring, check function), `reference_fails` (the reference does not
 pass its own tests in the sandbox; with drop_failing_asserts, a reference that fails only a minority of the
 top-level asserts -- small teachers often get an expected value wrong -- keeps the question with those
-asserts removed, if min_asserts remain, and the removed ones are recorded), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return
-the first argument, return 0/""/[]/True/False -- passes them), `near_duplicate` (ROUGE-L of the prompt to any
-pool or already accepted prompt > rouge_l_max = 0.7, Lion's value; or MiniLM cosine > embedding_sim_max =
-0.92 when > 0), `contaminated` (13-gram overlap of prompt or solution with HumanEval > contamination_max).
+asserts removed, if min_asserts remain, and the removed ones are recorded), `trivial_tests` (a trivially
+wrong body -- `return None`, `pass`, return the first argument, return 0/""/[]/True/False -- passes them),
+`near_duplicate` (ROUGE-L of the prompt to any pool or already accepted prompt > rouge_l_max = 0.7, Lion's
+value; or MiniLM cosine > embedding_sim_max = 0.92 when > 0), `contaminated` (13-gram overlap of prompt or solution with HumanEval > contamination_max).
 
 Next pool policy (`next_pool`): accepted new questions first, then the parents that were hard (if
 keep_hard), then the medium ones; easy ones leave (the student has them, and their breadth children take
@@ -213,13 +213,17 @@ def validate_question(q: dict | None, pool: list[dict], cfg: Any, execute: Any, 
         return False, "unparseable", why_unparseable or "no question"
     rg = cfg.regeneration
     bodies = trivial_bodies(q)
-    verdicts = execute([(q, completion_from_code(q, q["reference_solution"]))] + [(q, b) for b in bodies])
+
+    def reference_then_trivial() -> list[dict]:
+        return execute([(q, completion_from_code(q, q["reference_solution"]))] + [(q, b) for b in bodies])
+
+    verdicts = reference_then_trivial()
     ref = verdicts[0]
-    if not ref["passed"] and getattr(rg, "drop_failing_asserts", False):
+    if not ref["passed"] and rg.drop_failing_asserts:
         kept = drop_asserts(q["test"], ref, rg.min_asserts)
         if kept is not None:  # q is changed in place: the caller records the question as repaired
             q["test"], q["tests_dropped"] = kept
-            verdicts = execute([(q, completion_from_code(q, q["reference_solution"]))] + [(q, b) for b in bodies])
+            verdicts = reference_then_trivial()
             ref = verdicts[0]
     if not ref["passed"]:
         return False, "reference_fails", f"{ref.get('status')}: {ref.get('error_type')} {ref.get('message', '')}"[:300]

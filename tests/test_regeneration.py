@@ -220,10 +220,10 @@ def test_prompts_differ_by_kind_and_carry_the_parent():
 
 def test_prose_prompt_is_rebuilt_from_the_solution_signature():
     """Qwen2.5-Coder-1.5B mostly wrote the PROMPT section as prose; the signature comes from the solution."""
-    raw = (f"{MARKER}\nENTRY POINT: count_upper\nPROMPT:\n```python\nReturn how many upper-case letters "
-           "the string s contains.\n>>> count_upper('AbC')\n2\n```\nTESTS:\n```python\ndef check(candidate):\n"
-           "    assert candidate('AbC') == 2\n    assert candidate('') == 0\n```\nSOLUTION:\n```python\n"
-           "from typing import List\n\ndef count_upper(s: str) -> int:\n    return sum(c.isupper() for c in s)\n```\n")
+    raw = reply("Return how many upper-case letters the string s contains.\n>>> count_upper('AbC')\n2\n",
+                "def check(candidate):\n    assert candidate('AbC') == 2\n    assert candidate('') == 0\n",
+                "from typing import List\n\ndef count_upper(s: str) -> int:\n    return sum(c.isupper() for c in s)\n",
+                "count_upper")
     q, why = parse_question(raw)
     assert why == "" and q["entry_point"] == "count_upper"
     assert q["prompt"].startswith("from typing import List\n\ndef count_upper(s: str) -> int:\n    \"\"\"")
@@ -234,16 +234,16 @@ def test_prose_prompt_is_rebuilt_from_the_solution_signature():
 
 def test_a_misnamed_entry_point_resolves_to_the_solutions_only_function():
     """Seen in the demo: ENTRY POINT named a function that the solution (one function) did not define."""
-    raw = (f"{MARKER}\nENTRY POINT: weave_longest_first\nPROMPT:\n```python\nInterleave two strings one character "
-           "at a time, longer one first.\n```\nTESTS:\n```python\ndef check(candidate):\n"
-           "    assert candidate('ab', 'xyz') == 'xaybz'\n    assert candidate('', 'q') == 'q'\n```\nSOLUTION:\n"
-           "```python\ndef weave_longer_first(a: str, b: str) -> str:\n    if len(a) < len(b):\n        a, b = b, a\n"
-           "    out = [x + y for x, y in zip(a, b)]\n    return ''.join(out) + a[len(b):]\n```\n")
+    raw = reply("Interleave two strings one character at a time, longer one first.\n",
+                "def check(candidate):\n    assert candidate('ab', 'xyz') == 'xaybz'\n    assert candidate('', 'q') == 'q'\n",
+                "def weave_longer_first(a: str, b: str) -> str:\n    if len(a) < len(b):\n        a, b = b, a\n"
+                "    out = [x + y for x, y in zip(a, b)]\n    return ''.join(out) + a[len(b):]\n",
+                "weave_longest_first")
     q, why = parse_question(raw)
     assert why == "" and q["entry_point"] == "weave_longer_first"
     assert q["prompt"].startswith("def weave_longer_first(a: str, b: str) -> str:")
-    two = (f"{MARKER}\nENTRY POINT: nope\nPROMPT:\n```python\nSay hi.\n```\nTESTS:\n```python\ndef check(c):\n"
-           "    assert c() == 1\n```\nSOLUTION:\n```python\ndef a():\n    return 1\n\ndef b():\n    return a()\n```\n")
+    two = reply("Say hi.\n", "def check(c):\n    assert c() == 1\n",
+                "def a():\n    return 1\n\ndef b():\n    return a()\n", "nope")
     q, why = parse_question(two)  # two functions: no guessing, the stated name stays and the question is refused
     assert q is None and why
 
@@ -257,7 +257,7 @@ def test_drop_failing_asserts_keeps_a_question_whose_teacher_got_one_expected_va
     assert (ok, reason) == (False, "reference_fails")  # off by default
     cfg.regeneration.drop_failing_asserts = True
     repaired = dict(q)
-    ok, reason, detail = validate_question(repaired, [], cfg, EXECUTE)
+    ok, reason, _ = validate_question(repaired, [], cfg, EXECUTE)
     assert (ok, reason) == (True, "")
     assert repaired["tests_dropped"] == ["assert candidate('queue') == 3"]
     assert "queue" not in repaired["test"] and repaired["test"].count("assert") == 4

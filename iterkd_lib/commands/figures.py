@@ -43,9 +43,9 @@ def _ablation(store: RunStore, args: argparse.Namespace) -> list:
         other.read_run_info()
         name = F.ablation_name(store, other)
         stores[name if name not in stores else f"{name} ({other.root.name})"] = other
-    paths = F.save_figure(F.ablation_table(stores, "full method", args.ablation_cycle), "ablation_table", args.out,
-                          png=not args.no_png)
-    md = F.ablation_markdown(F.ablation_rows(stores, "full method", args.ablation_cycle))
+    rows = F.ablation_rows(stores, "full method", args.ablation_cycle)
+    paths = F.save_figure(F.ablation_figure(rows), "ablation_table", args.out, png=not args.no_png)
+    md = F.ablation_markdown(rows)
     out = Path(args.out) / "ablation_table.md"
     out.write_text(md)
     print(md)

@@ -15,7 +15,7 @@ the distribution of difficulty levels. What we reproduce, and how faithfully:
 Not covered: running the ablation variants (the cycle does that), significance tests.
 
 Entry points: `ABLATIONS`, `fig_cycle_diagram`, `ablation_name`, `ablation_rows`, `ablation_table`,
-`ablation_markdown`.
+`ablation_figure`, `ablation_markdown`.
 """
 
 from __future__ import annotations
@@ -130,8 +130,7 @@ def ablation_name(reference: RunStore, store: RunStore) -> str:
     changed = {k for k in diff_configs(_run_config(reference), _run_config(store)) if not k.startswith("run.")}
     for name, overrides in ABLATIONS.items():
         keys = {o.split("=", 1)[0] for o in overrides}
-        if keys and any(k == key or k.startswith(key + ".") for key in keys for k in changed) and all(
-                any(k == key or k.startswith(key + ".") for key in keys) for k in changed):
+        if changed and all(any(k == key or k.startswith(key + ".") for key in keys) for k in changed):
             return name
     return f"variant {store.root.name}"
 
@@ -152,7 +151,11 @@ def ablation_markdown(rows: list[dict]) -> str:
 def ablation_table(stores: dict[str, RunStore], reference: str | None = None,
                    at_cycle: int | None = None) -> go.Figure:
     """The ablation table as a plotly Table (rows from `ablation_rows`; all columns: `ablation_markdown`)."""
-    rows = ablation_rows(stores, reference, at_cycle)
+    return ablation_figure(ablation_rows(stores, reference, at_cycle))
+
+
+def ablation_figure(rows: list[dict]) -> go.Figure:
+    """`ablation_table` from rows already computed (so a caller that also prints them reads the runs once)."""
     compared = rows[0]["compared_at"] if rows else "best cycle"
     # (column, header, relative width): the readable subset; a PNG cannot scroll sideways
     cols = [("variant", "variant", 3.2), ("config_difference", "config difference", 2.6),
