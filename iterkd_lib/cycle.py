@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iterkd_lib import difficulty, evaluation, feedback, launch, regeneration, teacher_data, training
+from iterkd_lib import console, difficulty, evaluation, feedback, launch, regeneration, teacher_data, training
 from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.execution import check_completions
@@ -188,7 +188,7 @@ def _stage(run: Run, cycle: int, name: str, compute, usage_of=None):
     only when the stage really runs, so reading a finished run never loads a model)."""
     if run.store.is_complete(cycle, name):
         return run.store.read_records(cycle, name) if run.store.has_records(cycle, name) else None
-    log.info("cycle %d: %s ...", cycle, name)
+    log.debug("cycle %d: %s ...", cycle, name)
     usage_of = usage_of() if usage_of is not None else None
     before = dict(usage_of.usage) if usage_of is not None and hasattr(usage_of, "usage") else None
     t0 = time.time()
@@ -201,8 +201,8 @@ def _stage(run: Run, cycle: int, name: str, compute, usage_of=None):
     if before is not None:
         summary["teacher_usage"] = {k: usage_of.usage.get(k, 0) - before.get(k, 0) for k in usage_of.usage}
     run.store.mark_complete(cycle, name, summary)
-    log.info("cycle %d: %s done in %.1fs %s", cycle, name, seconds,
-             {k: v for k, v in summary.items() if k not in ("seconds", "teacher_usage")})
+    log.info("%s", console.stage_line(cycle, name, summary))        # the full summary is in the .done marker
+    log.debug("cycle %d: %s summary %s", cycle, name, summary)
     return records
 
 
