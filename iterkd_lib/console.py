@@ -33,7 +33,7 @@ def _details(stage: str, s: dict) -> str:
         return f"{s.get('n', '-')} questions{extra}"
     if stage == "02_teacher_attempts":
         c = s.get("counts") or {}
-        ok = lambda k: (c.get(k) or {}).get("consistent", 0)  # noqa: E731
+        ok = lambda k: (c.get(k) or {}).get("consistent", 0)
         return (f"{c.get('total', '-')} attempts: {ok('correct')} correct as asked, {ok('faulty')} faulty as asked")
     if stage == "03_training_set":
         return (f"{s.get('n_sft', '-')} SFT examples, {s.get('n_pairs', '-')} preference pairs"

@@ -187,7 +187,7 @@ def origins(store: RunStore, cycle: int, sft: list[dict], pairs: list[dict]) -> 
 def _card(store: RunStore, cycle: int, fmt: str, sft, pairs, files, names) -> str:
     info = store.read_run_info()
     cfg = info.get("config", {})
-    get = lambda *ks: _dig(cfg, ks)  # noqa: E731
+    get = lambda *ks: _dig(cfg, ks)
     o = origins(store, cycle, sft, pairs)
     use = {
         "llamafactory": (f"In a LLaMA-Factory training YAML: `dataset_dir: {{this folder}}`, "
@@ -200,9 +200,9 @@ def _card(store: RunStore, cycle: int, fmt: str, sft, pairs, files, names) -> st
     }[fmt]
     lines = [
         f"# IterKD training data: run `{store.root.name}`, cycle {cycle} ({fmt})", "",
-        "Made by the IterKD workbench (iterative knowledge distillation of code models, arXiv 2408.03680): "
-        "the SFT set holds teacher solutions that passed their tests; each preference pair puts a passing "
-        "solution (chosen) against a failing one (rejected) for the same question.", "",
+        ("Made by the IterKD workbench (iterative knowledge distillation of code models, arXiv 2408.03680): "
+         "the SFT set holds teacher solutions that passed their tests; each preference pair puts a passing "
+         "solution (chosen) against a failing one (rejected) for the same question."), "",
         "## Settings",
         f"- teacher: `{info.get('teacher') or get('teacher', 'model')}`",
         f"- student: `{info.get('student') or get('student', 'model')}`",
@@ -219,8 +219,8 @@ def _card(store: RunStore, cycle: int, fmt: str, sft, pairs, files, names) -> st
         "",
         "## Files", *[f"- `{f}`" for f in files], "",
         "## Use", use, "",
-        "The problems' licences are those of the seed problem set and the teacher model's outputs; check both "
-        "before redistributing.", "",
+        ("The problems' licences are those of the seed problem set and the teacher model's outputs; check both "
+         "before redistributing."), "",
     ]
     return "\n".join(lines)
 

@@ -15,11 +15,11 @@ import json
 
 import pytest
 from datasets import load_from_disk
+from synthetic_run import SETTINGS, build_synthetic_run
 
 from iterkd_lib.cli import main
 from iterkd_lib.export import export_cycle
 from iterkd_lib.runstore import RunStore, read_jsonl
-from synthetic_run import SETTINGS, build_synthetic_run
 
 SYSTEM = "You are a careful Python programmer."
 
