@@ -147,7 +147,7 @@ class CyclePanel:
         choice = None if self.picker.value == NEXT else self.picker.value
         try:
             self.run_stage(choice)
-        except Exception as e:  # shown in the panel: a button callback has nowhere else to report
+        except Exception as e:  # noqa: BLE001 -- shown in the panel: a button callback has nowhere else to report
             with self.output:
                 traceback.print_exc()
             self._refresh(f"{choice or 'next stage'} failed: {type(e).__name__}: {e}")

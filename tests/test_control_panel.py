@@ -9,12 +9,12 @@ would.
 from __future__ import annotations
 
 import pytest
+from synthetic_run import LEVELS, build_synthetic_run, complete_for_notebooks
 
 from iterkd_lib import cycle
 from iterkd_lib.control_panel import NEXT, CyclePanel, cycle_stages, records_html
 from iterkd_lib.runstore import read_jsonl
 from iterkd_lib.widgets import ConfigControls
-from synthetic_run import LEVELS, build_synthetic_run, complete_for_notebooks
 
 
 @pytest.fixture
