@@ -66,7 +66,7 @@ def records_html(records: list[dict] | dict | None, limit: int = 5) -> str:
         return "<i>no records</i>"
     cols = list(dict.fromkeys(k for r in records[:limit] for k in r))   # every key of the rows shown
     head = "".join(f"<th align=left>{html.escape(c)}</th>" for c in cols)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>"
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(r[c])) if c in r else ''}</td>" for c in cols) + "</tr>"
                    for r in records[:limit])
     return (f"<div style='overflow-x:auto'><table class='iterkd-records' style='font-size:12px'><tr>{head}</tr>"
             f"{body}</table></div><small>first {min(limit, len(records))} of {len(records)} record(s)</small>")

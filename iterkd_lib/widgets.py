@@ -128,7 +128,7 @@ class ConfigControls:
         self.new_dir = W.Text(description="new run dir", style={"description_width": "90px"},
                               layout=W.Layout(width="95%"))
         self.new_dir_button = W.Button(description="Use this new run directory", icon="folder-open",
-                                       button_style="warning")
+                                       button_style="warning", layout=W.Layout(width="auto"))
         self.new_dir_button.on_click(lambda _: self.use_new_run_dir(self.new_dir.value))
         self.new_dir_box = W.VBox([self.new_dir, self.new_dir_button])
         self._refresh_run_state()
