@@ -131,16 +131,20 @@ def _llamafactory(sft, pairs, out: Path, prefix: str) -> tuple[list[str], dict[s
 
 def _save_dataset(rows: list[dict], target: Path) -> None:
     """save_to_disk into a temporary sibling, then swap it in: a killed export never leaves half a dataset."""
-    from datasets import Dataset
+    import datasets
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    bars_were_off = datasets.is_progress_bar_enabled() is False
+    datasets.disable_progress_bars()          # a few rows: the "Saving the dataset" bar is only noise
     try:
-        Dataset.from_list(rows).save_to_disk(str(tmp / "d"))
+        datasets.Dataset.from_list(rows).save_to_disk(str(tmp / "d"))
         if target.exists():
             shutil.rmtree(target)
         os.replace(tmp / "d", target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if not bars_were_off:
+            datasets.enable_progress_bars()
 
 
 def _trl(sft, pairs, out: Path) -> tuple[list[str], dict[str, str]]:
@@ -181,7 +185,7 @@ def origins(store: RunStore, cycle: int, sft: list[dict], pairs: list[dict]) -> 
             "pair_questions": dict(Counter(q(r) for r in pairs)),
             "sft_answers": dict(Counter(str(r.get("source", "teacher")) for r in sft)),
             "rejected_answers": dict(Counter(str(r.get("rejected_source", "unknown")) for r in pairs)),
-            "fault_types": dict(Counter(str(r.get("fault_type")) for r in pairs))}
+            "fault_types": dict(Counter(r.get("fault_type") or "none requested" for r in pairs))}
 
 
 def _card(store: RunStore, cycle: int, fmt: str, sft, pairs, files, names) -> str:
@@ -201,8 +205,8 @@ def _card(store: RunStore, cycle: int, fmt: str, sft, pairs, files, names) -> st
     lines = [
         f"# IterKD training data: run `{store.root.name}`, cycle {cycle} ({fmt})", "",
         ("Made by the IterKD workbench (iterative knowledge distillation of code models, arXiv 2408.03680): "
-         "the SFT set holds teacher solutions that passed their tests; each preference pair puts a passing "
-         "solution (chosen) against a failing one (rejected) for the same question."), "",
+         "the SFT set holds solutions that passed their tests (where they come from: below); each preference "
+         "pair puts a passing solution (chosen) against a failing one (rejected) for the same question."), "",
         "## Settings",
         f"- teacher: `{info.get('teacher') or get('teacher', 'model')}`",
         f"- student: `{info.get('student') or get('student', 'model')}`",

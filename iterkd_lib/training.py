@@ -207,9 +207,11 @@ def _step_bar(phase: str):
 
 
 def _run_phase(trainer, ckpt_dir: Path, resume: bool, phase: str = "") -> tuple[list[dict], int, str | None]:
+    from transformers.trainer_callback import PrinterCallback
     from transformers.trainer_utils import get_last_checkpoint
 
     last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.exists() else None
+    trainer.remove_callback(PrinterCallback)   # it prints every log dict; the step bar and TensorBoard have them
     trainer.add_callback(_step_bar(phase))
     trainer.train(resume_from_checkpoint=last)
     return list(trainer.state.log_history), int(trainer.state.global_step), last

@@ -30,7 +30,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from synthetic_run import build_synthetic_run, complete_for_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +143,9 @@ def _open(driver, lab, name):
     from selenium.webdriver.common.by import By
 
     driver.get(f"{lab['base']}/lab/tree/{name}?token={lab['token']}")
-    _wait(driver, lambda d: d.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel .jp-Cell"))
+    _wait(driver, lambda d: any(t.text.strip() == name for t in d.find_elements(
+        By.CSS_SELECTOR, ".lm-DockPanel-tabBar .lm-TabBar-tab.lm-mod-current")))
+    _wait(driver, lambda d: _panel(d).find_elements(By.CSS_SELECTOR, ".jp-Cell"))
     _kernel_idle(driver)
 
 
@@ -165,10 +166,20 @@ def _menu(driver, menu, command):
     _wait(driver, lambda d: d.find_element(By.CSS_SELECTOR, f"li.lm-Menu-item[data-command='{command}']")).click()
 
 
+def _panel(driver):
+    """The notebook on screen (JupyterLab restores other open notebooks as hidden tabs: never look at them)."""
+    from selenium.webdriver.common.by import By
+
+    shown = [p for p in driver.find_elements(By.CSS_SELECTOR, ".jp-NotebookPanel")
+             if "lm-mod-hidden" not in (p.get_attribute("class") or "").split()]
+    assert len(shown) == 1, f"{len(shown)} notebooks on screen"
+    return shown[0]
+
+
 def _prompts(driver):
     from selenium.webdriver.common.by import By
 
-    return [p.text.strip() for p in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")]
+    return [p.text.strip() for p in _panel(driver).find_elements(By.CSS_SELECTOR, ".jp-CodeCell .jp-InputPrompt")]
 
 
 def _run_all(driver):
@@ -185,7 +196,7 @@ def _run_all(driver):
         ps = _prompts(d)
         return ps and all(p.startswith("[") and p[1:-2].strip().isdigit() for p in ps) and ps
     _wait(driver, finished, timeout=420, every=1.0)
-    errors = [e.text[:3000] for e in driver.find_elements(
+    errors = [e.text[:3000] for e in _panel(driver).find_elements(
         By.CSS_SELECTOR, ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
         if "Traceback" in e.text]
     assert not errors, errors
@@ -194,7 +205,7 @@ def _run_all(driver):
 def _cell(driver, starts_with):
     from selenium.webdriver.common.by import By
 
-    for c in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell"):
+    for c in _panel(driver).find_elements(By.CSS_SELECTOR, ".jp-CodeCell"):
         src = c.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor").text
         if src.strip().startswith(starts_with):
             return c
@@ -279,13 +290,13 @@ def test_feedback_figures_render_as_plots(driver, lab):
     driver.get_log("browser")
     _run_all(driver)
     def plots(d):   # output areas holding a drawn Plotly figure (plotly's own svg.main-svg) and its toolbar
-        return [o for o in d.find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")
+        return [o for o in _panel(d).find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")
                 if o.find_elements(By.CSS_SELECTOR, "svg.main-svg") and o.find_elements(By.CSS_SELECTOR, ".modebar")]
     _wait(driver, lambda d: len(plots(d)) >= 4)                    # the record table + three figures
     fig_cell = _cell(driver, "from iterkd_lib.feedback import judge_test_agreement")
     drawn = fig_cell.find_elements(By.CSS_SELECTOR, "svg.main-svg g.trace")                  # data drawn
     assert drawn, [e.get_attribute("class") for e in fig_cell.find_elements(By.CSS_SELECTOR, "svg.main-svg g")][:40]
-    text = "\n".join(_outputs_text(c) for c in driver.find_elements(By.CSS_SELECTOR, ".jp-CodeCell"))
+    text = "\n".join(_outputs_text(c) for c in _panel(driver).find_elements(By.CSS_SELECTOR, ".jp-CodeCell"))
     assert "Loading widget" not in text and "Figure({" not in text                          # no text repr
     _shot(driver, fig_cell, "browser_03_figure.png", lab)
     severe = _severe(driver)
