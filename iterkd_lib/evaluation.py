@@ -19,7 +19,7 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code, truncate_completion
+from iterkd_lib.code_extraction import completion_from_code, extract, truncate_completion, verdict_with_extraction
 from iterkd_lib.config import IterKDConfig, config_to_dict
 from iterkd_lib.execution import check_completions
 from iterkd_lib.passk import pass_at_k
@@ -49,13 +49,17 @@ def decoding_for(decoding, protocol: str):
 
 
 def _completions(backend, problems: list[dict], protocol: str, decoding, seed: int, n: int) -> list[list[tuple]]:
-    """[(raw, completion)] per problem; `completion` is what goes after the prompt in the program."""
+    """[(raw, completion, extraction)] per problem; `completion` is what goes after the prompt in the program;
+    `extraction` (chat protocol only, else None) says which rule found the code or why none could."""
     if protocol == "completion":
         outs = backend.complete([p["prompt"] for p in problems], decoding, seed, n=n)
-        return [[(raw, truncate_completion(raw)) for raw in samples] for samples in outs]
+        return [[(raw, truncate_completion(raw), None) for raw in samples] for samples in outs]
     outs = backend.chat([student_messages(p) for p in problems], decoding, seed, n=n)
-    return [[(raw, completion_from_code(p, extract_code(raw, p["entry_point"]))) for raw in samples]
-            for p, samples in zip(problems, outs)]
+    out = []
+    for p, samples in zip(problems, outs):
+        exs = [extract(raw, p["entry_point"]) for raw in samples]
+        out.append([(raw, completion_from_code(p, ex.code), ex) for raw, ex in zip(samples, exs)])
+    return out
 
 
 def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protocol: str | None = None,
@@ -65,14 +69,14 @@ def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protoc
     protocol = protocol or ev.protocol
     decoding = decoding_for(ev.decoding, protocol)
     samples = _completions(backend, problems, protocol, decoding, seed, ev.samples)
-    pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp in s]
+    pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp, _ in s]
     verdicts = check_completions(pairs, timeout_s=cfg.execution.timeout_s, memory_mb=cfg.execution.memory_mb,
                                  workers=cfg.execution.workers)
     records, it = [], iter(verdicts)
     per_task: dict[str, list[bool]] = defaultdict(list)
     for p, s in zip(problems, samples):
-        for i, (raw, comp) in enumerate(s):
-            v = next(it)
+        for i, (raw, comp, ex) in enumerate(s):
+            v = verdict_with_extraction(next(it), ex)
             per_task[p["task_id"]].append(bool(v["passed"]))
             records.append({"subject": subject, "benchmark": benchmark or ev.benchmark, "task_id": p["task_id"],
                             "sample_index": i, "raw": raw, "completion": comp, "passed": bool(v["passed"]),

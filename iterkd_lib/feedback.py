@@ -2,6 +2,8 @@
 
 Views per attempt (one `06_feedback` record per question x sample):
 - execution: the attempt run against the question's tests in the sandbox (`execution.check_completions`);
+  when no rule could find the attempt's code, the verdict says so (`error_type` "extraction_failed",
+  `code_extraction.verdict_with_extraction`) instead of reading as an ordinary wrong answer;
 - compile_run: the paper's tool view -- does the code compile and run without error or timeout, no tests
   (`static_analysis.compile_run_view`);
 - pylint: score and message categories (`static_analysis.pylint_views`), when `feedback.use_pylint`;
@@ -26,7 +28,7 @@ from collections import Counter
 from statistics import mean
 from typing import Any
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code
+from iterkd_lib.code_extraction import completion_from_code, extract, verdict_with_extraction
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.execution import check_completions
 from iterkd_lib.judge import describe, judge_attempts
@@ -49,9 +51,10 @@ def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed:
     out = []
     for p, samples in zip(problems, replies):
         for k, raw in enumerate(samples):
-            code = extract_code(raw, p.get("entry_point"))
-            out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": code,
-                        "completion": completion_from_code(p, code), "student": who,
+            ex = extract(raw, p.get("entry_point"))
+            found = {"rule": ex.rule, "failure": ex.failure, "detail": ex.detail}
+            out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": ex.code,
+                        "completion": completion_from_code(p, ex.code), "extraction": found, "student": who,
                         "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0})
     return out
 
@@ -64,6 +67,8 @@ def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge
     ex = cfg.execution
     verdicts = check_completions([(by_id[a["task_id"]], a["completion"]) for a in attempts],
                                  timeout_s=ex.timeout_s, memory_mb=ex.memory_mb, workers=ex.workers)
+    # an attempt whose code could not be found is an extraction failure, not an ordinary wrong answer
+    verdicts = [verdict_with_extraction(v, a.get("extraction")) for v, a in zip(verdicts, attempts)]
     codes = [a.get("code") or "" for a in attempts]
     compile_runs = [compile_run_view(c, ex.timeout_s) for c in codes]
     lint = pylint_views(codes) if cfg.feedback.use_pylint else [None] * len(attempts)

@@ -14,7 +14,8 @@
   seed from (seed, kind, round) -- so every attempt's request, hence its cache key, is the same on resume.
   Every attempt is run against the tests: label "correct" iff it passes all; `consistent` says whether the
   label matches the request. Inconsistent attempts are kept and counted (`label_counts`); an executor
-  failure (`harness_error`) leaves the attempt unlabelled (label None) -- it says nothing about the code.
+  failure (`harness_error`) leaves the attempt unlabelled (label None) -- it says nothing about the code;
+  so does a reply whose code could not be found (`error_type` "extraction_failed", see `code_extraction`).
 - `build_training_set(...)` -> `03_training_set` records:
   * positives = attempts REQUESTED correct that passed, plus the problem's `canonical_solution` when it passes
     its tests (it is verified like any attempt; it keeps the SFT signal for problems the teacher fails, and
@@ -22,7 +23,9 @@
     positive: it was written to hide a bug and may hide one the tests miss.
   * negatives = every attempt labelled faulty (whatever was requested) + the student's failed attempts of the
     previous cycle (`05_student_attempts` joined with `06_feedback` where execution.passed is false; see
-    `student_failures_from`). Empty code (nothing extracted) is skipped and counted: it teaches no contrast.
+    `student_failures_from`). Empty code (nothing extracted) is skipped and counted: it teaches no contrast;
+    a student attempt whose verdict is an extraction failure is skipped too (its code is not known to be the
+    answer).
   * identical code is deduplicated (whitespace-insensitive per line); one SFT record per unique positive;
     pairs combine each negative with a positive (teacher and student negatives interleaved, so a cap keeps
     both kinds), at most `distill.max_pairs_per_problem` per problem.
@@ -105,15 +108,15 @@ def _default_execute(cfg) -> Callable:
 
 
 def _label(verdict: dict) -> str | None:
-    if verdict.get("status") == "harness_error":
-        return None
+    if verdict.get("status") == "harness_error" or verdict.get("error_type") == "extraction_failed":
+        return None  # no test result about the answer: the sandbox failed, or no code could be found
     return "correct" if verdict.get("passed") else "faulty"
 
 
 def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed: int,
                      execute: Callable | None = None) -> list[dict]:
     """`02_teacher_attempts` records for every problem; see the module docstring."""
-    from iterkd_lib.code_extraction import completion_from_code, extract_code
+    from iterkd_lib.code_extraction import completion_from_code, extract, verdict_with_extraction
 
     execute = execute or _default_execute(cfg)
     d, decoding = cfg.distill, cfg.teacher.decoding
@@ -140,12 +143,13 @@ def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed:
             jobs.append({"problem": p, "requested": "faulty", "fault_type": ft, "attempt_index": i, "prompt": m,
                          "raw": samples[0], "seed": call_seed, "sample_index": 0})
     for job in jobs:
-        job["code"] = extract_code(job["raw"], job["problem"].get("entry_point"))
+        job["extraction"] = extract(job["raw"], job["problem"].get("entry_point"))
+        job["code"] = job["extraction"].code
         job["completion"] = completion_from_code(job["problem"], job["code"])
     verdicts = execute([(job["problem"], job["completion"]) for job in jobs]) if jobs else []
     out = []
     for job, verdict in zip(jobs, verdicts, strict=True):
-        verdict = dict(verdict)
+        verdict = verdict_with_extraction(verdict, job["extraction"])
         label = _label(verdict)
         out.append({"task_id": job["problem"]["task_id"], "requested": job["requested"],
                     "fault_type": job["fault_type"], "attempt_index": job["attempt_index"], "raw": job["raw"],
@@ -236,7 +240,8 @@ def build_training_set(problems: list[dict], attempts: list[dict], student_failu
                 teacher_neg.append((a["code"], "teacher", a["fault_type"], a["verdict"]))
         for s in sorted(fails[tid], key=lambda s: s.get("sample_index", 0)):
             code = s.get("code") or ""
-            if code.strip() and _norm(code) not in seen:
+            if code.strip() and _norm(code) not in seen and \
+                    s.get("execution", {}).get("error_type") != "extraction_failed":
                 seen.add(_norm(code))
                 student_neg.append((code, "student", None, s.get("execution", {})))
         negs, chosen = _interleave(teacher_neg, student_neg), list(pos.values())

@@ -267,3 +267,31 @@ def test_extraction_never_raises_on_odd_text():
                  """)]:
         extract(text, "f")
         extract(text, None)
+
+
+class _Chat:
+    """Backend fake replaying one reply per problem (unit-test stand-in)."""
+
+    def __init__(self, replies):
+        self.replies = replies
+
+    def chat(self, messages_list, decoding, seed, n=1):
+        return [[self.replies[i]] * n for i in range(len(messages_list))]
+
+    def describe(self):
+        return {"model": "scripted"}
+
+
+def test_evaluation_chat_protocol_records_extraction_in_each_verdict():
+    from iterkd_lib.config import IterKDConfig
+    from iterkd_lib.evaluation import evaluate
+
+    cfg = IterKDConfig()
+    cfg.evaluation.samples = 1
+    cfg.evaluation.pass_k = [1]
+    records, metrics = evaluate(_Chat([THINK_REPLY, "<think>\nsum them"]), [ABS_MAX, TOTAL], cfg, seed=0,
+                                protocol="chat")
+    assert [r["passed"] for r in records] == [True, False]
+    assert records[0]["verdict"]["extraction"]["failure"] is None
+    assert records[1]["verdict"]["error_type"] == EXTRACTION_FAILED
+    assert metrics["pass@1"] == 0.5
