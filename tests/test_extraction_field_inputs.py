@@ -295,3 +295,33 @@ def test_evaluation_chat_protocol_records_extraction_in_each_verdict():
     assert records[0]["verdict"]["extraction"]["failure"] is None
     assert records[1]["verdict"]["error_type"] == EXTRACTION_FAILED
     assert metrics["pass@1"] == 0.5
+
+
+def test_rescore_script_counts_verdict_changes_on_a_run_dir(tmp_path):
+    """benchmarks/rescore_extraction.py on a tiny run directory: old (git history) vs new extraction."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    from iterkd_lib.config import config_to_dict, load_config
+    from iterkd_lib.runstore import write_jsonl
+
+    script = Path(__file__).resolve().parents[1] / "benchmarks" / "rescore_extraction.py"
+    spec = importlib.util.spec_from_file_location("rescore_extraction", script)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cfg = load_config(None, ["evaluation.subset=1"])
+    (tmp_path / "run.json").write_text(json.dumps({"config": config_to_dict(cfg)}))
+    write_jsonl(tmp_path / "held_out.jsonl", [])
+    write_jsonl(tmp_path / "cycle_0" / "01_pool.jsonl", [ABS_MAX, TOTAL])
+    good = "```python\ndef total(xs):\n    return sum(xs)\n```"
+    write_jsonl(tmp_path / "cycle_0" / "05_student_attempts.jsonl", [
+        {"task_id": "f/abs_max", "sample_index": 0, "raw": THINK_REPLY},           # old: draft -> fail
+        {"task_id": "f/total", "sample_index": 0, "raw": BROKEN_FIRST_LINE},      # old: first line only
+        {"task_id": "f/total", "sample_index": 1, "raw": good},                   # unchanged pass
+        {"task_id": "f/total", "sample_index": 2, "raw": "Sorry, no idea."},      # -> extraction_failed
+    ])
+    res = mod.rescore(tmp_path, mod.load_old(mod.DEFAULT_OLD), workers=2)
+    c = res["stages"]["cycle_0/05_student_attempts"]
+    assert c["records"] == 4 and c["fail->pass"] == 2 and c["fail->extraction_failed"] == 1
+    assert c["verdict_changed"] == 3 and "pass->fail" not in c
