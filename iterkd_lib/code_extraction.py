@@ -10,7 +10,7 @@ harnesses do; `verdict_with_extraction` makes an extraction failure visible in a
 
 Decisions, so callers can rely on them (each one is a test in tests/test_code_extraction.py):
 - Reasoning is not the answer. Text inside <think>, <thinking>, <reasoning>, <reflection>, <thought>,
-  <scratchpad> (any case) is removed before anything else; an unclosed opening tag hides the rest of the
+  <scratchpad> (any case; the opening tag must start a line) is removed before anything else; an unclosed opening tag hides the rest of the
   reply, a closing tag with no opening one (chat templates that put <think> into the prompt) hides
   everything before it. Code that exists only inside reasoning is NOT used: the failure
   `answer_only_in_reasoning` / `unclosed_reasoning` is recorded instead (a draft is not an answer).
@@ -39,8 +39,8 @@ Decisions, so callers can rely on them (each one is a test in tests/test_code_ex
 - Failures (no rule can decide what the answer is; `Extraction.failure`): `empty_reply`,
   `answer_only_in_reasoning`, `unclosed_reasoning`, `no_code` (no fence, no def of the entry point, and
   the text does not parse as a function body), `entry_point_missing` (the code only defines other
-  functions/classes: a renamed function cannot be told from a helper), `no_body` (only the prompt's stub
-  is repeated). `verdict_with_extraction` turns these into `error_type: "extraction_failed"`.
+  functions/classes: a renamed function cannot be told from a helper), `entry_point_in_class` (only a
+  method of that name, LeetCode style), `no_body` (only the prompt's stub is repeated). `verdict_with_extraction` turns these into `error_type: "extraction_failed"`.
 - `completion_from_code` relies on redefinition: when the code defines the entry point at top level, the
   completion is "\n" + code and the program `prompt + completion` defines the function twice, the
   second (the model's) winning. The prompt's stub is a docstring-only body, which is valid Python.
@@ -192,13 +192,17 @@ def _split_reasoning(text: str) -> tuple[str, str, bool]:
         reasoning.append(m.group(0))
         return "\n"
 
-    answer = re.sub(rf"<\s*({_REASONING_TAGS})\s*>.*?<\s*/\s*\1\s*>", take, text, flags=re.DOTALL | re.IGNORECASE)
-    close = list(re.finditer(rf"<\s*/\s*(?:{_REASONING_TAGS})\s*>", answer, re.IGNORECASE))
+    # an opening tag counts only at the start of a line: "<think>" inside code or prose is not reasoning
+    answer = re.sub(rf"^[ \t]*<\s*({_REASONING_TAGS})\s*>.*?<\s*/\s*\1\s*>", take, text,
+                    flags=re.DOTALL | re.IGNORECASE | re.MULTILINE)
+    # a closing tag alone, starting or ending its line (not one quoted inside code)
+    close = list(re.finditer(rf"(?:^[ \t]*<\s*/\s*(?:{_REASONING_TAGS})\s*>|<\s*/\s*(?:{_REASONING_TAGS})\s*>[ \t]*$)",
+                             answer, re.IGNORECASE | re.MULTILINE))
     if close:  # the opening tag was in the prompt (chat template): everything before the closing tag
         reasoning.append(answer[: close[-1].end()])
         answer = answer[close[-1].end():]
     unclosed = False
-    m = re.search(rf"<\s*(?:{_REASONING_TAGS})\s*>", answer, re.IGNORECASE)
+    m = re.search(rf"^[ \t]*<\s*(?:{_REASONING_TAGS})\s*>", answer, re.IGNORECASE | re.MULTILINE)
     if m:
         reasoning.append(answer[m.start():])
         answer, unclosed = answer[: m.start()], True
@@ -282,6 +286,18 @@ def _is_stub(code: str, entry_point: str | None) -> bool:
     return True
 
 
+def _in_class_only(code: str, entry_point: str | None) -> bool:
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return False
+    top = any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry_point for n in tree.body)
+    in_class = any(isinstance(c, ast.ClassDef) and any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                                                       and n.name == entry_point for n in c.body)
+                   for c in tree.body)
+    return in_class and not top
+
+
 def _top_names(tree: ast.Module) -> dict[str, ast.stmt]:
     out = {}
     for st in tree.body:
@@ -350,6 +366,9 @@ def _from_blocks(blocks: list[_Block], entry_point: str | None, answer: str) -> 
             helped |= more
             if not more:
                 break
+        if _in_class_only(code, entry_point):
+            return Extraction(code, rule, "entry_point_in_class",
+                              f"`{entry_point}` is defined only as a method of a class (LeetCode style)")
         return Extraction(code, rule + ("+helpers" if helped else ""))
     inside = {k for b in blocks for k in range(b.lines[0], b.lines[1] + 1)}
     # the def sits outside the fences (prose, then a usage block)

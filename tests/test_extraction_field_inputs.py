@@ -12,8 +12,14 @@ import textwrap
 
 import pytest
 
-from iterkd_lib.code_extraction import (EXTRACTION_FAILED, completion_from_code, extract, extract_code,
-                                        fenced_blocks, verdict_with_extraction)
+from iterkd_lib.code_extraction import (
+    EXTRACTION_FAILED,
+    completion_from_code,
+    extract,
+    extract_code,
+    fenced_blocks,
+    verdict_with_extraction,
+)
 from iterkd_lib.execution import check_completions
 
 ABS_MAX = {"task_id": "f/abs_max", "entry_point": "abs_max",
@@ -325,3 +331,13 @@ def test_rescore_script_counts_verdict_changes_on_a_run_dir(tmp_path):
     c = res["stages"]["cycle_0/05_student_attempts"]
     assert c["records"] == 4 and c["fail->pass"] == 2 and c["fail->extraction_failed"] == 1
     assert c["verdict_changed"] == 3 and "pass->fail" not in c
+
+
+def test_method_of_a_class_is_an_extraction_failure():
+    reply = "```python\nclass Solution:\n    def abs_max(self, xs):\n        return max(map(abs, xs))\n```"
+    assert extract(reply, "abs_max").failure == "entry_point_in_class"
+
+
+def test_think_tag_inside_code_is_not_reasoning():
+    reply = '```python\ndef has_think(s):\n    return "<think>" in s and "</think>" in s\n```'
+    assert extract_code(reply, "has_think") == 'def has_think(s):\n    return "<think>" in s and "</think>" in s'
