@@ -11,9 +11,11 @@ Parse policy (decided here, tested in tests/test_judge.py):
 - A rule counts only when its line STARTS with the rule's name, so prose mentioning "boundary checks" is not
   read as a score; when a rule is given twice (the rubric echoed, then scored) the last one wins.
 - "1.5/2", "1.5 out of 2", "1.5 points", "Score: 1.5" all read as 1.5. A fraction over the rule's maximum
-  anywhere on the line is the score ("2 of the 3 examples pass, so 1/2" reads 1, not 2: the first number
-  of a sentence is evidence, the x/y is the score; the last such fraction wins). A denominator that is not
-  the rule's maximum (e.g. "4/5") means the judge used another scale: the rule is not trusted.
+  later on the line is the score when the line starts with a count ("2 of the 3 examples pass, so 1/2"
+  reads 1, not 2: the first number of a sentence is evidence, the x/y is the score; the last such fraction
+  wins) or with no number; a leading number followed by punctuation or a bracket stays the score. A
+  denominator that is not the rule's maximum (e.g. "4/5") means the judge used another scale: the rule is
+  not trusted.
 - JSON replies (bare or in a ```json fence): keys are matched to rules like line labels ("functionality",
   "boundary_checks", "total"); values may be numbers, "1/2" strings or {"score": 1, "max": 2}; nested
   objects and [{"rule": ..., "score": ...}] lists are read; "analysis"/"explanation" is the analysis.
@@ -137,12 +139,16 @@ def _label_rule(label: str) -> str | None:
 def _read_value(text: str, maximum: float | None = None) -> tuple[float, float | None] | None:
     """(value, denominator or None) from a value text.
 
-    A score written as a fraction over the rule's `maximum` ("so 1/2", "1 out of 2") anywhere in the text
-    wins, the last one when there are several: in "2 of the 3 examples pass, so 1/2" the 2 is evidence,
-    the 1/2 the score. Otherwise the number at the start of the text, or after an explicit 'score'.
+    The number at the start of the text is the score ("1.5/2 (2 of 3 examples)", "1 (a 2/2 needs ...)"),
+    unless a word follows it ("2 of the 3 examples pass, so 1/2"): then it is evidence and the last fraction
+    over the rule's `maximum` ("1/2", "1 out of 2") is the score. Text that does not start with a number:
+    the last such fraction, else a number after an explicit 'score', else any fraction.
     """
     text = re.sub(r"^[\s*_`(\[]+", "", text.lower())
-    if maximum is not None:
+    # a leading number followed by a word ("2 of the 3", "3 tests") is a count, not the score, when a fraction
+    # over the maximum follows; followed by nothing, punctuation or a bracket ("1 (a 2/2 needs ...)") it is
+    leading_count = re.match(rf"^{_NUM}\s+(?!out\s+of\b|points?\b|pts?\b)[a-z]", text) is not None
+    if maximum is not None and (leading_count or not re.match(_NUM, text)):
         fractions = [m for m in re.finditer(rf"{_NUM}\s*(?:/\s*{_NUM}|out\s+of\s+{_NUM})", text)
                      if abs(float(m.group(2) or m.group(3)) - maximum) < 1e-9]
         if fractions:

@@ -372,3 +372,19 @@ def test_disagreeing_total_names_the_source_and_why():
     j = parse_judgement(ONLY_TOTAL)
     assert j["score_source"] == "total" and j["disagreement"] is None
     assert parse_judgement("no scores here")["score_source"] is None
+
+
+@pytest.mark.parametrize("line, value", [
+    ("Functionality: 1 (a 2/2 would need the empty case)", 1.0),   # a leading score then a remark
+    ("Functionality: 1.5 points; 2/2 only with edge cases", 1.5),
+    ("Functionality: overall 1/2, as 2 of 3 pass", 1.0),            # no leading number
+])
+def test_leading_score_followed_by_a_remark_with_a_fraction(line, value):
+    text = EVIDENCE_THEN_FRACTION.replace("Functionality: 2 of the 3 examples pass, so 1/2", line)
+    assert parse_judgement(text)["rules"]["functionality"] == pytest.approx(value)
+
+
+def test_total_with_a_remark_fraction_keeps_the_leading_total():
+    text = EVIDENCE_THEN_FRACTION.replace("Total: 4", "Total: 4 (5/6 with a docstring)")
+    j = parse_judgement(text)
+    assert j["score"] == pytest.approx(4.0) and j["disagreement"] is None
