@@ -8,11 +8,12 @@ entry point and records which rule chose it (or why none could); `extract_code` 
 a raw continuation (the completion protocol) at the next top-level statement, like the Codex/HumanEval
 harnesses do; `verdict_with_extraction` makes an extraction failure visible in a sandbox verdict.
 
-Decisions, so callers can rely on them (each one is a test in tests/test_code_extraction.py):
+Decisions, so callers can rely on them (each one is a test in tests/test_code_extraction.py and
+tests/test_extraction_field_inputs.py):
 - Reasoning is not the answer. Text inside <think>, <thinking>, <reasoning>, <reflection>, <thought>,
-  <scratchpad> (any case; the opening tag must start a line) is removed before anything else; an unclosed opening tag hides the rest of the
-  reply, a closing tag with no opening one (chat templates that put <think> into the prompt) hides
-  everything before it. Code that exists only inside reasoning is NOT used: the failure
+  <scratchpad> (any case; the opening tag must start a line) is removed before anything else; an unclosed
+  opening tag hides the rest of the reply, a closing tag with no opening one (chat templates that put <think>
+  into the prompt) hides everything before it. Code that exists only inside reasoning is NOT used: the failure
   `answer_only_in_reasoning` / `unclosed_reasoning` is recorded instead (a draft is not an answer).
 - Answer wrappers: when the answer holds <answer>, <solution>, <code>, <final_answer> or [PYTHON] spans,
   the content of the last one is the answer (models put the final code there and drafts elsewhere).
@@ -37,10 +38,11 @@ Decisions, so callers can rely on them (each one is a test in tests/test_code_ex
   execution stage reports the SyntaxError: a syntax error in code that is clearly the answer is the
   model's fault, an ordinary wrong answer.
 - Failures (no rule can decide what the answer is; `Extraction.failure`): `empty_reply`,
-  `answer_only_in_reasoning`, `unclosed_reasoning`, `no_code` (no fence, no def of the entry point, and
-  the text does not parse as a function body), `entry_point_missing` (the code only defines other
-  functions/classes: a renamed function cannot be told from a helper), `entry_point_in_class` (only a
-  method of that name, LeetCode style), `no_body` (only the prompt's stub is repeated). `verdict_with_extraction` turns these into `error_type: "extraction_failed"`.
+  `answer_only_in_reasoning`, `unclosed_reasoning`, `no_code` (no fence, no def of the entry point, and the
+  text does not parse as a function body), `entry_point_missing` (the code only defines other
+  functions/classes: a renamed function cannot be told from a helper), `entry_point_in_class` (only a method
+  of that name, LeetCode style), `no_body` (only the prompt's stub is repeated). `verdict_with_extraction`
+  turns these into `error_type: "extraction_failed"`.
 - `completion_from_code` relies on redefinition: when the code defines the entry point at top level, the
   completion is "\n" + code and the program `prompt + completion` defines the function twice, the
   second (the model's) winning. The prompt's stub is a docstring-only body, which is valid Python.

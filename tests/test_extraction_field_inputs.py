@@ -246,9 +246,11 @@ def test_field_batch_in_real_sandbox_all_pass():
         (ABS_MAX, THINK_REPLY.split("<think>\n", 1)[1]),
         (ABS_MAX, "1. Code:\n\n   ```py\n   def abs_max(xs):\n       return max(abs(x) for x in xs)\n   ```"),
         (ABS_MAX, "```python3\ndef abs_max(xs):\n    return max(map(abs, xs))```"),
-        (ABS_MAX, "```\nimport math\n```\n```python\ndef abs_max(xs):\n    return int(max(math.fabs(x) for x in xs))\n```"),
+        (ABS_MAX, "```\nimport math\n```\n```python\ndef abs_max(xs):\n"
+                  "    return int(max(math.fabs(x) for x in xs))\n```"),
         (TOTAL, BROKEN_FIRST_LINE), (TOTAL, TWO_SPACE_BODY),
-        (TOTAL, '```python\ndef total(xs: list) -> int:\n    """Sum of the list."""\n```\n```python\n    return sum(xs)\n```'),
+        (TOTAL, '```python\ndef total(xs: list) -> int:\n    """Sum of the list."""\n```\n'
+                '```python\n    return sum(xs)\n```'),
         (TOTAL, "```python\ndef total(xs):\n\treturn sum(xs)\n\nprint(total([1]))\n```"),
     ]
     exs = [extract(r, p["entry_point"]) for p, r in cases]

@@ -120,7 +120,8 @@ def test_unknown_task_ids_are_all_named_with_lines(tmp_path):
     path = _samples(tmp_path, [{"task_id": "t/0", "completion": GOOD}, {"task_id": "t/9", "completion": GOOD},
                                {"task_id": "HumanEval/0", "completion": GOOD}, {"task_id": "t/9", "completion": BAD}])
     with pytest.raises(ValueError, match=r"samples.jsonl:2: unknown task_id 't/9'; 2 task_id\(s\) in the samples "
-                                         r"are not among the 3 problems: 't/9' \(lines 2, 4\), 'HumanEval/0' \(line 3\)"):
+                                         r"are not among the 3 problems: 't/9' \(lines 2, 4\), "
+                                         r"'HumanEval/0' \(line 3\)"):
         evaluate_samples(path, PROBLEMS3, allow_incomplete=True)
 
 
