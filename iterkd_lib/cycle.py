@@ -32,15 +32,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iterkd_lib import difficulty, evaluation, feedback, launch, regeneration, teacher_data, training
+from iterkd_lib import launch
+from iterkd_lib.stages import adapter as training
+from iterkd_lib.stages import evaluation, feedback
+from iterkd_lib.stages import levels as difficulty
+from iterkd_lib.stages import new_questions as regeneration
+from iterkd_lib.stages import teacher_attempts as teacher_data
 from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
-from iterkd_lib.execution import check_completions
-from iterkd_lib.generation import LocalBackend, make_backend
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.models.backends import LocalBackend, make_backend
 from iterkd_lib.problems import load_problems
 from iterkd_lib.runstore import RunStore, read_jsonl, write_jsonl
 from iterkd_lib.seeding import derive_seed, seed_everything, set_torch_threads
-from iterkd_lib.student_model import load_student
+from iterkd_lib.models.student import load_student
 
 log = logging.getLogger("iterkd")
 

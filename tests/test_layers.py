@@ -6,13 +6,11 @@ from pathlib import Path
 PKG = Path(__file__).resolve().parents[1] / "iterkd_lib"
 
 LAYERS = {
-    1: {"config", "runstore", "seeding"},
-    2: {"problems", "execution", "sandbox_harness", "sandbox_setup", "sandbox_child", "static_analysis", "passk",
-        "decontamination", "model_registry", "generation", "response_cache", "code_extraction", "student_model",
-        "judge"},
-    3: {"teacher_data", "training", "feedback", "difficulty", "regeneration", "evaluation", "launch"},
-    4: {"cycle", "cycle_summary"},
-    5: {"figures", "widgets", "cli", "commands"},
+    1: {"config", "records", "runstore", "seeding", "problems"},
+    2: {"sandbox", "models", "scoring", "prompts"},
+    3: {"stages"},
+    4: {"cycle", "cycle_summary", "launch"},
+    5: {"report", "notebook", "figures", "widgets", "cli", "commands"},
 }
 LAYER_OF = {name: level for level, names in LAYERS.items() for name in names}
 

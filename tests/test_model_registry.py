@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib import model_registry as mr
+from iterkd_lib.models import registry as mr
 from iterkd_lib.cli import main as cli_main
 
 

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from iterkd_lib.cli import main
-from iterkd_lib.passk import evaluate_samples, pass_at_k
+from iterkd_lib.scoring.passk import evaluate_samples, pass_at_k
 from iterkd_lib.problems import write_problems
 
 PROBLEM = {"task_id": "t/0", "prompt": "def inc(x):\n", "entry_point": "inc",

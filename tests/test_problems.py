@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from iterkd_lib.execution import run_code
+from iterkd_lib.sandbox.execution import run_code
 from iterkd_lib.problems import ProblemError, build_program, load_humaneval, load_problems, write_problems
 
 GOOD = {"task_id": "t/0", "prompt": "def add(a, b):\n    \"\"\"Add.\"\"\"\n", "entry_point": "add",

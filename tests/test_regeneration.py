@@ -7,8 +7,8 @@ import functools
 import pytest
 
 from iterkd_lib.config import IterKDConfig
-from iterkd_lib.execution import check_completions
-from iterkd_lib.regeneration import (
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.stages.new_questions import (
     MARKER,
     Embedder,
     next_pool,
@@ -267,7 +267,7 @@ def test_drop_failing_asserts_keeps_a_question_whose_teacher_got_one_expected_va
 
 
 def test_drop_asserts_refuses_majorities_and_non_assertion_failures():
-    from iterkd_lib.regeneration import drop_asserts
+    from iterkd_lib.stages.new_questions import drop_asserts
 
     test = "def check(candidate):\n" + "".join(f"    assert candidate({i}) == {i}\n" for i in range(4))
     one = {"error_type": "AssertionError", "failed_assertions": ["assert candidate(2) == 2"]}

@@ -11,8 +11,8 @@ import json
 import pytest
 
 from iterkd_lib.config import load_config
-from iterkd_lib.execution import check_completions
-from iterkd_lib.teacher_data import (
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.stages.teacher_attempts import (
     FAULTS,
     build_training_set,
     fault_schedule,

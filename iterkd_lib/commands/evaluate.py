@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from iterkd_lib.passk import evaluate_samples
+from iterkd_lib.scoring.passk import evaluate_samples
 from iterkd_lib.problems import load_problems
 
 

@@ -42,9 +42,10 @@ def _check_placement(model, state) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from iterkd_lib import cycle, training
+    from iterkd_lib import cycle
+    from iterkd_lib.stages import adapter as training
     from iterkd_lib.seeding import derive_seed, seed_everything
-    from iterkd_lib.student_model import load_student
+    from iterkd_lib.models.student import load_student
 
     t0 = time.time()
     state = training.distributed_state()  # first: on CPU this must be the gloo state the Trainer also builds

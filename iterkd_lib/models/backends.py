@@ -35,7 +35,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.response_cache import ResponseCache, request_key
+from iterkd_lib.models.response_cache import ResponseCache, request_key
 from iterkd_lib.seeding import derive_seed
 
 
@@ -345,7 +345,7 @@ def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True,
     rc = ResponseCache(response_cache_dir or cache_dir) if cache else None
     if backend_cfg.backend == "openai":
         return OpenAIBackend(backend_cfg, rc)
-    from iterkd_lib.model_registry import resolve_model
+    from iterkd_lib.models.registry import resolve_model
 
     path = resolve_model(backend_cfg.model, cache_dir)
     model, tok = load_local_model(path, backend_cfg.dtype)

@@ -1,6 +1,6 @@
 """In-child runner of the sandbox: what one forked job child does, from its first instruction to its exit.
 
-Loaded by `sandbox_harness.py` (the fork server; its docstring has the threat model and how a pass is
+Loaded by `harness.py` (the fork server; its docstring has the threat model and how a pass is
 confirmed) before any job, so it imports only the standard library. `_child` joins nothing itself (the cgroups
 are inherited), starts a session, sets rlimits, enters the job directory, redirects stdio, drops the uid, then
 runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe.

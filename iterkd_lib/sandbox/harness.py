@@ -1,8 +1,8 @@
 """Sandbox fork server: runs untrusted programs, one forked child each, and reports verdict facts as JSON.
 
-Started by `iterkd_lib.execution` as a standalone script (`python -I sandbox_harness.py`), usually under
-`unshare --net --mount`, so it imports only the standard library and its two siblings (`sandbox_setup.py`:
-start-up isolation; `sandbox_child.py`: what a job child runs), never the iterkd package. It reads one
+Started by `iterkd_lib.sandbox.execution` as a standalone script (`python -I harness.py`), usually under
+`unshare --net --mount`, so it imports only the standard library and its two siblings (`setup.py`:
+start-up isolation; `child.py`: what a job child runs), never the iterkd package. It reads one
 JSON job per line on stdin and writes one JSON result per line on stdout (the first line is a hello with the
 isolation that is active). Per job it forks a child that: joins the worker's pids/memory cgroups, starts a
 new session, sets rlimits (CPU, address space, file size, open files, processes, no core), chdirs into a
@@ -44,10 +44,10 @@ import time
 # sys.path), and jobs must not find iterkd's modules on their sys.path either.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from sandbox_child import StageError, _child, _cut, prepare_in_server
-    from sandbox_setup import PRIVATE_TMP as _PRIVATE_TMP
-    from sandbox_setup import setup_isolation as _setup_isolation
-    from sandbox_setup import write as _write
+    from child import StageError, _child, _cut, prepare_in_server
+    from setup import PRIVATE_TMP as _PRIVATE_TMP
+    from setup import setup_isolation as _setup_isolation
+    from setup import write as _write
 finally:
     del sys.path[0]
 

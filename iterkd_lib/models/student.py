@@ -99,7 +99,7 @@ def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | 
     from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from iterkd_lib.model_registry import resolve_model
+    from iterkd_lib.models.registry import resolve_model
 
     path = resolve_model(student_cfg.model, cache_dir)
     dtype = getattr(torch, student_cfg.dtype)

@@ -27,7 +27,7 @@ import time
 import uuid
 from pathlib import Path
 
-from iterkd_lib.execution import run_code
+from iterkd_lib.sandbox.execution import run_code
 
 _RECYCLE_AFTER = 2000
 _BATCH = 100

@@ -33,10 +33,10 @@ import os
 import re
 from typing import Any
 
-from iterkd_lib.code_extraction import completion_from_code
+from iterkd_lib.scoring.code_extraction import completion_from_code
 from iterkd_lib.config import config_to_dict
-from iterkd_lib.decontamination import humaneval_index, max_rouge_l, overlap
-from iterkd_lib.judge import chat_once, describe
+from iterkd_lib.scoring.decontamination import humaneval_index, max_rouge_l, overlap
+from iterkd_lib.scoring.judge_parser import chat_once, describe
 from iterkd_lib.seeding import derive_seed
 
 MARKER = "=== NEW QUESTION ==="

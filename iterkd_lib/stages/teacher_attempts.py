@@ -97,7 +97,7 @@ def fault_schedule(task_id: str, n: int, fault_types: list[str]) -> list[str]:
 
 
 def _default_execute(cfg) -> Callable:
-    from iterkd_lib.execution import check_completions
+    from iterkd_lib.sandbox.execution import check_completions
 
     ex = cfg.execution
     return lambda pairs: check_completions(pairs, timeout_s=ex.timeout_s, memory_mb=ex.memory_mb,
@@ -113,7 +113,7 @@ def _label(verdict: dict) -> str | None:
 def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed: int,
                      execute: Callable | None = None) -> list[dict]:
     """`02_teacher_attempts` records for every problem; see the module docstring."""
-    from iterkd_lib.code_extraction import completion_from_code, extract_code
+    from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 
     execute = execute or _default_execute(cfg)
     d, decoding = cfg.distill, cfg.teacher.decoding

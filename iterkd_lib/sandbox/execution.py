@@ -1,6 +1,6 @@
 """Run candidate programs against their tests in a sandbox, many at a time, and return verdict dicts.
 
-A pool of fork servers (`iterkd_lib/sandbox_harness.py`, one per worker, each started under
+A pool of fork servers (`iterkd_lib/sandbox/harness.py`, one per worker, each started under
 `unshare --net --mount` where the machine allows) receives jobs over pipes; each job runs in a freshly
 forked child with rlimits, cgroups, its own uid and a throwaway directory -- see the harness docstring for
 what is isolated, how a pass is confirmed, and the limits of that threat model. This module never imports
@@ -29,7 +29,7 @@ import time
 import warnings
 from pathlib import Path
 
-_HARNESS = str(Path(__file__).with_name("sandbox_harness.py"))
+_HARNESS = str(Path(__file__).with_name("harness.py"))
 _HARD_MARGIN_S = 10.0  # server-side cleanup never takes this long; beyond it the server is deemed stuck
 _MSG_CAP = 500
 _LOCK = threading.Lock()

@@ -19,12 +19,12 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code, truncate_completion
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, truncate_completion
 from iterkd_lib.config import IterKDConfig, config_to_dict
-from iterkd_lib.execution import check_completions
-from iterkd_lib.passk import pass_at_k
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.scoring.passk import pass_at_k
 from iterkd_lib.problems import load_humaneval, load_problems
-from iterkd_lib.teacher_data import student_messages
+from iterkd_lib.stages.teacher_attempts import student_messages
 
 
 def benchmark_problems(cfg: IterKDConfig) -> list[dict]:

@@ -26,12 +26,12 @@ from collections import Counter
 from statistics import mean
 from typing import Any
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.config import config_to_dict
-from iterkd_lib.execution import check_completions
-from iterkd_lib.judge import describe, judge_attempts
-from iterkd_lib.static_analysis import compile_run_view, pylint_views
-from iterkd_lib.teacher_data import student_messages
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.scoring.judge_parser import describe, judge_attempts
+from iterkd_lib.scoring.static_analysis import compile_run_view, pylint_views
+from iterkd_lib.stages.teacher_attempts import student_messages
 
 
 def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed: int) -> list[dict]:

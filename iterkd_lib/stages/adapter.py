@@ -307,7 +307,7 @@ def _save(model, out: Path, meta: dict) -> dict:
     same meta (its helpers supply parameters and fingerprint); a kill mid-save is harmless because the cycle
     marks the stage done only after this returns, and a rerun resumes from the checkpoints.
     """
-    from iterkd_lib.student_model import adapter_fingerprint, count_parameters
+    from iterkd_lib.models.student import adapter_fingerprint, count_parameters
 
     model.save_pretrained(str(out))
     peft_cfg = getattr(model, "peft_config", {}).get("default")

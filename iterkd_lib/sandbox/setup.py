@@ -1,6 +1,6 @@
 """Start-up isolation of a sandbox fork server: private tmpfs mounts, cgroups, job uid, subreaper.
 
-Loaded by `sandbox_harness.py` (see its docstring for the threat model); runs once per server, before any job,
+Loaded by `harness.py` (see its docstring for the threat model); runs once per server, before any job,
 and returns the `caps` dict that the server reports in its hello line and that every job consults.
 """
 

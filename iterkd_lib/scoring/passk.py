@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iterkd_lib.execution import check_completions
+from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.problems import load_humaneval
 
 
