@@ -34,8 +34,9 @@ RULES = ("functionality", "boundary", "coverage", "readability", "practices")
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def _summaries(store: RunStore) -> dict[int, dict]:
+def cycle_summaries(store: RunStore) -> dict[int, dict]:
     # A resumed cycle appends its summary again; the last one is the one that describes the files on disk.
+    """{cycle: its cycle_summary record}; for a cycle summarised twice (resume), the last one."""
     return {m["cycle"]: m for m in store.metrics() if m.get("kind") == "cycle_summary" and "cycle" in m}
 
 
@@ -51,7 +52,7 @@ def _fmt_decoding(dec) -> str:
 
 def settings_text(store: RunStore, cycle: int | None = None) -> str:
     """One line naming what produced a figure's numbers; `cycle=None` means the whole run."""
-    summaries = _summaries(store)
+    summaries = cycle_summaries(store)
     s = (summaries.get(cycle) or (summaries[max(summaries)] if summaries else {})).get("settings")
     if not s and store.run_json.exists():
         cfg = read_json(store.run_json).get("config", {})
@@ -85,6 +86,7 @@ def _empty(title: str, store: RunStore | None, cycle: int | None, message: str) 
 
 
 def is_empty(fig: go.Figure) -> bool:
+    """Whether `fig` is the annotated placeholder drawn for a stage with no data (layout.meta["empty"])."""
     return isinstance(fig.layout.meta, dict) and bool(fig.layout.meta.get("empty"))
 
 
@@ -103,7 +105,7 @@ def _latest(store: RunStore, stage: str) -> int:
 def fig_pass_at_1(store: RunStore) -> go.Figure:
     """Benchmark pass@1 per cycle: student vs teacher ceiling and cycle-0 baseline; plus held-out seeds."""
     title = "pass@1 per cycle"
-    s = _summaries(store)
+    s = cycle_summaries(store)
     if not s:
         return _empty(title, store, None, "no data: metrics.jsonl has no cycle_summary yet")
     cycles = sorted(s)
@@ -167,7 +169,7 @@ def fig_difficulty_distribution(store: RunStore) -> go.Figure:
     """Stacked bars: questions per level in every cycle (07_levels, else the summary's `levels`)."""
     title = "difficulty distribution per cycle"
     counts = {c: Counter(lv.values()) for c, lv in _levels_by_cycle(store).items()}
-    for c, m in _summaries(store).items():
+    for c, m in cycle_summaries(store).items():
         if c not in counts and m.get("levels"):
             counts[c] = Counter(m["levels"])
     if not counts:

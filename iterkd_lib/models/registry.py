@@ -140,6 +140,7 @@ def _installed_versions(name: str) -> dict[str, str | None]:
 
 
 def model_dir(name: str, cache_dir: str) -> Path:
+    """Where model `name` is (or will be) converted under `cache_dir`."""
     return Path(os.path.expanduser(cache_dir)) / "models" / name
 
 

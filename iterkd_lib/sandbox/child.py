@@ -1,7 +1,7 @@
 """In-child runner of the sandbox: what one forked job child does, from its first instruction to its exit.
 
 Loaded by `harness.py` (the fork server; its docstring has the threat model and how a pass is
-confirmed) before any job, so it imports only the standard library. `_child` joins nothing itself (the cgroups
+confirmed) before any job, so it imports only the standard library. `run_child` joins nothing itself (the cgroups
 are inherited), starts a session, sets rlimits, enters the job directory, redirects stdio, drops the uid, then
 runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe.
 
@@ -82,7 +82,8 @@ def prepare_in_server(job):
     return compile_job(job, _TEST_CACHE)
 
 
-def _cut(text, n=_CAP):
+def cut(text, n=_CAP):
+    """`text` as str, at most `n` characters (a ' ...[truncated]' tail when cut)."""
     text = str(text)
     return text if len(text) <= n else text[: n - 15] + " ...[truncated]"
 
@@ -94,7 +95,7 @@ def _transform_tests(test_src, on_fail_name, ae_name):
     lines = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and node.lineno not in lines:
-            lines[node.lineno] = _cut(_segment(src_lines, node) or "assert ...", 300)
+            lines[node.lineno] = cut(_segment(src_lines, node) or "assert ...", 300)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "check":
             body = []
@@ -123,7 +124,7 @@ def _segment(src_lines, node):
     return b"".join(parts).decode("utf-8", "replace")
 
 
-def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
+def run_child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
     """Runs in the forked child: never returns. `prepared` is compile_job's result, or None to compile here."""
     monotonic = time.monotonic
     write, dumps, getpid, ae, builtins_mod = os.write, json.dumps, os.getpid, AssertionError, __builtins__
@@ -144,7 +145,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
                 where = tb.tb_lineno
             tb = tb.tb_next
         failed = [lines[where]] if (lines and where in lines and isinstance(exc, ae)) else []
-        emit("error", stage=stage, type=type(exc).__name__, message=_cut(exc), failed=failed)
+        emit("error", stage=stage, type=type(exc).__name__, message=cut(exc), failed=failed)
         leave()
 
     def leave():
@@ -183,7 +184,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         sys.stdin, sys.stdout, sys.stderr = _STDIO
     except Exception as e:  # noqa: BLE001
-        emit("harness_error", message=_cut(f"sandbox setup failed: {type(e).__name__}: {e}"))
+        emit("harness_error", message=cut(f"sandbox setup failed: {type(e).__name__}: {e}"))
         os._exit(0)
     emit("start")
     if prepared is None:

@@ -17,6 +17,7 @@ Entry points: `check_completion(problem, completion, ...)`, `check_completions(p
 from __future__ import annotations
 
 import atexit
+import functools
 import json
 import os
 import select
@@ -27,7 +28,10 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+
+from iterkd_lib.records import ExecutionResult
 
 _HARNESS = str(Path(__file__).with_name("harness.py"))
 _HARD_MARGIN_S = 10.0  # server-side cleanup never takes this long; beyond it the server is deemed stuck
@@ -222,48 +226,49 @@ def _cap(text: str) -> str:
     return text if len(text) <= _MSG_CAP else text[: _MSG_CAP - 15] + " ...[truncated]"
 
 
-def _verdict(raw: dict | None, timeout_s: float) -> dict:
-    v = {"passed": False, "status": "harness_error", "error_type": None, "message": "", "failed_assertions": [],
-         "duration_s": 0.0}
+def _verdict(raw: dict | None, timeout_s: float) -> ExecutionResult:
+    """The one place a verdict is built: from a server's raw reply (None: the server did not answer)."""
     if raw is None:
-        return {**v, "status": "timeout", "error_type": "TimeoutError",
-                "message": f"sandbox server unresponsive past {timeout_s}s + margin; it was killed and replaced"}
+        return ExecutionResult(False, "timeout", "TimeoutError",
+                               f"sandbox server unresponsive past {timeout_s}s + margin; it was killed and replaced")
     if "server_error" in raw:
-        return {**v, "message": _cap(raw["server_error"])}
+        return ExecutionResult.harness_error(_cap(raw["server_error"]))
     events = raw["events"]
-    v["duration_s"] = round(float(raw["duration_s"]), 4)
+    duration = round(float(raw["duration_s"]), 4)
     kinds = [e["event"] for e in events]
     failed = [e["line"] for e in events if e["event"] == "assert_failed"]
     err = next((e for e in events if e["event"] == "error"), None)
     if err:
         failed += [x for x in err.get("failed", []) if x not in failed]
-    v["failed_assertions"] = failed[:50]
+    failed = failed[:50]
+
+    def verdict(status: str, error_type: str | None, message: str, stage: str | None = None) -> ExecutionResult:
+        return ExecutionResult(status == "passed", status, error_type, message, failed, duration, stage)
+
     if "harness_error" in kinds:
-        return {**v, "message": _cap(next(e["message"] for e in events if e["event"] == "harness_error"))}
+        return verdict("harness_error", None, _cap(next(e["message"] for e in events if e["event"] == "harness_error")))
     if "done" in kinds and not failed and not err:
-        return {**v, "passed": True, "status": "passed", "message": "all tests ran to the end"}
+        return verdict("passed", None, "all tests ran to the end")
     if err:
         msg = err["message"] or (f"{failed[0]} failed" if failed else "")
-        return {**v, "status": "failed", "error_type": err["type"], "message": _cap(msg), "stage": err["stage"]}
+        return verdict("failed", err["type"], _cap(msg), err["stage"])
     if failed:
         tail = " (then timed out)" if raw["timed_out"] else ""
-        return {**v, "status": "failed", "error_type": "AssertionError",
-                "message": _cap(f"{len(failed)} assertion(s) failed, first: {failed[0]}{tail}")}
+        return verdict("failed", "AssertionError", _cap(f"{len(failed)} assertion(s) failed, first: {failed[0]}{tail}"))
     if raw["timed_out"]:
-        return {**v, "status": "timeout", "error_type": "TimeoutError", "message": f"wall clock > {timeout_s}s"}
+        return verdict("timeout", "TimeoutError", f"wall clock > {timeout_s}s")
     status = raw["wait_status"]
     if os.WIFSIGNALED(status):
         sig = signal.Signals(os.WTERMSIG(status)).name
         if sig == "SIGXCPU":
-            return {**v, "status": "timeout", "error_type": "TimeoutError", "message": "CPU time limit exceeded"}
+            return verdict("timeout", "TimeoutError", "CPU time limit exceeded")
         kind = "MemoryError" if sig == "SIGKILL" else sig
         detail = " (likely the memory cgroup limit)" if sig == "SIGKILL" else ""
-        return {**v, "status": "crashed", "error_type": kind,
-                "message": _cap(f"killed by {sig}{detail}; output tail: {raw['output_tail'][-200:]}")}
+        return verdict("crashed", kind, _cap(f"killed by {sig}{detail}; output tail: {raw['output_tail'][-200:]}"))
     code = os.WEXITSTATUS(status)
     where = "before the tests finished" if "start" in kinds else "during sandbox setup"
-    return {**v, "status": "failed" if "start" in kinds else "crashed", "error_type": "EarlyExit",
-            "message": _cap(f"process exited with status {code} {where}; output tail: {raw['output_tail'][-200:]}")}
+    return verdict("failed" if "start" in kinds else "crashed", "EarlyExit",
+                   _cap(f"process exited with status {code} {where}; output tail: {raw['output_tail'][-200:]}"))
 
 
 def _job(problem: dict | None, program: str, timeout_s: float, memory_mb: int) -> dict:
@@ -274,7 +279,7 @@ def _job(problem: dict | None, program: str, timeout_s: float, memory_mb: int) -
             "timeout_s": float(timeout_s), "memory_mb": int(memory_mb)}
 
 
-def _run_jobs(jobs: list[dict], workers: int, progress: bool = False) -> list[dict]:
+def _run_jobs(jobs: list[dict], workers: int, progress: bool = False) -> list[ExecutionResult]:
     results: list = [None] * len(jobs)
     next_index = [0]
     lock = threading.Lock()
@@ -300,15 +305,16 @@ def _run_jobs(jobs: list[dict], workers: int, progress: bool = False) -> list[di
                     server = None
                 results[i] = _verdict(raw, jobs[i]["timeout_s"])
                 if jobs[i]["mode"] == "run":
-                    results[i].pop("failed_assertions", None)
+                    results[i].failed_assertions = None
+                else:
+                    results[i].stage = None  # only run_code's callers need to know where a failure happened
                 if bar is not None:
                     bar.update(1)
         except Exception as e:  # noqa: BLE001 - a sandbox failure becomes a verdict, never the caller's crash
             with lock:
                 for j, r in enumerate(results):
                     if r is None and j < next_index[0]:
-                        results[j] = {"passed": False, "status": "harness_error", "error_type": type(e).__name__,
-                                      "message": _cap(str(e)), "failed_assertions": [], "duration_s": 0.0}
+                        results[j] = ExecutionResult.harness_error(_cap(str(e)), type(e).__name__)
         finally:
             if server is not None:
                 _give_back(server)
@@ -320,19 +326,34 @@ def _run_jobs(jobs: list[dict], workers: int, progress: bool = False) -> list[di
         t.join()
     if bar is not None:
         bar.close()
-    return [r if r is not None else {"passed": False, "status": "harness_error", "error_type": None,
-                                      "message": "not run", "failed_assertions": [], "duration_s": 0.0}
-            for r in results]
+    return [r if r is not None else ExecutionResult.harness_error("not run") for r in results]
+
+
+def execute(pairs: list[tuple[dict, str]], timeout_s: float = 5.0, memory_mb: int = 1024,
+            workers: int = 2, progress: bool = False) -> list[ExecutionResult]:
+    """Typed verdicts for (problem, completion) pairs, in input order; `workers` programs run at a time.
+
+    Each program is problem["prompt"] + completion, then problem["test"] and check(problem["entry_point"]);
+    `timeout_s` wall seconds and `memory_mb` MiB per program. Never raises for a bad program or a sandbox
+    failure: those become verdicts (status "harness_error" for the latter).
+    """
+    jobs = [_job(p, p["prompt"] + c, timeout_s, memory_mb) for p, c in pairs]
+    return _run_jobs(jobs, workers, progress)
 
 
 def check_completions(pairs: list[tuple[dict, str]], timeout_s: float = 5.0, memory_mb: int = 1024,
                       workers: int = 2, progress: bool = False) -> list[dict]:
-    """Verdicts for (problem, completion) pairs, in input order; `workers` programs run at a time."""
-    jobs = [_job(p, p["prompt"] + c, timeout_s, memory_mb) for p, c in pairs]
-    results = _run_jobs(jobs, workers, progress)
-    for r in results:
-        r.pop("stage", None)  # only run_code's callers need to know where a failure happened
-    return results
+    """`execute` with each verdict as its run-file dict (`ExecutionResult.to_dict()`): what records store."""
+    return [r.to_dict() for r in execute(pairs, timeout_s, memory_mb, workers, progress)]
+
+
+def executor(execution_cfg) -> Callable[[list[tuple[dict, str]]], list[dict]]:
+    """`check_completions` bound to a run's limits (a `config.ExecutionConfig`: timeout_s, memory_mb, workers).
+
+    The one executor every stage uses: `executor(cfg.execution)(pairs)` -> one verdict per pair, in order.
+    """
+    return functools.partial(check_completions, timeout_s=execution_cfg.timeout_s,
+                             memory_mb=execution_cfg.memory_mb, workers=execution_cfg.workers)
 
 
 def check_completion(problem: dict, completion: str, timeout_s: float = 5.0, memory_mb: int = 1024) -> dict:
@@ -342,4 +363,4 @@ def check_completion(problem: dict, completion: str, timeout_s: float = 5.0, mem
 
 def run_code(code: str, timeout_s: float = 5.0, memory_mb: int = 1024) -> dict:
     """Compile and run a program with no tests (as __main__); passed means it ran to the end without error."""
-    return _run_jobs([_job(None, code, timeout_s, memory_mb)], 1)[0]
+    return _run_jobs([_job(None, code, timeout_s, memory_mb)], 1)[0].to_dict()

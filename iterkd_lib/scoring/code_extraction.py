@@ -91,6 +91,12 @@ def _unfenced(text: str, entry_point: str | None) -> str:
 
 
 def extract_code(text: str, entry_point: str | None = None) -> str:
+    """The code in a model's reply `text` that defines `entry_point` (or all of it when None), as a string.
+
+    Fenced Python blocks first, then other blocks, then unfenced text; trailing lines that keep it from
+    parsing are dropped (the module docstring has every rule). Never raises; text that does not parse at all
+    is returned as found, so the execution stage reports the SyntaxError.
+    """
     text = (text or "").replace("\r\n", "\n")
     blocks = fenced_blocks(text)
     py = [body for tag, body in blocks if tag in _PY_TAGS]

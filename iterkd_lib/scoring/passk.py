@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.problems import load_humaneval
+from iterkd_lib.sandbox.execution import check_completions
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
