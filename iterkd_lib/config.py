@@ -5,7 +5,7 @@ metadata (`iterkd config fields` prints them). Loading rejects unknown keys, wro
 impossible values with a `ConfigError` that names the key and the file.
 
 Not covered here: translating the config into library objects (BitsAndBytesConfig, LoraConfig, trainer
-configs) -- that happens in one place each, next to the code that uses them (`student_model`, `training`).
+configs) -- that happens in one place each, next to the code that uses them (`models/student.py`, `stages/adapter.py`).
 
 Entry points: `load_config(path, overrides)`, `apply_overrides(cfg, ["student.lora.r=16"])`,
 `config_to_dict(cfg)`, `dump_yaml(cfg)`, `diff_configs(a, b)`.
@@ -130,7 +130,7 @@ class TrainingConfig:
                    choices=("cpo", "simpo", "dpo", "none"))
     contrastive_weight: float = _f(1.0, "Weight of the contrastive term against the SFT term.", min=0.0)
     sft_weight: float = _f(1.0, "Weight of the correctness-aware SFT (NLL) term.", min=0.0)
-    beta: float = _f(0.1, "Preference temperature (DPO/CPO beta; SimPO uses its own scale, see training.py).",
+    beta: float = _f(0.1, "Preference temperature (DPO/CPO beta; SimPO uses its own scale, see stages/adapter.py).",
                      min=0.0)
     simpo_gamma: float = _f(0.5, "SimPO target margin.", min=0.0)
     simpo_beta: float = _f(2.0, "SimPO reward scale on per-token mean log-probs (the SimPO paper uses 2-2.5).",

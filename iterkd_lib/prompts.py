@@ -165,7 +165,8 @@ def question_messages(parent: dict, kind: str, avoid: list[str] | None = None) -
     `avoid`: entry points already written this cycle; naming them steers even greedy decoding elsewhere on a
     retry. Raises KeyError for an unknown `kind`. Returns [system, user] messages.
     """
-    text = f"{_QUESTION_ASK[kind]}\n\nExisting exercise:\n```python\n{parent['prompt'].strip()}\n```\n\n{_QUESTION_LAYOUT}"
+    exercise = parent["prompt"].strip()
+    text = f"{_QUESTION_ASK[kind]}\n\nExisting exercise:\n```python\n{exercise}\n```\n\n{_QUESTION_LAYOUT}"
     if avoid:  # retries: naming what was already written steers even greedy decoding elsewhere
         text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
     return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]

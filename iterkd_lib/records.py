@@ -8,7 +8,10 @@
 Records stay plain dicts on disk (JSON lines, docs/design.md); a dataclass here is the one place that says
 which fields a record has and builds it. Not covered: reading and writing files (runstore.py).
 
-Entry points: `LEVELS`, `ExecutionResult`.
+- `Judgement`: the judge's rubric verdict on one attempt (`judge` in 06_feedback), built by
+  `scoring/judge_parser.judge_attempts`; `from_dict` also reads older records that lack the bookkeeping keys.
+
+Entry points: `LEVELS`, `ExecutionResult`, `Judgement`.
 """
 
 from __future__ import annotations
@@ -70,3 +73,52 @@ class ExecutionResult:
         return cls(passed=bool(d["passed"]), status=d["status"], error_type=d.get("error_type"),
                    message=d.get("message", ""), failed_assertions=d.get("failed_assertions"),
                    duration_s=float(d.get("duration_s", 0.0)), stage=d.get("stage"))
+
+
+@dataclass
+class Judgement:
+    """The judge's 0-6 rubric verdict on one attempt (method.md; parse policy in scoring/judge_parser.py).
+
+    `score`: the sum of the five rules (or a valid stated total), None when unparseable -- never 0 for that.
+    `rules`: {functionality (0-2), boundary, coverage, readability, practices (0-1 each)}, None per rule not
+    read. `parse_ok`: score is not None. `problem`: what the parser distrusted, or None. `raw`: the reply that
+    was parsed; `first_raw`: the unparseable first reply when it was retried (`tries` 2); `seed`: the call
+    seed of the parsed reply; `judge`: the backend's describe(); `decoding`: the judge's decoding settings.
+    """
+
+    score: float | None
+    rules: dict[str, float | None]
+    analysis: str = ""
+    parse_ok: bool = False
+    problem: str | None = None
+    raw: str = ""
+    tries: int = 1
+    seed: int | None = None
+    first_raw: str | None = None
+    judge: dict = field(default_factory=dict)
+    decoding: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.parse_ok != (self.score is not None):
+            raise ValueError(f"Judgement: parse_ok={self.parse_ok} contradicts score {self.score!r}")
+
+    def to_dict(self) -> dict:
+        """The JSON form stored in 06_feedback; keys in the order they have always had."""
+        d = {"score": self.score, "rules": dict(self.rules), "analysis": self.analysis, "parse_ok": self.parse_ok,
+             "problem": self.problem, "raw": self.raw}
+        if self.first_raw is not None:
+            d["first_raw"] = self.first_raw
+        return {**d, "tries": self.tries, "seed": self.seed, "judge": self.judge, "decoding": self.decoding}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Judgement:
+        """Read a stored judgement back; keys a record lacks take the defaults above."""
+        return cls(score=d.get("score"), rules=dict(d.get("rules") or {}), analysis=d.get("analysis", ""),
+                   parse_ok=bool(d.get("parse_ok", d.get("score") is not None)), problem=d.get("problem"),
+                   raw=d.get("raw", ""), tries=int(d.get("tries", 1)), seed=d.get("seed"),
+                   first_raw=d.get("first_raw"), judge=dict(d.get("judge") or {}),
+                   decoding=dict(d.get("decoding") or {}))
+
+    def rule_scores(self) -> dict[str, float]:
+        """The rules that were read, {rule: score}."""
+        return {k: v for k, v in self.rules.items() if v is not None}

@@ -3,7 +3,7 @@
 Reads cycle_K/03_training_set.jsonl, loads the student as the cycle's adapter stage does (continuing from
 cycle K-1's adapter when training.continue_adapter), trains into cycle_K/04_adapter with the run's saved
 config, then writes the 04_adapter.done marker. Runs as one plain process or as several under
-`accelerate launch` / torchrun (DDP, see `training` and `launch`): every process trains, the main process
+`accelerate launch` / torchrun (DDP, see `stages/adapter.py` and `launch`): every process trains, the main process
 alone writes the adapter, its logs and -- last, once the adapter exists -- the marker; the others wait at a
 barrier. A cycle whose 04_adapter is already done is left alone unless --force.
 
@@ -38,7 +38,7 @@ def _check_placement(model, state) -> None:
     if stray:
         raise RuntimeError(f"process {state.process_index}: the student is spread over devices {stray}; under DDP "
                            f"each process must load it on its own GPU (device_map={{'': {local}}}), "
-                           "see student_model.load_student")
+                           "see models/student.load_student")
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -19,7 +19,7 @@ a cached backend from config; `LocalBackend.from_model` wraps an already loaded 
 unless given a fingerprint of its weights.
 
 Not covered: streaming, tool calls, logprobs, multi-GPU placement (`device_map="auto"` is used when CUDA
-exists), code extraction (`code_extraction`).
+exists), code extraction (`scoring/code_extraction.py`).
 Entry points: `make_backend`, `LocalBackend`, `OpenAIBackend`, `settings_record`.
 """
 

@@ -8,7 +8,7 @@ or executes generated code itself, enforces a hard deadline on every server (a s
 everything it started and replaced), so the caller -- a script or a Jupyter kernel -- cannot hang or crash
 because of a program.
 
-Not covered: problem loading (`problems`), pass@k (`passk`), static views (`static_analysis`).
+Not covered: problem loading (`problems`), pass@k and static views (scoring/).
 
 Entry points: `check_completion(problem, completion, ...)`, `check_completions(pairs, ...)`,
 `run_code(code, ...)` (compile-and-run without tests), `sandbox_capabilities()`, `shutdown()`.

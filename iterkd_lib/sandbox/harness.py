@@ -44,7 +44,7 @@ import time
 # sys.path), and jobs must not find iterkd's modules on their sys.path either.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from child import StageError, run_child, cut, prepare_in_server
+    from child import StageError, cut, prepare_in_server, run_child
     from setup import PRIVATE_TMP as _PRIVATE_TMP
     from setup import setup_isolation as _setup_isolation
     from setup import write as _write

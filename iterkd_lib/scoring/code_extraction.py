@@ -21,7 +21,7 @@ Decisions, so callers can rely on them:
   Top-level `if __name__ == "__main__":` blocks, bare calls (print(...), demo calls) and asserts are
   dropped first: a model's own examples must not decide whether its function passes the tests.
 
-Not covered: languages other than Python; deciding whether the code is correct (`execution`).
+Not covered: languages other than Python; deciding whether the code is correct (sandbox/).
 Entry points: `extract_code`, `completion_from_code`, `truncate_completion`, `fenced_blocks`.
 """
 

@@ -35,6 +35,7 @@ from typing import Any
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.models.backends import chat_once, describe
 from iterkd_lib.prompts import JUDGE_REMINDER, judge_messages
+from iterkd_lib.records import Judgement
 from iterkd_lib.seeding import derive_seed
 
 # (key, maximum, name shown to the judge)
@@ -234,7 +235,11 @@ def parse_judgement(text: str) -> dict:
 
 def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: Any, decoding: Any,
                    seed: int) -> list[dict]:
-    """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order."""
+    """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order.
+
+    Each dict is `records.Judgement.to_dict()`. An unparseable reply is retried once with a new seed and the
+    format reminder; still unparseable, it is recorded with score None.
+    """
     msgs = [judge_messages(problems_by_id[a["task_id"]], a.get("code") or a.get("completion") or "")
             for a in attempts]
     first_seed = derive_seed(seed, "judge")
@@ -253,4 +258,4 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
             first_raw = results[i]["raw"]
             results[i] = {**parsed, "raw": reply, "first_raw": first_raw, "tries": 2, "seed": retry_seed}
     info = {"judge": describe(judge_backend), "decoding": config_to_dict(decoding)}
-    return [{**r, **info} for r in results]
+    return [Judgement(**r, **info).to_dict() for r in results]

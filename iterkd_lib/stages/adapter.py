@@ -45,9 +45,9 @@ world_size examples and `max_steps` counts those larger steps. The trainers writ
 process; the files that are ours (training_data.jsonl, train_log.jsonl, the adapter, adapter_meta.json)
 are written by the main process only, and every process waits at a barrier until they exist, so no rank
 returns (or marks a stage done) before them. adapter_meta.json records `world_size`. Launching the
-processes is `launch` / `iterkd train`'s job, placing one model copy per GPU is `student_model`'s.
+processes is `launch` / `iterkd train`'s job, placing one model copy per GPU is `models/student.py`'s.
 
-Not covered: loading the student or building the LoRA config (`student_model`), starting the processes
+Not covered: loading the student or building the LoRA config (`models/student.py`), starting the processes
 (`launch`), model sharding (FSDP/DeepSpeed), evaluation.
 
 Entry points: `train_adapter`, `distributed_state`, `sequence_logprobs`, `pair_margins`, `chat_prompt`.

@@ -11,7 +11,7 @@ Views per attempt (one `06_feedback` record per question x sample):
 `judge_test_agreement` measures how far the judge agrees with the tests (the paper trusts the judge where
 no tests exist, so this is the number that says whether that trust is earned here).
 
-Not covered: levelling (`difficulty`), new questions (`regeneration`). Generated code never runs in this
+Not covered: levelling (stages/levels.py), new questions (stages/new_questions.py). Generated code never runs in this
 process: every run goes through the sandbox.
 
 Not covered either: the student's answers themselves (stages/student_attempts.py).

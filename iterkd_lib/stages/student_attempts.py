@@ -22,7 +22,7 @@ from iterkd_lib.scoring.code_extraction import completion_from_code, extract_cod
 def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed: int) -> list[dict]:
     """`05_student_attempts`: cfg.feedback.samples_per_question answers per problem, in one batched call.
 
-    The backend draws sample j of a request with derive_seed(seed, hash(request), j) (see `generation`),
+    The backend draws sample j of a request with derive_seed(seed, hash(request), j) (see `models/backends.py`),
     so an attempt's sample does not depend on the other questions in the batch. With greedy decoding all
     samples are one generation repeated; such records say so (`greedy_duplicate`).
     """
