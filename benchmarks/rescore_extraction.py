@@ -32,12 +32,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from iterkd_lib import code_extraction as new
-from iterkd_lib.code_extraction import verdict_with_extraction
 from iterkd_lib.config import config_from_dict
-from iterkd_lib.evaluation import benchmark_problems
-from iterkd_lib.execution import check_completions
 from iterkd_lib.runstore import read_jsonl
+from iterkd_lib.sandbox import check_completions
+from iterkd_lib.scoring import code_extraction as new
+from iterkd_lib.scoring.code_extraction import verdict_with_extraction
+from iterkd_lib.stages.evaluation import benchmark_problems
 
 # the last commit before issue 12 changed the extraction
 DEFAULT_OLD = "f2b41e9:iterkd_lib/code_extraction.py"

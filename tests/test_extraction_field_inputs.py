@@ -12,7 +12,8 @@ import textwrap
 
 import pytest
 
-from iterkd_lib.code_extraction import (
+from iterkd_lib.sandbox import check_completions
+from iterkd_lib.scoring.code_extraction import (
     EXTRACTION_FAILED,
     completion_from_code,
     extract,
@@ -20,7 +21,6 @@ from iterkd_lib.code_extraction import (
     fenced_blocks,
     verdict_with_extraction,
 )
-from iterkd_lib.execution import check_completions
 
 ABS_MAX = {"task_id": "f/abs_max", "entry_point": "abs_max",
            "prompt": 'def abs_max(xs: list) -> int:\n    """Largest absolute value in xs."""\n',
@@ -246,11 +246,11 @@ def test_field_batch_in_real_sandbox_all_pass():
         (ABS_MAX, THINK_REPLY.split("<think>\n", 1)[1]),
         (ABS_MAX, "1. Code:\n\n   ```py\n   def abs_max(xs):\n       return max(abs(x) for x in xs)\n   ```"),
         (ABS_MAX, "```python3\ndef abs_max(xs):\n    return max(map(abs, xs))```"),
-        (ABS_MAX, "```\nimport math\n```\n```python\ndef abs_max(xs):\n"
-                  "    return int(max(math.fabs(x) for x in xs))\n```"),
+        (ABS_MAX, ("```\nimport math\n```\n```python\ndef abs_max(xs):\n"
+                  "    return int(max(math.fabs(x) for x in xs))\n```")),
         (TOTAL, BROKEN_FIRST_LINE), (TOTAL, TWO_SPACE_BODY),
-        (TOTAL, '```python\ndef total(xs: list) -> int:\n    """Sum of the list."""\n```\n'
-                '```python\n    return sum(xs)\n```'),
+        (TOTAL, ('```python\ndef total(xs: list) -> int:\n    """Sum of the list."""\n```\n'
+                '```python\n    return sum(xs)\n```')),
         (TOTAL, "```python\ndef total(xs):\n\treturn sum(xs)\n\nprint(total([1]))\n```"),
     ]
     exs = [extract(r, p["entry_point"]) for p, r in cases]
@@ -292,7 +292,7 @@ class _Chat:
 
 def test_evaluation_chat_protocol_records_extraction_in_each_verdict():
     from iterkd_lib.config import IterKDConfig
-    from iterkd_lib.evaluation import evaluate
+    from iterkd_lib.stages.evaluation import evaluate
 
     cfg = IterKDConfig()
     cfg.evaluation.samples = 1
@@ -343,3 +343,15 @@ def test_method_of_a_class_is_an_extraction_failure():
 def test_think_tag_inside_code_is_not_reasoning():
     reply = '```python\ndef has_think(s):\n    return "<think>" in s and "</think>" in s\n```'
     assert extract_code(reply, "has_think") == 'def has_think(s):\n    return "<think>" in s and "</think>" in s'
+
+
+def test_typed_records_round_trip_the_additive_keys():
+    from iterkd_lib.records import ExecutionResult, Judgement
+    from iterkd_lib.scoring.judge_parser import parse_judgement
+
+    ex = extract("Sorry.", "abs_max")
+    v = verdict_with_extraction(ExecutionResult(passed=False, status="failed", error_type="NameError").to_dict(), ex)
+    assert ExecutionResult.from_dict(v).to_dict() == v and v["sandbox"]["error_type"] == "NameError"
+    j = {**parse_judgement('{"total": 4}'), "raw": '{"total": 4}'}
+    d = Judgement(**j).to_dict()
+    assert Judgement.from_dict(d).to_dict() == d and d["score_source"] == "total" and d["reply_format"] == "json"
