@@ -44,7 +44,7 @@ import time
 # sys.path), and jobs must not find iterkd's modules on their sys.path either.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from sandbox_child import StageError, _child, _cut, prepare_in_server
+    from sandbox_child import StageError, _child, _cut, prepare_in_server, stage_detail
     from sandbox_setup import PRIVATE_TMP as _PRIVATE_TMP
     from sandbox_setup import setup_isolation as _setup_isolation
     from sandbox_setup import write as _write
@@ -120,6 +120,8 @@ def _run_job(job, caps, workdir):
         events = [{"event": "start"},
                   {"event": "error", "stage": e.stage, "type": type(e.error).__name__, "message": _cut(e.error),
                    "failed": []}]
+        if e.stage == "compile":
+            events[1]["detail"] = stage_detail(e.error, job["program"])
         return {"events": events, "timed_out": False, "duration_s": time.monotonic() - t0, "wait_status": 0,
                 "output_tail": ""}
     nonce = os.urandom(16).hex()
@@ -142,6 +144,7 @@ def _run_job(job, caps, workdir):
     os.close(w)
     deadline = t0 + float(job["timeout_s"])
     buf, timed_out, status, pidfd = b"", False, None, None
+    cap = _MAX_EVENTS_BYTES + 12_000 * len(job.get("calls", ()))  # room for each call's capped output
     try:
         try:
             pidfd = os.pidfd_open(pid)
@@ -156,7 +159,7 @@ def _run_job(job, caps, workdir):
                     chunk = os.read(r, 65536)
                     if not chunk:  # every writer closed (the child is exiting): only its exit is left to wait for
                         watch = [pidfd]
-                    elif len(buf) < _MAX_EVENTS_BYTES:
+                    elif len(buf) < cap:
                         buf += chunk
                 if pidfd in ready:
                     break
@@ -168,7 +171,7 @@ def _run_job(job, caps, workdir):
                 os.close(pidfd)
         os.set_blocking(r, False)
         try:
-            while len(buf) < _MAX_EVENTS_BYTES and (chunk := os.read(r, 65536)):
+            while len(buf) < cap and (chunk := os.read(r, 65536)):
                 buf += chunk
         except BlockingIOError:
             pass
