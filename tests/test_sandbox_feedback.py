@@ -7,8 +7,15 @@ import pytest
 
 from iterkd_lib import execution
 from iterkd_lib.execution import (
-    CallsResult, add_typing_imports, check_completion, check_completions, describe_failure, outcomes_agree,
-    output_literal, outputs_agree, run_calls,
+    CallsResult,
+    add_typing_imports,
+    check_completion,
+    check_completions,
+    describe_failure,
+    outcomes_agree,
+    output_literal,
+    outputs_agree,
+    run_calls,
 )
 from iterkd_lib.sandbox_child import TYPING_NAMES
 
