@@ -20,6 +20,7 @@ import ctypes
 import json
 import math
 import os
+import re
 import reprlib
 import resource
 import signal
@@ -70,6 +71,7 @@ class _BoundedRepr(reprlib.Repr):
 
 
 _REPR = _BoundedRepr()
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 4, 20, 160, 160, 80
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdeque = 30
 
@@ -222,7 +224,7 @@ def short_repr(x, n=VALUE_REPR_CHARS):
         text = _REPR.repr(x) if big else repr(x)
     except Exception as e:  # noqa: BLE001 - a repr written by the program may raise
         text = f"<repr failed: {type(e).__name__}>"
-    return _cut(text, n)
+    return _cut(_ADDRESS.sub("", text), n)  # "<generator object f at 0x7f..>" -> same text in every run
 
 
 def exc_text(exc):

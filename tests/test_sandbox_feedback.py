@@ -231,6 +231,7 @@ def test_unserialisable_outputs_are_marked_and_never_agree():
     assert all(o["ok"] for o in res.outcomes) and res.unserialisable is True
     assert not outcomes_agree(res.outcomes[0], res.outcomes[0])
     assert res.outcomes[4]["repr"].startswith("[0, 1, 2") and len(res.outcomes[4]["repr"]) <= 200
+    assert res.outcomes[0]["repr"] == "<generator object gen.<locals>.<genexpr>>"  # no address: same every run
 
 
 def test_calls_are_isolated_like_checked_programs():
