@@ -72,6 +72,7 @@ class _BoundedRepr(reprlib.Repr):
 
 _REPR = _BoundedRepr()
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SCALARS = frozenset((int, float, bool, type(None), complex))
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 4, 20, 160, 160, 80
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdeque = 30
 
@@ -215,16 +216,28 @@ class CallTimeout(BaseException):
 
 
 def short_repr(x, n=VALUE_REPR_CHARS):
-    """repr(x) cut to n characters; large containers go through reprlib so they are never rendered whole."""
+    """repr(x) cut to n characters; large containers go through reprlib so they are never rendered whole.
+
+    Object addresses (" at 0x7f...") are dropped so the text is the same in every run. Called for every
+    argument of every candidate call in an assert, hence the fast paths for the common types.
+    """
+    t = type(x)
     try:
-        try:
-            big = len(x) > 40
-        except Exception:  # noqa: BLE001 - no len()
-            big = False
-        text = _REPR.repr(x) if big else repr(x)
+        if t in _SCALARS:
+            text = repr(x)
+        elif t is str or t is bytes:
+            text = repr(x) if len(x) <= n else _REPR.repr(x)
+        else:
+            try:
+                big = len(x) > 40
+            except Exception:  # noqa: BLE001 - no len()
+                big = False
+            text = _REPR.repr(x) if big else repr(x)
+            if " at 0x" in text:
+                text = _ADDRESS.sub("", text)
     except Exception as e:  # noqa: BLE001 - a repr written by the program may raise
         text = f"<repr failed: {type(e).__name__}>"
-    return _cut(_ADDRESS.sub("", text), n)  # "<generator object f at 0x7f..>" -> same text in every run
+    return text if len(text) <= n else _cut(text, n)
 
 
 def exc_text(exc):
@@ -349,22 +362,14 @@ def _segment(src_lines, node):
     return b"".join(parts).decode("utf-8", "replace")
 
 
-def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
-    """Runs in the forked child: never returns. `prepared` is compile_job's result, or None to compile here."""
-    monotonic = time.monotonic
-    write, dumps, getpid, ae, builtins_mod = os.write, json.dumps, os.getpid, AssertionError, __builtins__
-    builtins_dict = vars(builtins_mod) if not isinstance(builtins_mod, dict) else builtins_mod
-    pristine = dict(builtins_dict)
-    exec_, settrace, setprofile = exec, sys.settrace, sys.setprofile
+def assert_recorder(program, ae=AssertionError):
+    """(begin, side, call, detail): the functions the rewritten asserts call (see `_transform_tests`).
 
-    def emit(event, **kw):
-        try:
-            write(fd, (dumps({"nonce": nonce, "pid": getpid(), "event": event, "t": round(monotonic() - t_fork, 5), **kw}) + "\n").encode())
-        except Exception:  # noqa: BLE001, S110 - the pipe may be gone; the server then sees no confirmation
-            pass
-
-    exc_info, program = sys.exc_info, job["program"]
-    rec = {"line": None, "calls": [], "sides": {}, "details": 0}  # what the assert being evaluated saw
+    They share one record of what the assert being evaluated saw; `detail(line, exc, lines, sides)` turns it
+    into a failure detail dict (None after MAX_DETAILS). `ae` is AssertionError as captured before the
+    program ran. Argument reprs are taken before the call, so a candidate that mutates them shows the input.
+    """
+    rec = {"line": None, "calls": [], "sides": {}, "details": 0}
 
     def begin(line):
         rec["line"], rec["calls"], rec["sides"] = line, [], {}
@@ -374,7 +379,9 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         return x
 
     def call(name, f, /, *args, **kwargs):
-        shown = [short_repr(a) for a in args] + [f"{k}={short_repr(v)}" for k, v in kwargs.items()]
+        shown = [short_repr(a) for a in args]
+        if kwargs:
+            shown += [f"{k}={short_repr(v)}" for k, v in kwargs.items()]
         entry = [_cut(f"{name}({', '.join(shown)})", 2 * VALUE_REPR_CHARS), None, False]
         calls = rec["calls"]
         if len(calls) >= 3:
@@ -384,7 +391,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         entry[2] = True
         return entry[1]
 
-    def detail(line, exc, lines):
+    def detail(line, exc, lines, sides):
         """What a failed assert (or an exception inside the tests) saw, as quotable text."""
         if rec["details"] >= MAX_DETAILS:
             return None
@@ -412,6 +419,26 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
             d["line"], d["code"] = where
         return d
 
+    return begin, side, call, detail
+
+
+def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
+    """Runs in the forked child: never returns. `prepared` is compile_job's result, or None to compile here."""
+    monotonic = time.monotonic
+    write, dumps, getpid, ae, builtins_mod = os.write, json.dumps, os.getpid, AssertionError, __builtins__
+    builtins_dict = vars(builtins_mod) if not isinstance(builtins_mod, dict) else builtins_mod
+    pristine = dict(builtins_dict)
+    exec_, settrace, setprofile = exec, sys.settrace, sys.setprofile
+
+    def emit(event, **kw):
+        try:
+            write(fd, (dumps({"nonce": nonce, "pid": getpid(), "event": event, "t": round(monotonic() - t_fork, 5), **kw}) + "\n").encode())
+        except Exception:  # noqa: BLE001, S110 - the pipe may be gone; the server then sees no confirmation
+            pass
+
+    exc_info, program = sys.exc_info, job["program"]
+    begin, side, call, detail = assert_recorder(program, ae)
+
     def error(stage, exc, lines=None):
         tb, where = exc.__traceback__, None
         while tb is not None:
@@ -421,7 +448,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         failed = [lines[where]] if (lines and where in lines and isinstance(exc, ae)) else []
         extra = {}
         try:
-            d = detail(where, exc, lines) if stage == "test" else stage_detail(exc, program)
+            d = detail(where, exc, lines, sides) if stage == "test" else stage_detail(exc, program)
             if d:
                 extra["detail"] = d
         except Exception:  # noqa: BLE001, S110 - the verdict must not depend on the details
@@ -502,7 +529,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
     def failed(line):
         extra = {}
         try:
-            d = detail(line, exc_info()[1], lines)
+            d = detail(line, exc_info()[1], lines, sides)
             if d:
                 extra["detail"] = d
         except Exception:  # noqa: BLE001, S110
