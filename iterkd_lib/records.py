@@ -36,6 +36,10 @@ class ExecutionResult:
     500 characters. `failed_assertions`: source text of failed top-level asserts (at most 50); None for a
     plain run (`run_code`), whose dict then has no such key. `duration_s`: wall seconds of the job (rounded
     to 0.1 ms). `stage`: where an error happened ("prepare", "program", "tests"), only for a plain run.
+    `failure_details`: what the sandbox saw for up to 5 failures, quotable in a repair prompt (schema in
+    docs/design.md, text via `sandbox.execution.describe_failure`): dicts with "assertion", "call",
+    "expected", "actual", "message" for a failed assert, or "exception", "line", "code" for an error; [] when
+    passed; None only for a verdict stored before the field existed (its dict then has no such key).
     `extraction`: {rule, failure, detail} when the program came from a model reply
     (`scoring.code_extraction.verdict_with_extraction`); when `failure` is set the verdict is status "failed",
     error_type "extraction_failed", and `sandbox` keeps the sandbox's own {status, error_type, message}.
@@ -48,6 +52,7 @@ class ExecutionResult:
     failed_assertions: list[str] | None = field(default_factory=list)
     duration_s: float = 0.0
     stage: str | None = None
+    failure_details: list[dict] | None = field(default_factory=list)
     extraction: dict | None = None
     sandbox: dict | None = None
 
@@ -70,6 +75,8 @@ class ExecutionResult:
         d["duration_s"] = self.duration_s
         if self.stage is not None:
             d["stage"] = self.stage
+        if self.failure_details is not None:
+            d["failure_details"] = [dict(x) for x in self.failure_details]
         for key in ("extraction", "sandbox"):  # additive keys (issue 12): only present when set
             if getattr(self, key) is not None:
                 d[key] = dict(getattr(self, key))
@@ -81,7 +88,8 @@ class ExecutionResult:
         return cls(passed=bool(d["passed"]), status=d["status"], error_type=d.get("error_type"),
                    message=d.get("message", ""), failed_assertions=d.get("failed_assertions"),
                    duration_s=float(d.get("duration_s", 0.0)), stage=d.get("stage"),
-                   extraction=d.get("extraction"), sandbox=d.get("sandbox"))
+                   failure_details=d.get("failure_details"), extraction=d.get("extraction"),
+                   sandbox=d.get("sandbox"))
 
 
 @dataclass
