@@ -2,10 +2,10 @@
 
 `CyclePanel(run, cycle)` shows: a stage picker ("next stage" or one named stage), a Run button, a bar of the
 cycle's finished stages, a status line, the stage's own progress bars and log (an Output area), and the first
-records of the stage when it finishes. A click calls the very stage functions `iterkd run` calls
-(`cycle.stage_*`, in the cycle's order), so a stage already done is read back from the run directory and a
-stage that needs earlier ones runs them first, exactly as on the command line. Given `controls`
-(a `widgets.ConfigControls`), the config controls sit beside the panel.
+records of the stage when it finishes. A click calls what `iterkd run` calls: `cycle.run_stage` over the
+stage table `cycle.STAGES`, so a stage already done is read back from the run directory and the unfinished
+stages before a chosen one run first, exactly as on the command line. Given `controls` (a
+`widgets.ConfigControls`), the config controls sit beside the panel.
 
 Not covered: running stages in the background (a click blocks the kernel until the stage ends, as a cell
 would); several cycles at once (`cycle.run_all` / `iterkd run`); editing a run's config (an existing run
@@ -28,21 +28,20 @@ import ipywidgets as W
 NEXT = "next stage"
 
 
-def _stage_functions() -> dict:
-    """Stage name -> the cycle's stage function, in the order `cycle.run_cycle` runs them."""
-    from iterkd_lib import cycle
-
-    return {"01_pool": cycle.stage_pool, "02_teacher_attempts": cycle.stage_teacher_attempts,
-            "03_training_set": cycle.stage_training_set, "04_adapter": cycle.stage_adapter,
-            "05_student_attempts": cycle.stage_student_attempts, "06_feedback": cycle.stage_feedback,
-            "07_levels": cycle.stage_levels, "08_new_questions": cycle.stage_new_questions,
-            "09_evaluation": cycle.stage_evaluation}
-
-
 def cycle_stages(cycle: int) -> list[str]:
-    """The stages of a cycle in order: cycle 0 only evaluates the untrained student (cycle.py)."""
-    names = list(_stage_functions())
-    return names[-1:] if cycle == 0 else names
+    """The stages of a cycle by run file ("01_pool", ...), in the table's order (cycle 0: evaluation only)."""
+    from iterkd_lib.cycle import STAGES
+
+    return [s.file for s in STAGES if cycle > 0 or s.in_cycle_0]
+
+
+def _run_stage(run, cycle: int, file: str):
+    """`cycle.run_stage` for the stage whose run file is `file`; a stage without records gives its summary."""
+    from iterkd_lib import cycle as cyc
+
+    stage = next(s for s in cyc.STAGES if s.file == file)
+    records = cyc.run_stage(run, cycle, stage.name)
+    return records if run.store.has_records(cycle, file) else run.store.stage_summary(cycle, file)
 
 
 def _cell(v: Any, width: int = 70) -> str:
@@ -130,7 +129,7 @@ class CyclePanel:
         t0 = time.time()
         try:
             with self.output:
-                records = _stage_functions()[name](self.run, self.cycle)
+                records = _run_stage(self.run, self.cycle, name)
         finally:
             self.button.disabled = False
         if was_done:

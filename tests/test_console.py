@@ -10,7 +10,7 @@ import pytest
 
 from iterkd_lib import console
 
-SUMMARIES = {  # shaped like the .done markers cycle.py writes (see cycle.stage_*)
+SUMMARIES = {  # shaped like the .done markers cycle.py writes (see the _<stage> functions of cycle.py)
     "01_pool": {"seconds": 0.01, "n": 5, "from_previous": 4, "accepted_new": 2},
     "02_teacher_attempts": {"seconds": 61.2, "counts": {"correct": {"consistent": 3, "inconsistent": 2},
                                                         "faulty": {"consistent": 6}, "total": 11},

@@ -9,7 +9,7 @@ import os
 from test_training import _cfg, _records, student  # noqa: F401  (student is a fixture)
 
 from iterkd_lib import tracking
-from iterkd_lib.training import train_adapter
+from iterkd_lib.stages.adapter import train_adapter
 
 
 def test_tensorboard_is_installed():
