@@ -1,5 +1,7 @@
 """Each control edits exactly the config key it claims; invalid values surface the error and change nothing."""
 
+from pathlib import Path
+
 import pytest
 
 from iterkd_lib.config import config_to_dict, diff_configs, load_config
@@ -120,3 +122,15 @@ def test_an_existing_run_says_the_controls_do_not_apply(tmp_path):
 def test_a_new_run_needs_no_notice():
     controls = ConfigControls(load_config(None))
     assert not controls.existing and "shape the new run" in controls.notice.value
+
+
+def test_open_run_follows_the_notice(tmp_path):
+    """A new run directory gets the controls' config; an existing run keeps its saved one."""
+    cfg = load_config(str(Path(__file__).resolve().parents[1] / "configs" / "smoke.yaml"))
+    fresh = ConfigControls(cfg, run_dir=tmp_path / "new")
+    fresh.controls["student.lora.r"].value = 16
+    run = fresh.open_run()
+    assert run.store.read_run_info()["config"]["student"]["lora"]["r"] == 16
+    again = ConfigControls(cfg, run_dir=tmp_path / "new")              # now an existing run
+    again.controls["student.lora.r"].value = 32
+    assert again.existing and again.open_run().cfg.student.lora.r == 16
