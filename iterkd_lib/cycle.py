@@ -40,6 +40,7 @@ from iterkd_lib.generation import LocalBackend, make_backend
 from iterkd_lib.problems import load_problems
 from iterkd_lib.runstore import RunStore, read_jsonl, write_jsonl
 from iterkd_lib.seeding import derive_seed, seed_everything, set_torch_threads
+from iterkd_lib.splits import held_out_indices
 from iterkd_lib.student_model import load_student
 
 log = logging.getLogger("iterkd")
@@ -126,14 +127,16 @@ def _versions() -> dict:
 
 
 def _split_seed_pool(cfg: IterKDConfig) -> tuple[list[dict], list[dict]]:
-    """Held-out problems are chosen by the run seed, before anything else touches the pool."""
-    import random
-
+    """Held-out problems are chosen by the run seed, before anything else touches the pool (`splits`)."""
     seeds = load_problems(cfg.data.seed_problems)
-    order = list(range(len(seeds)))
-    random.Random(derive_seed(cfg.run.seed, "held-out split")).shuffle(order)
-    held = [dict(seeds[i], source="seed") for i in order[: cfg.data.held_out]]
-    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in sorted(order[cfg.data.held_out:])]
+    try:
+        chosen = held_out_indices(seeds, cfg.data.held_out, derive_seed(cfg.run.seed, "held-out split"),
+                                  cfg.data.held_out_split)
+    except ValueError as e:
+        raise ConfigError(f"data.held_out / data.held_out_split ({cfg.data.seed_problems}): {e}") from None
+    held = [dict(seeds[i], source="seed") for i in chosen]
+    taken = set(chosen)
+    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken]
     return (pool[: cfg.data.pool_size] if cfg.data.pool_size else pool), held
 
 
@@ -280,8 +283,11 @@ def stage_student_attempts(run: Run, cycle: int) -> list[dict]:
         stage_adapter(run, cycle)
 
     def compute():
-        recs = feedback.student_attempts(pool, run.student(cycle), run.cfg, derive_seed(run.seed, cycle, "student"))
-        return recs, {"n": len(recs)}
+        student = run.student(cycle)
+        before = dict(student.usage)
+        recs = feedback.student_attempts(pool, student, run.cfg, derive_seed(run.seed, cycle, "student"))
+        return recs, {"n": len(recs),
+                      "student_usage": {k: v - before.get(k, 0) for k, v in student.usage.items()}}
     return _stage(run, cycle, "05_student_attempts", compute)
 
 
@@ -321,7 +327,8 @@ def stage_new_questions(run: Run, cycle: int) -> list[dict]:
 
 
 def stage_evaluation(run: Run, cycle: int) -> list[dict]:
-    """Benchmark (configured protocol) and held-out seed problems ('chat', the prompt the student trains on)."""
+    """Benchmark (configured protocol, plus `second_protocol` as a second view) and held-out seed problems
+    ('chat', the prompt the student trains on)."""
     if cycle > 0 and not run.store.is_complete(cycle, "09_evaluation"):
         stage_adapter(run, cycle)
 
@@ -332,13 +339,18 @@ def stage_evaluation(run: Run, cycle: int) -> list[dict]:
         subjects = [("student", run.student(cycle))]
         if cycle == 0 and run.cfg.evaluation.evaluate_teacher:
             subjects.append(("teacher", run.teacher()))
+        ev = run.cfg.evaluation
+        views = [(bench, ev.benchmark, ev.protocol, "benchmark")]
+        if ev.second_protocol:
+            views.append((bench, ev.benchmark, ev.second_protocol, f"benchmark_{ev.second_protocol}"))
+        views.append((held, "held_out", "chat", "held_out"))
         records, metrics = [], []
         for subject, backend in subjects:
-            for problems, name, protocol in ((bench, run.cfg.evaluation.benchmark, None), (held, "held_out", "chat")):
+            for problems, name, protocol, view in views:
                 if not problems:
                     continue
                 recs, m = evaluation.evaluate(backend, problems, run.cfg, seed, protocol=protocol,
-                                              subject=subject, benchmark=name)
+                                              subject=subject, benchmark=name, view=view, cycle=cycle)
                 records += recs
                 metrics.append(m)
         return records, {"metrics": metrics}

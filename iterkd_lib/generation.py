@@ -64,7 +64,7 @@ def _finish_of(usage: dict, decoding: DecodingConfig) -> str:
     """'stop' / 'length' from a usage record; older records without one: by token count, else 'unknown'."""
     if usage.get("finish_reason") in ("stop", "length"):
         return usage["finish_reason"]
-    if "completion_tokens" in usage and usage["completion_tokens"]:
+    if usage.get("completion_tokens"):
         return "length" if usage["completion_tokens"] >= decoding.max_new_tokens else "stop"
     return "unknown"
 

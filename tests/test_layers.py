@@ -8,7 +8,8 @@ PKG = Path(__file__).resolve().parents[1] / "iterkd_lib"
 LAYERS = {
     1: {"config", "runstore", "seeding"},
     2: {"problems", "execution", "sandbox_harness", "sandbox_setup", "sandbox_child", "static_analysis", "passk",
-        "decontamination", "model_registry", "generation", "response_cache", "code_extraction", "student_model",
+        "stats", "splits", "decontamination", "model_registry", "generation", "response_cache", "code_extraction",
+        "student_model",
         "judge"},
     3: {"teacher_data", "training", "feedback", "difficulty", "regeneration", "evaluation", "launch"},
     4: {"cycle", "cycle_summary"},

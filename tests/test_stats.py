@@ -5,8 +5,14 @@ from math import comb
 import numpy as np
 import pytest
 
-from iterkd_lib.stats import (compare_paired, mcnemar_exact_p, outcomes_by_task, pass_at_k_ci, per_problem_pass_at_k,
-                              ratio_of_gains)
+from iterkd_lib.stats import (
+    compare_paired,
+    mcnemar_exact_p,
+    outcomes_by_task,
+    pass_at_k_ci,
+    per_problem_pass_at_k,
+    ratio_of_gains,
+)
 
 
 def binary(values) -> dict[str, list[bool]]:
