@@ -13,7 +13,7 @@ LAYERS = {
         "judge"},
     3: {"teacher_data", "training", "feedback", "difficulty", "regeneration", "evaluation", "launch"},
     4: {"cycle", "cycle_summary"},
-    5: {"figures", "widgets", "cli", "commands"},
+    5: {"figures", "widgets", "cli", "commands", "metrics"},
 }
 LAYER_OF = {name: level for level, names in LAYERS.items() for name in names}
 
