@@ -320,7 +320,7 @@ def stage_new_questions(run: Run, cycle: int) -> list[dict]:
         embedder = regeneration.Embedder() if run.cfg.regeneration.embedding_sim_max > 0 else None
         accepted, rejected, stats = regeneration.regenerate_questions(
             levels, pool, run.teacher(), run.cfg, derive_seed(run.seed, cycle, "regenerate"), cycle,
-            execute=run.execute, embedder=embedder)
+            execute=run.execute, embedder=embedder, held_out=read_jsonl(run.store.root / "held_out.jsonl"))
         run.store.write_records(cycle, "08_rejected_questions", rejected)
         return accepted, {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected)}
     return _stage(run, cycle, "08_new_questions", compute, usage_of=run.teacher)
