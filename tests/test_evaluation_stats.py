@@ -161,6 +161,14 @@ def test_cycle_summary_and_report_carry_ci_and_paired_tests(tmp_path, smoke_cfg)
     assert s1["cut_at_length"] == {"09_evaluation:teacher": {"answers": 10, "cut": 2, "share": 0.2},
                                    "evaluation:benchmark": {"answers": 30, "cut": 1, "share": 1 / 30}}
     assert evaluation_statistics(store, 0)["benchmark"]["vs_cycle_0"] is None
+    # records written before views existed: grouped by subject and benchmark name
+    old = [{k: v for k, v in r.items() if k not in ("view", "protocol", "finish_reason")}
+           for r in store.read_records(1, "09_evaluation")]
+    old += [{**r, "benchmark": "held_out"} for r in old[:5]] + [{**r, "subject": "teacher"} for r in old[:3]]
+    store.write_records(1, "09_evaluation", old)
+    assert sorted(evaluation_statistics(store, 1)) == ["benchmark", "held_out", "teacher_benchmark"]
+    assert evaluation_statistics(store, 1)["held_out"]["n_problems"] == 5
+    store.write_records(1, "09_evaluation", _eval_records(c1))
     assert cut_at_length(store, 5) == {}
     # report: old-style summaries without statistics get them from the records
     for c in (0, 1, 2):
