@@ -21,7 +21,7 @@ import logging
 
 from iterkd_lib.config import IterKDConfig, config_to_dict
 from iterkd_lib.runstore import RunStore, write_json
-from iterkd_lib.stats import N_RESAMPLES, compare_paired, outcomes_by_task, pass_at_k_ci
+from iterkd_lib.scoring.stats import N_RESAMPLES, compare_paired, outcomes_by_task, pass_at_k_ci
 
 log = logging.getLogger("iterkd")
 

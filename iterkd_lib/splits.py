@@ -11,7 +11,7 @@
   kept so an old run's split can be reproduced from its config).
 
 Not covered: keeping held-out problems out of the pool (the caller splits), decontaminating generated
-questions against them (`regeneration`).
+questions against them (`stages/new_questions`).
 
 Entry point: `held_out_indices`.
 """

@@ -6,13 +6,14 @@ from collections import Counter
 
 import pytest
 
-from iterkd_lib import cycle, evaluation
-from iterkd_lib.commands.run import report_table
+from iterkd_lib import cycle
 from iterkd_lib.config import ConfigError, config_to_dict, load_config
 from iterkd_lib.cycle_summary import cut_at_length, cycle_summary, evaluation_statistics
 from iterkd_lib.problems import load_problems
+from iterkd_lib.report import report_table
 from iterkd_lib.runstore import RunStore
 from iterkd_lib.splits import held_out_indices
+from iterkd_lib.stages import evaluation
 
 
 class ScriptedBackend:
@@ -43,7 +44,7 @@ def smoke_cfg():
 
 
 def _scripted(problems, solve):
-    from iterkd_lib.teacher_data import student_messages
+    from iterkd_lib.prompts import student_messages
 
     b = ScriptedBackend(solve)
     b._problems = {student_messages(p)[-1]["content"]: p for p in problems}

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.generation import OpenAIBackend, make_backend
+from iterkd_lib.models.backends import OpenAIBackend, make_backend
 
 
 class FakeOpenAIServer:

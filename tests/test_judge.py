@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iterkd_lib.judge import MAX_SCORE, judge_attempts, judge_messages, parse_judgement
+from iterkd_lib.prompts import judge_messages
+from iterkd_lib.scoring.judge_parser import MAX_SCORE, judge_attempts, parse_judgement
 
 EXACT = """Code Analysis: The function sorts the list and returns the middle element. It fails on an empty
 list (IndexError) and has no docstring.
@@ -263,7 +264,7 @@ def test_real_small_model_as_judge():
     from pathlib import Path
 
     from iterkd_lib.config import BackendConfig, DecodingConfig, RunConfig
-    from iterkd_lib.generation import make_backend
+    from iterkd_lib.models.backends import make_backend
 
     backend = make_backend(BackendConfig(model="qwen2.5-coder-0.5b-instruct", dtype="bfloat16"),
                            str(Path(RunConfig().cache_dir).expanduser()), cache=False)

@@ -5,7 +5,7 @@ from math import comb
 import numpy as np
 import pytest
 
-from iterkd_lib.stats import (
+from iterkd_lib.scoring.stats import (
     compare_paired,
     mcnemar_exact_p,
     outcomes_by_task,

@@ -1,5 +1,5 @@
 """`iterkd_code_eval`: a Hugging Face `evaluate` metric with the input/output shape of `code_eval`, scored
-through the IterKD sandbox (`iterkd_lib.execution`) instead of `exec` in a helper process.
+through the IterKD sandbox (`iterkd_lib.sandbox`) instead of `exec` in a helper process.
 
 Load it offline by path (no hub access): ``evaluate.load("<repo>/iterkd_lib/metrics/iterkd_code_eval")``, then
 ``pass_at_k, results = metric.compute(predictions=[[program, ...], ...], references=[test_code, ...], k=[1])``.
@@ -17,7 +17,7 @@ Load it offline by path (no hub access): ``evaluate.load("<repo>/iterkd_lib/metr
 How a program runs: the candidate is the program and the reference the test code of a sandbox job whose
 `check(candidate)` is a no-op called by the harness after the test code ran, so a pass means the candidate
 compiled and ran and every statement of the test code ran without an exception, within `timeout` seconds
-and `memory_mb` of address space (see `iterkd_lib.sandbox_harness` for what is isolated). Unlike code_eval
+and `memory_mb` of address space (see `iterkd_lib.sandbox.harness` for what is isolated). Unlike code_eval
 no HF_ALLOW_CODE_EVAL switch is needed: nothing runs in this process.
 
 Not covered: the `code_eval` hub module itself, sampling the candidates, per-assert results (the first
@@ -31,8 +31,8 @@ from __future__ import annotations
 import datasets
 import evaluate
 
-from iterkd_lib.execution import check_completions
-from iterkd_lib.passk import pass_at_k
+from iterkd_lib.sandbox import check_completions
+from iterkd_lib.scoring.passk import pass_at_k
 
 _CITATION = """\
 @article{chen2021codex,

@@ -1,0 +1,3 @@
+"""Models: where they come from (`registry`), how they generate (`backends`: local transformers, OpenAI-compatible
+servers), the on-disk cache of teacher replies (`response_cache`), and the student with its LoRA adapter
+(`student`). Not covered: training (stages/adapter.py) and prompts (prompts.py)."""
