@@ -292,10 +292,10 @@ class GainRatio:
         return self.margin_low is not None and self.margin_low > 0
 
     def verdict(self, digits: int = 2) -> str:
-        """'ratio 1.80 [0.60, +inf] (12% of resamples with gain(b) ~ 0); claim gain(a) >= 1.3 x gain(b) not
+        """'ratio 1.80 [0.60, inf] (12% of resamples with gain(b) ~ 0); claim gain(a) >= 1.3 x gain(b) not
         supported: margin -0.01 [-0.05, +0.03], 164 problems'."""
-        r = (f"ratio {_fmt(self.ratio, digits)} [{_fmt(self.ratio_low, digits, True)}, "
-             f"{_fmt(self.ratio_high, digits, True)}]" if self.ratio is not None
+        r = (f"ratio {_fmt(self.ratio, digits)} [{_fmt(self.ratio_low, digits)}, "
+             f"{_fmt(self.ratio_high, digits)}]" if self.ratio is not None
              else f"ratio undefined (gain(b) = {_fmt(self.gain_b, digits, True)} < {self.min_gain:.3g})")
         word = "supported" if self.supported else "not supported"
         return (f"{r} ({self.undefined_share:.0%} of resamples with gain(b) ~ 0); claim gain(a) >= "
