@@ -36,6 +36,10 @@ class ExecutionResult:
     500 characters. `failed_assertions`: source text of failed top-level asserts (at most 50); None for a
     plain run (`run_code`), whose dict then has no such key. `duration_s`: wall seconds of the job (rounded
     to 0.1 ms). `stage`: where an error happened ("prepare", "program", "tests"), only for a plain run.
+    `failure_details`: what the sandbox saw for up to 5 failures, quotable in a repair prompt (schema in
+    docs/design.md, text via `sandbox.execution.describe_failure`): dicts with "assertion", "call",
+    "expected", "actual", "message" for a failed assert, or "exception", "line", "code" for an error; [] when
+    passed; None only for a verdict stored before the field existed (its dict then has no such key).
     """
 
     passed: bool
@@ -45,6 +49,7 @@ class ExecutionResult:
     failed_assertions: list[str] | None = field(default_factory=list)
     duration_s: float = 0.0
     stage: str | None = None
+    failure_details: list[dict] | None = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.status not in _STATUSES:
@@ -65,6 +70,8 @@ class ExecutionResult:
         d["duration_s"] = self.duration_s
         if self.stage is not None:
             d["stage"] = self.stage
+        if self.failure_details is not None:
+            d["failure_details"] = [dict(x) for x in self.failure_details]
         return d
 
     @classmethod
@@ -72,7 +79,8 @@ class ExecutionResult:
         """Read a stored verdict back (raises KeyError naming a missing `passed` or `status`)."""
         return cls(passed=bool(d["passed"]), status=d["status"], error_type=d.get("error_type"),
                    message=d.get("message", ""), failed_assertions=d.get("failed_assertions"),
-                   duration_s=float(d.get("duration_s", 0.0)), stage=d.get("stage"))
+                   duration_s=float(d.get("duration_s", 0.0)), stage=d.get("stage"),
+                   failure_details=d.get("failure_details"))
 
 
 @dataclass

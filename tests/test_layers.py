@@ -24,6 +24,7 @@ LONG_MODULES = {
     "stages/adapter.py": "the two-phase TRL training with its loss formulas documented in the module docstring",
     "models/backends.py": "two backends (local transformers, OpenAI-compatible) sharing the cached request path",
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
+    "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
     "stages/new_questions.py": "parse, validate (five checks in order) and the batched regeneration loop of Stage III",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "

@@ -16,8 +16,11 @@ def test_sandbox_verdicts_are_typed_and_their_dicts_round_trip():
     assert isinstance(ok, ExecutionResult) and ok.passed and ok.status == "passed"
     assert not bad.passed and bad.error_type == "AssertionError" and bad.failed_assertions == ["assert c(2) == 4"]
     stored = check_completion(PROBLEM, "    return x + 1\n")
-    assert list(stored) == ["passed", "status", "error_type", "message", "failed_assertions", "duration_s"]
+    assert list(stored) == ["passed", "status", "error_type", "message", "failed_assertions", "duration_s",
+                            "failure_details"]
     assert ExecutionResult.from_dict(stored).to_dict() == stored
+    before = {k: v for k, v in stored.items() if k != "failure_details"}  # stored before the field existed
+    assert ExecutionResult.from_dict(before).to_dict() == before
     plain = run_code("raise KeyError('k')")   # a plain run: no failed_assertions, and where it failed
     assert "failed_assertions" not in plain and plain["stage"] == "program" and plain["error_type"] == "KeyError"
     assert ExecutionResult.from_dict(plain).to_dict() == plain

@@ -25,7 +25,7 @@ from itertools import pairwise
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from iterkd_lib.records import LEVELS, ExecutionResult, Judgement
+from iterkd_lib.records import LEVELS, Judgement
 from iterkd_lib.runstore import RunStore, read_json, read_jsonl
 from iterkd_lib.scoring.judge_parser import RULES as RUBRIC
 
@@ -209,6 +209,11 @@ def _feedback(store: RunStore, cycle: int | None):
     return cycle, _records(store, cycle, "06_feedback")
 
 
+def _passed(feedback_record: dict) -> bool:
+    # only `passed` is read: figures also draw hand-written records that carry nothing else
+    return bool(feedback_record["execution"]["passed"])
+
+
 def _judged(recs: list[dict] | None) -> list[tuple[dict, Judgement]]:
     """(feedback record, its typed judgement) for the records that have one."""
     return [(r, Judgement.from_dict(r["judge"])) for r in recs or [] if r.get("judge")]
@@ -218,12 +223,12 @@ def fig_judge_vs_tests(store: RunStore, cycle: int | None = None) -> go.Figure:
     """Judge score (0-6) of attempts that pass their tests vs those that fail them."""
     cycle, recs = _feedback(store, cycle)
     title = f"judge score vs unit tests (cycle {cycle})"
-    scored = [(j, ExecutionResult.from_dict(r["execution"])) for r, j in _judged(recs) if j.score is not None]
+    scored = [(j, _passed(r)) for r, j in _judged(recs) if j.score is not None]
     if not scored:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no judged attempts in 06_feedback")
     fig = _titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
-        ys = [j.score for j, v in scored if v.passed is passed]
+        ys = [j.score for j, p in scored if p is passed]
         fig.add_box(y=ys, name=f"{name} (n={len(ys)})", boxpoints="all", jitter=0.4, pointpos=0)
     unjudged = len(recs) - len(scored)
     if unjudged:
@@ -239,12 +244,12 @@ def fig_judge_rules(store: RunStore, cycle: int | None = None) -> go.Figure:
     title = f"judge rubric per rule (cycle {cycle})"
     # An unparseable judgement has every rule None: it is left out, not averaged in as zeros.
     judged = _judged(recs)
-    ruled = [(j.rule_scores(), ExecutionResult.from_dict(r["execution"])) for r, j in judged if j.rule_scores()]
+    ruled = [(j.rule_scores(), _passed(r)) for r, j in judged if j.rule_scores()]
     if not ruled:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no judge rule scores")
     fig = _titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
-        group = [rules for rules, v in ruled if v.passed is passed]
+        group = [rules for rules, p in ruled if p is passed]
         scored = {k: [g[k] for g in group if k in g] for k in RULES}
         means = [sum(v) / len(v) if v else None for v in scored.values()]
         fig.add_bar(x=list(RULES), y=means, name=f"{name} (n={len(group)})")
