@@ -51,7 +51,10 @@ def test_agrees_with_evaluate_samples(metric, tmp_path, capsys, humaneval_proble
         samples.append({"task_id": p["task_id"], "completion": wrong[i % len(wrong)]})
     samples_path = tmp_path / "samples.jsonl"
     samples_path.write_text("".join(json.dumps(s) + "\n" for s in samples))
-    assert main(["evaluate-samples", str(samples_path), "--k", "1,2", "--timeout", "2"]) == 0
+    problems_path = tmp_path / "problems.jsonl"   # evaluate-samples refuses samples that skip problems
+    problems_path.write_text("".join(json.dumps(p) + "\n" for p in problems))
+    assert main(["evaluate-samples", str(samples_path), "--problems", str(problems_path), "--k", "1,2",
+                 "--timeout", "2"]) == 0
     cli = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     cli_results = [json.loads(line) for line in Path(str(samples_path) + "_results.jsonl").read_text().splitlines()]
 

@@ -29,6 +29,10 @@ LONG_MODULES = {
     "stages/new_questions.py": "parse, validate (five checks in order) and the batched regeneration loop of Stage III",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
                         "documented sources and result fields",
+    "scoring/code_extraction.py": "one ordered rule set (reasoning tags, fences, block choice, re-indentation, "
+                                  "failures) whose decisions depend on each other; the docstring lists them",
+    "scoring/judge_parser.py": "the rubric prompt's reply parser: text layouts, tables and JSON replies share "
+                               "the rule labels and the value reader",
 }
 
 

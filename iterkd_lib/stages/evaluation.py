@@ -29,7 +29,12 @@ from iterkd_lib.config import IterKDConfig, config_to_dict
 from iterkd_lib.problems import load_humaneval, load_problems
 from iterkd_lib.prompts import student_messages
 from iterkd_lib.sandbox import executor
-from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, truncate_completion
+from iterkd_lib.scoring.code_extraction import (
+    completion_from_code,
+    extract,
+    truncate_completion,
+    verdict_with_extraction,
+)
 from iterkd_lib.scoring.passk import pass_at_k
 from iterkd_lib.scoring.stats import SEED as CI_SEED
 from iterkd_lib.scoring.stats import pass_at_k_ci
@@ -67,15 +72,21 @@ def _finish_reasons(backend, outs: list[list[str]]) -> list[list[str]]:
 
 
 def _completions(backend, problems: list[dict], protocol: str, decoding, seed: int, n: int) -> list[list[tuple]]:
-    """[(raw, completion, finish_reason)] per problem; `completion` is what goes after the prompt."""
+    """[(raw, completion, extraction, finish_reason)] per problem; `completion` is what goes after the prompt in
+    the program; `extraction` (chat protocol only, else None) says which rule found the code or why none could;
+    `finish_reason` is 'stop' / 'length' / 'unknown' (see `_finish_reasons`)."""
     if protocol == "completion":
         outs = backend.complete([p["prompt"] for p in problems], decoding, seed, n=n)
         fins = _finish_reasons(backend, outs)
-        return [[(raw, truncate_completion(raw), f) for raw, f in zip(samples, fs)] for samples, fs in zip(outs, fins)]
+        return [[(raw, truncate_completion(raw), None, f) for raw, f in zip(samples, fs)]
+                for samples, fs in zip(outs, fins)]
     outs = backend.chat([student_messages(p) for p in problems], decoding, seed, n=n)
     fins = _finish_reasons(backend, outs)
-    return [[(raw, completion_from_code(p, extract_code(raw, p["entry_point"])), f) for raw, f in zip(samples, fs)]
-            for p, samples, fs in zip(problems, outs, fins)]
+    out = []
+    for p, samples, fs in zip(problems, outs, fins):
+        exs = [extract(raw, p["entry_point"]) for raw in samples]
+        out.append([(raw, completion_from_code(p, ex.code), ex, f) for raw, ex, f in zip(samples, exs, fs)])
+    return out
 
 
 def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protocol: str | None = None,
@@ -91,14 +102,14 @@ def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protoc
     view = view or ("held_out" if name == "held_out" else "benchmark")
     decoding = decoding_for(ev.decoding, protocol)
     samples = _completions(backend, problems, protocol, decoding, seed, ev.samples)
-    pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp, _ in s]
+    pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp, _, _ in s]
     verdicts = executor(cfg.execution)(pairs)
     records, it = [], iter(verdicts)
     per_task: dict[str, list[bool]] = defaultdict(list)
     finish: dict[str, int] = defaultdict(int)
     for p, s in zip(problems, samples):
-        for i, (raw, comp, fin) in enumerate(s):
-            v = next(it)
+        for i, (raw, comp, ex, fin) in enumerate(s):
+            v = verdict_with_extraction(next(it), ex)
             per_task[p["task_id"]].append(bool(v["passed"]))
             finish[fin] += 1
             records.append({"subject": subject, "benchmark": name, "view": view, "protocol": protocol,

@@ -11,7 +11,8 @@ its cache key, is the same on resume.
 
 Every attempt is run against the tests: label "correct" iff it passes all; `consistent` says whether the
 label matches the request. Inconsistent attempts are kept and counted (`label_counts`); an executor failure
-(`harness_error`) leaves the attempt unlabelled (label None) -- it says nothing about the code.
+(`harness_error`) leaves the attempt unlabelled (label None) -- it says nothing about the code; so does a
+reply whose code could not be found (`error_type` "extraction_failed", see scoring/code_extraction.py).
 
 Not covered: the training set built from these (stages/training_set.py), the prompts (prompts.py), code
 extraction (scoring/code_extraction.py), running code (sandbox/).
@@ -28,7 +29,7 @@ from typing import Any
 
 from iterkd_lib.prompts import faulty_messages, student_messages
 from iterkd_lib.sandbox import executor
-from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract, verdict_with_extraction
 from iterkd_lib.seeding import derive_seed
 
 
@@ -39,7 +40,7 @@ def fault_schedule(task_id: str, n: int, fault_types: list[str]) -> list[str]:
 
 
 def _label(verdict: dict) -> str | None:
-    if verdict.get("status") == "harness_error":
+    if verdict.get("status") == "harness_error" or verdict.get("error_type") == "extraction_failed":
         return None
     return "correct" if verdict.get("passed") else "faulty"
 
@@ -72,12 +73,13 @@ def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed:
             jobs.append({"problem": p, "requested": "faulty", "fault_type": ft, "attempt_index": i, "prompt": m,
                          "raw": samples[0], "seed": call_seed, "sample_index": 0})
     for job in jobs:
-        job["code"] = extract_code(job["raw"], job["problem"].get("entry_point"))
+        job["extraction"] = extract(job["raw"], job["problem"].get("entry_point"))
+        job["code"] = job["extraction"].code
         job["completion"] = completion_from_code(job["problem"], job["code"])
     verdicts = execute([(job["problem"], job["completion"]) for job in jobs]) if jobs else []
     out = []
     for job, verdict in zip(jobs, verdicts, strict=True):
-        verdict = dict(verdict)
+        verdict = verdict_with_extraction(verdict, job["extraction"])
         label = _label(verdict)
         out.append({"task_id": job["problem"]["task_id"], "requested": job["requested"],
                     "fault_type": job["fault_type"], "attempt_index": job["attempt_index"], "raw": job["raw"],

@@ -6,7 +6,9 @@
   positive: it was written to hide a bug and may hide one the tests miss.
 - negatives = every attempt labelled faulty (whatever was requested) + the student's failed attempts of the
   previous cycle (`05_student_attempts` joined with `06_feedback` where execution.passed is false; see
-  `student_failures_from`). Empty code (nothing extracted) is skipped and counted: it teaches no contrast.
+  `student_failures_from`). Empty code (nothing extracted) is skipped and counted: it teaches no contrast;
+  a student attempt whose verdict is an extraction failure is skipped too (its code is not known to be the
+  answer).
 - identical code is deduplicated (whitespace-insensitive per line); one SFT record per unique positive;
   pairs combine each negative with a positive (teacher and student negatives interleaved, so a cap keeps
   both kinds), at most `distill.max_pairs_per_problem` per problem.
@@ -94,7 +96,8 @@ def build_training_set(problems: list[dict], attempts: list[dict], student_failu
                 teacher_neg.append((a["code"], "teacher", a["fault_type"], a["verdict"]))
         for s in sorted(fails[tid], key=lambda s: s.get("sample_index", 0)):
             code = s.get("code") or ""
-            if code.strip() and _norm(code) not in seen:
+            if code.strip() and _norm(code) not in seen and \
+                    s.get("execution", {}).get("error_type") != "extraction_failed":
                 seen.add(_norm(code))
                 student_neg.append((code, "student", None, s.get("execution", {})))
         negs, chosen = _interleave(teacher_neg, student_neg), list(pos.values())
