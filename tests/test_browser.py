@@ -202,14 +202,14 @@ def _run_all(driver):
     assert not errors, errors
 
 
-def _cell(driver, starts_with):
+def _cell(driver, text):
     from selenium.webdriver.common.by import By
 
     for c in _panel(driver).find_elements(By.CSS_SELECTOR, ".jp-CodeCell"):
         src = c.find_element(By.CSS_SELECTOR, ".jp-InputArea-editor").text
-        if src.strip().startswith(starts_with):
+        if text in src:
             return c
-    raise AssertionError(f"no code cell starts with {starts_with!r}")
+    raise AssertionError(f"no code cell contains {text!r}")
 
 
 def _outputs_text(cell) -> str:
@@ -293,7 +293,7 @@ def test_feedback_figures_render_as_plots(driver, lab):
         return [o for o in _panel(d).find_elements(By.CSS_SELECTOR, ".jp-OutputArea-output")
                 if o.find_elements(By.CSS_SELECTOR, "svg.main-svg") and o.find_elements(By.CSS_SELECTOR, ".modebar")]
     _wait(driver, lambda d: len(plots(d)) >= 4)                    # the record table + three figures
-    fig_cell = _cell(driver, "from iterkd_lib.feedback import judge_test_agreement")
+    fig_cell = _cell(driver, "fig = F.fig_judge_vs_tests(")
     drawn = fig_cell.find_elements(By.CSS_SELECTOR, "svg.main-svg g.trace")                  # data drawn
     assert drawn, [e.get_attribute("class") for e in fig_cell.find_elements(By.CSS_SELECTOR, "svg.main-svg g")][:40]
     text = "\n".join(_outputs_text(c) for c in _panel(driver).find_elements(By.CSS_SELECTOR, ".jp-CodeCell"))
