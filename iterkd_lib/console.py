@@ -25,6 +25,12 @@ def _num(v, spec: str = ".3f") -> str:
     return format(v, spec) if isinstance(v, (int, float)) and not isinstance(v, bool) else "-"
 
 
+def _ci(ci) -> str:
+    """' [low, high]' for a 95% CI given as a pair (stages/evaluation.py), else ''."""
+    ok = isinstance(ci, (list, tuple)) and len(ci) == 2 and all(isinstance(x, (int, float)) for x in ci)
+    return f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ok else ""
+
+
 def _details(stage: str, s: dict) -> str:
     """The few numbers of a stage summary worth a glance (see cycle.py for what each stage records)."""
     if stage == "01_pool":
@@ -57,8 +63,9 @@ def _details(stage: str, s: dict) -> str:
     if stage == "09_evaluation":
         parts = []
         for m in s.get("metrics") or []:
-            p1 = m.get("pass@1")
-            parts.append(f"{m.get('subject')} {m.get('benchmark')} pass@1 {_num(p1)} (n={m.get('n_problems')})")
+            view = m.get("view") or m.get("benchmark")
+            parts.append(f"{m.get('subject')} {view} pass@1 {_num(m.get('pass@1'))}{_ci(m.get('pass@1_ci'))}"
+                         f" (n={m.get('n_problems')})")
         return "; ".join(parts) or "no problems"
     return ""
 
@@ -76,8 +83,8 @@ def stage_line(cycle: int, stage: str, summary: dict | None) -> str:
 
 # (label, cell) rows of the per-cycle table; `m` is a cycle_summary record (cycle_summary.py)
 _ROWS = [
-    ("benchmark pass@1", lambda m: _num(m.get("benchmark_pass@1"))),
-    ("held-out pass@1", lambda m: _num(m.get("held_out_pass@1"))),
+    ("benchmark pass@1 [95% CI]", lambda m: _num(m.get("benchmark_pass@1")) + _ci(m.get("benchmark_pass@1_ci"))),
+    ("held-out pass@1 [95% CI]", lambda m: _num(m.get("held_out_pass@1")) + _ci(m.get("held_out_pass@1_ci"))),
     ("teacher pass@1 (ceiling)", lambda m: _num(m.get("teacher_benchmark_pass@1"))),
     ("pool / new questions", lambda m: f"{_num(m.get('pool_size'), 'd')} / {_num(m.get('n_new_questions'), 'd')}"),
     ("SFT examples / pairs", lambda m: f"{_num(m.get('n_sft'), 'd')} / {_num(m.get('n_pairs'), 'd')}"),

@@ -23,7 +23,7 @@ SUMMARIES = {  # shaped like the .done markers cycle.py writes (see the _<stage>
     "07_levels": {"seconds": 0.0, "distribution": {"easy": 1, "medium": 1, "hard": 3, "total": 5}},
     "08_new_questions": {"seconds": 9.0, "n_accepted": 2, "n_rejected": 3, "stats": {"x": 1}},
     "09_evaluation": {"seconds": 30.0, "metrics": [{"subject": "student", "benchmark": "humaneval",
-                                                    "pass@1": 0.125, "n_problems": 8}]},
+                                                    "pass@1": 0.125, "pass@1_ci": [0.0, 0.375], "n_problems": 8}]},
 }
 
 
@@ -31,7 +31,7 @@ SUMMARIES = {  # shaped like the .done markers cycle.py writes (see the _<stage>
 def test_stage_line_is_one_readable_line(stage):
     line = console.stage_line(1, stage, SUMMARIES[stage])
     assert "\n" not in line and line.startswith(f"cycle 1 | {stage[:2]} ")
-    assert "{" not in line and "[" not in line, line            # no dict or list reprs
+    assert "{" not in line and "['" not in line and "[{" not in line, line   # no dict or list reprs
     assert re.search(r"\| +[0-9.]+ s \|", line)
 
 
@@ -39,13 +39,14 @@ def test_stage_lines_carry_the_numbers():
     assert "3 SFT examples, 6 preference pairs (1 student failures used)" in console.stage_line(
         1, "03_training_set", SUMMARIES["03_training_set"])
     assert "teacher 1200 tokens" in console.stage_line(1, "02_teacher_attempts", SUMMARIES["02_teacher_attempts"])
-    assert "student humaneval pass@1 0.125 (n=8)" in console.stage_line(2, "09_evaluation", SUMMARIES["09_evaluation"])
+    assert "student humaneval pass@1 0.125 [0.00, 0.38] (n=8)" in console.stage_line(
+        2, "09_evaluation", SUMMARIES["09_evaluation"])
     assert "AUC -" in console.stage_line(1, "06_feedback", SUMMARIES["06_feedback"])   # None shown as '-'
     assert "easy 1 / medium 1 / hard 3" in console.stage_line(1, "07_levels", SUMMARIES["07_levels"])
 
 
 def test_cycle_table_rows_and_settings():
-    m = {"cycle": 1, "benchmark_pass@1": 0.25, "held_out_pass@1": 0.5, "pool_size": 5, "n_new_questions": 2,
+    m = {"cycle": 1, "benchmark_pass@1": 0.25, "benchmark_pass@1_ci": [0.05, 0.5], "held_out_pass@1": 0.5, "pool_size": 5, "n_new_questions": 2,
          "n_sft": 3, "n_pairs": 6, "final_sft_loss": 0.5, "final_contrastive_loss": None,
          "levels": {"easy": 1, "medium": 1, "hard": 3}, "teacher_tokens": 1200,
          "stage_seconds": {"02": 60.0, "04": 40.0}, "settings": {"student": "s", "teacher": "t", "seed": 7}}
@@ -53,7 +54,8 @@ def test_cycle_table_rows_and_settings():
     lines = table.splitlines()
     assert lines[0] == "cycle 1: student s, teacher t, seed 7"
     assert len({len(x) for x in lines[1:]}) == 1                 # a box: every row the same width
-    assert any(re.match(r"\| benchmark pass@1 +\| +0\.250 \|", x) for x in lines)
+    assert any(re.match(r"\| benchmark pass@1 \[95% CI\] +\| +0\.250 \[0\.05, 0\.50\] \|", x) for x in lines)
+    assert any(re.match(r"\| held-out pass@1 \[95% CI\] +\| +0\.500 \|", x) for x in lines)
     assert any("0.500 / -" in x for x in lines) and any("1 / 1 / 3" in x for x in lines)
     assert any(re.search(r"time \(s\) +\| +100 \|", x) for x in lines)
     assert not any("teacher pass@1" in x for x in lines)         # no value in this cycle: row left out
@@ -81,6 +83,6 @@ def test_smoke_run_console_is_tidy(smoke_run):
     # cycle 0: evaluation; cycles 1, 2: the pool of cycle 1 is written at open_run (no line) -> 8 + 9
     assert len(stage_lines) == 1 + 8 + 9, stage_lines
     assert not any("{'" in x or "': " in x for x in stage_lines), stage_lines
-    assert err.count("+-") >= 6 and "| benchmark pass@1" in err    # one boxed table per cycle (3 cycles)
+    assert err.count("+-") >= 6 and "| benchmark pass@1 [95% CI]" in err    # one boxed table per cycle (3 cycles)
     assert "details:" in err and (smoke_run["run_dir"] + "/iterkd.log") in err
     assert "03_training_set summary {" in (Path(smoke_run["run_dir"]) / "iterkd.log").read_text()
