@@ -68,37 +68,65 @@ class _Base:
     def _identity(self) -> dict:
         raise NotImplementedError
 
-    def chat(self, messages_list: list[list[dict]], decoding: DecodingConfig, seed: int, n: int = 1):
-        return self._run("chat", messages_list, decoding, seed, n)
+    # Request options beyond the decoding config; each backend lists the ones it implements.
+    supported_options: frozenset = frozenset()
 
-    def complete(self, prompts: list[str], decoding: DecodingConfig, seed: int, n: int = 1):
-        return self._run("complete", prompts, decoding, seed, n)
+    def chat(self, messages_list: list[list[dict]], decoding: DecodingConfig, seed: int, n: int = 1, *,
+             details: bool = False, **options):
+        """n answers per conversation: list[list[str]] (details=True: list[list[dict]], see `_run`)."""
+        return self._run("chat", messages_list, decoding, seed, n, details, options)
 
-    def _run(self, mode: str, items: list, decoding: DecodingConfig, seed: int, n: int) -> list[list[str]]:
+    def complete(self, prompts: list[str], decoding: DecodingConfig, seed: int, n: int = 1, *,
+                 details: bool = False, **options):
+        """n continuations per prompt: list[list[str]] (details=True: list[list[dict]], see `_run`)."""
+        return self._run("complete", prompts, decoding, seed, n, details, options)
+
+    def close(self) -> None:
+        """Release engine resources (a server process); a no-op for in-process backends."""
+
+    def _run(self, mode: str, items: list, decoding: DecodingConfig, seed: int, n: int, details: bool = False,
+             options: dict | None = None) -> list[list]:
+        """Expand n samples, answer from the cache or the engine.
+
+        options: `logprobs` (int k: top-k log-probabilities per generated token), `grammar` (a GBNF
+        grammar string), `json_schema` (dict): only where `supported_options` lists them, else ValueError.
+        They are part of the cache key. With details=True each answer is a dict: text, sample_seed (the
+        seed sent to the engine for this sample), sample_index, usage, logprobs (a list of
+        {token, logprob, top: {token: logprob}} when asked for, else None), cached (bool).
+        """
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        unknown = set(options) - set(self.supported_options)
+        if unknown:
+            raise ValueError(f"backend '{self.kind}' does not support the option(s) {sorted(unknown)}; "
+                             f"it supports {sorted(self.supported_options) or 'none'}")
         greedy = decoding.temperature == 0
         dec = _decoding_dict(decoding)
         jobs, out = [], [[None] * n for _ in items]
         for i, item in enumerate(items):
-            digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
             for j in range(1 if greedy else n):
-                sample_seed = derive_seed(seed, digest, j)
+                sample_seed = self.sample_seed(seed, item, j)
                 req = {**self._identity(), "mode": mode, "input": item, "decoding": dec, "seed": seed,
-                       "sample_index": j}
+                       "sample_index": j, **({"options": options} if options else {})}
                 key = request_key(req)
                 hit = self.cache.get(key) if self.cache is not None else None
                 if hit is not None:
-                    out[i][j] = hit["text"]
+                    out[i][j] = {"text": hit["text"], "sample_seed": hit.get("sample_seed", sample_seed),
+                                 "sample_index": j, "usage": hit.get("usage", {}), "logprobs": hit.get("logprobs"),
+                                 "cached": True}
                     self.usage["cache_hits"] += 1
                 else:
-                    jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req})
+                    jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req,
+                                 "options": options})
 
         bar = None
 
-        def done(job: dict, text: str, usage: dict) -> None:
+        def done(job: dict, text: str, usage: dict, logprobs: list | None = None) -> None:
             # stored as each answer arrives, so a crash mid-list keeps everything already paid for
-            out[job["i"]][job["j"]] = text
+            out[job["i"]][job["j"]] = {"text": text, "sample_seed": job["seed"], "sample_index": job["j"],
+                                       "usage": usage, "logprobs": logprobs, "cached": False}
             if self.cache is not None:
-                self.cache.put(job["key"], job["req"], text, usage)
+                self.cache.put(job["key"], job["req"], text, usage,
+                               extra={"sample_seed": job["seed"], **({"logprobs": logprobs} if logprobs else {})})
             bar.update(1)
 
         if jobs:
@@ -109,7 +137,13 @@ class _Base:
                 self._generate(mode, jobs, decoding, done)
         if greedy:
             out = [[row[0]] * n for row in out]
-        return out
+        return out if details else [[a["text"] for a in row] for row in out]
+
+    @staticmethod
+    def sample_seed(seed: int, item, j: int) -> int:
+        """The seed sent to the engine for sample j of a request (a 32-bit int): derive_seed(seed, digest, j)."""
+        digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
+        return derive_seed(seed, digest, j)
 
     def _count(self, prompt_tokens: int, completion_tokens: int) -> None:
         with self._lock:
@@ -285,17 +319,38 @@ class OpenAIBackend(_Base):
         with ThreadPoolExecutor(max_workers=self.cfg.max_concurrency) as pool:
             list(pool.map(lambda job: done(job, *self._call(mode, job, decoding)), jobs))
 
-    def _request_once(self, mode, job, decoding) -> tuple[str, dict]:
+    supported_options = frozenset({"logprobs", "json_schema"})
+    max_stops: int | None = 4  # stop strings sent to the server (OpenAI allows 4); None = all
+
+    def _extra_body(self, job: dict, decoding, options: dict) -> dict:
+        """Engine-specific request fields (none for a generic server; see engine_llamacpp)."""
+        return {}
+
+    def _request_once(self, mode, job, decoding) -> tuple[str, dict, list | None]:
+        options = job.get("options") or {}
         args = {"model": self.cfg.model, "max_tokens": decoding.max_new_tokens, "seed": job["seed"],
                 "temperature": decoding.temperature}
         if decoding.temperature > 0:
             args["top_p"] = decoding.top_p
         if decoding.stop:
-            args["stop"] = list(decoding.stop)[:4]  # the protocol allows four; the rest are cut client-side
+            args["stop"] = list(decoding.stop)[: self.max_stops]  # the protocol allows four; the rest are cut here
+        extra = self._extra_body(job, decoding, options)
+        if extra:
+            args["extra_body"] = extra
+        k = options.get("logprobs")
         if mode == "chat":
+            if k:
+                args.update(logprobs=True, top_logprobs=int(k))
+            if options.get("json_schema") and "json_schema" not in extra:
+                args["response_format"] = {"type": "json_schema",
+                                           "json_schema": {"name": "answer", "schema": options["json_schema"]}}
             resp = self.client.chat.completions.create(messages=job["item"], **args)
             text = resp.choices[0].message.content
         else:
+            if options.get("json_schema") and "json_schema" not in extra:
+                raise ValueError(f"backend '{self.kind}': json_schema needs chat mode on a generic server")
+            if k:
+                args["logprobs"] = int(k)
             resp = self.client.completions.create(prompt=job["item"], **args)
             text = resp.choices[0].text
         if not isinstance(text, str):
@@ -303,9 +358,9 @@ class OpenAIBackend(_Base):
         u = resp.usage
         usage = {"prompt_tokens": getattr(u, "prompt_tokens", 0) or 0,
                  "completion_tokens": getattr(u, "completion_tokens", 0) or 0}
-        return cut_at_stop(text, decoding.stop), usage
+        return cut_at_stop(text, decoding.stop), usage, (_logprobs_of(resp.choices[0], mode) if k else None)
 
-    def _call(self, mode, job, decoding) -> tuple[str, dict]:
+    def _call(self, mode, job, decoding) -> tuple[str, dict, list | None]:
         import openai
 
         retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
@@ -313,9 +368,9 @@ class OpenAIBackend(_Base):
                      AttributeError, TypeError)
         for attempt in range(self.cfg.max_retries + 1):
             try:
-                text, usage = self._request_once(mode, job, decoding)
+                text, usage, logprobs = self._request_once(mode, job, decoding)
                 self._count(usage["prompt_tokens"], usage["completion_tokens"])
-                return text, usage
+                return text, usage, logprobs
             except retryable as e:
                 if attempt == self.cfg.max_retries:
                     raise RuntimeError(f"OpenAI backend: giving up after {attempt + 1} attempts: {e!r}") from e
@@ -325,6 +380,24 @@ class OpenAIBackend(_Base):
                     wait = max(wait, min(float(retry_after), 60.0))
                 time.sleep(wait)
         raise AssertionError("unreachable")
+
+
+def _logprobs_of(choice, mode: str) -> list[dict] | None:
+    """[{token, logprob, top: {token: logprob}}] per generated token, from a chat or a completions choice."""
+    lp = getattr(choice, "logprobs", None)
+    if lp is None:
+        return None
+    content = lp.content if mode == "chat" else getattr(lp, "content", None)  # llama.cpp: chat format in both
+    if content is not None:
+        def get(x, k):
+            return x.get(k) if isinstance(x, dict) else getattr(x, k, None)
+
+        return [{"token": get(t, "token"), "logprob": get(t, "logprob"),
+                 "top": {get(c, "token"): get(c, "logprob") for c in (get(t, "top_logprobs") or [])}}
+                for t in content]
+    tokens, lps, tops = lp.tokens or [], lp.token_logprobs or [], lp.top_logprobs or []
+    return [{"token": t, "logprob": p, "top": dict(tops[i]) if i < len(tops) and tops[i] else {}}
+            for i, (t, p) in enumerate(zip(tokens, lps))]
 
 
 # ----------------------------------------------------------------------------------------- factory
@@ -340,11 +413,25 @@ def load_local_model(path: str, dtype: str):
     return model.eval(), tok
 
 
-def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True, response_cache_dir: str | None = None):
-    """A backend for `backend_cfg`; models resolve under cache_dir, responses cache under response_cache_dir."""
+def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True, response_cache_dir: str | None = None,
+                 log_dir: str | None = None):
+    """A backend for `backend_cfg`; models resolve under cache_dir, responses cache under response_cache_dir.
+
+    backend: 'hf' (alias 'local'): transformers here; 'llamacpp': the GGUF on a llama.cpp server this process
+    starts (its log under log_dir, default <cache_dir>/logs); 'ctranslate2': an int8 CTranslate2 copy
+    converted once under cache_dir; 'openai': a server at base_url.
+    """
     rc = ResponseCache(response_cache_dir or cache_dir) if cache else None
     if backend_cfg.backend == "openai":
         return OpenAIBackend(backend_cfg, rc)
+    if backend_cfg.backend == "llamacpp":
+        from iterkd_lib.engine_llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(backend_cfg, rc, cache_dir, log_dir=log_dir)
+    if backend_cfg.backend == "ctranslate2":
+        from iterkd_lib.engine_ct2 import CT2Backend
+
+        return CT2Backend.from_config(backend_cfg, rc, cache_dir)
     from iterkd_lib.model_registry import resolve_model
 
     path = resolve_model(backend_cfg.model, cache_dir)
