@@ -46,6 +46,7 @@ import urllib.error
 import urllib.request
 import weakref
 from pathlib import Path
+from typing import Self
 
 ENGINE = "llama.cpp (xllamacpp)"
 
@@ -62,7 +63,7 @@ def gguf_path(name_or_path: str, cache_dir: str) -> str:
     Raises ValueError for a name that is neither, `MissingModelPackage` when the packages are not installed,
     `ModelCacheError` when the joined file does not match the pinned digest.
     """
-    from iterkd_lib.model_registry import REGISTRY, ModelCacheError, MissingModelPackage, _source_files
+    from iterkd_lib.model_registry import REGISTRY, MissingModelPackage, ModelCacheError, _source_files
 
     if name_or_path not in REGISTRY:
         p = Path(os.path.expanduser(name_or_path))
@@ -206,11 +207,11 @@ class LlamaServer:
             cmd.append("--pdeathsig")
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
                                                                          os.environ.get("PYTHONPATH")]))}
-        self._log = open(self.log_path, "ab")
-        self._log.write(f"\n==== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n".encode())
-        self._log.flush()
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     env=env, start_new_session=True)  # Ctrl-C reaches us; we stop the child
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            log.write(f"\n==== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=env, start_new_session=True)  # Ctrl-C reaches us; we stop the child
         _LIVE.add(self)
         _install_handlers()
         try:
@@ -256,12 +257,9 @@ class LlamaServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        log = getattr(self, "_log", None)
-        if log is not None and not log.closed:
-            log.close()
         _LIVE.discard(self)
 
-    def __enter__(self) -> LlamaServer:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc) -> None:

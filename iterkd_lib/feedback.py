@@ -52,7 +52,9 @@ def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed:
             code = extract_code(raw, p.get("entry_point"))
             out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": code,
                         "completion": completion_from_code(p, code), "student": who,
-                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0})
+                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0,
+                        "sample_seed": (student_backend.sample_seed(seed, student_messages(p), k)
+                                        if hasattr(student_backend, "sample_seed") else None)})
     return out
 
 

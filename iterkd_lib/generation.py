@@ -1,24 +1,39 @@
 """Generation backends: prompts in, completions out, every request cached on disk by its full content.
 
-Two backends share one interface (`chat`, `complete`, `describe`, `usage`):
+Backends share one interface (`chat`, `complete`, `describe`, `usage`, `close`); `make_backend` picks one by
+`backend:` -- `hf` (alias `local`) and `openai` here, `llamacpp` (engine_llamacpp: the GGUF on a llama.cpp
+server this process starts, reached through `OpenAIBackend`) and `ctranslate2` (engine_ct2). Engines and
+what they support (LOG.md has the measurements):
+
+    engine       seeded sampling reproducible          logprobs  grammar/json_schema  stop strings
+    hf           per row (own torch.Generator)         no        no                   yes (early stop)
+    llamacpp     per request (seed sent, no prompt     yes       yes                  yes (server side)
+                 cache), independent of batch-mates
+    ctranslate2  no: one RNG per call, and upstream    no        no                   yes (step callback)
+                 set_random_seed does not pin it (CTranslate2 issue 1757); greedy is deterministic
+    openai       what the server does with `seed`      yes       json_schema (chat)   first 4 server side
+
 - `LocalBackend`: a transformers causal LM on this machine. Chat templates, batches with left padding
   (sorted by length so little padding is computed), stop strings that end generation early, greedy or
   nucleus sampling with per-request seeds.
 - `OpenAIBackend`: any OpenAI-compatible server through the official `openai` client, with a concurrency
   limit, timeouts and retries with exponential backoff on 429, 5xx, timeouts and malformed bodies.
 
-Both return `list[list[str]]`: n samples per conversation/prompt. Seeds: sample j of a request uses
+All return `list[list[str]]`: n samples per conversation/prompt. Seeds: sample j of a request uses
 `derive_seed(seed, sha(request text), j)`, so its output does not depend on which other requests share the
 batch, nor on its position. Locally each row draws from its own `torch.Generator`; the limit is numerics:
 a different batch means different padding, and bf16 logits can differ in the last bit, which can flip a
 near-tie. Greedy decoding (temperature 0) is deterministic, so n > 1 returns n copies of one generation.
 
-The cache key holds the backend kind, model identity (path, dtype, adapter fingerprint), the messages or
+The cache key holds the backend kind, model identity (path, dtype, adapter fingerprint; for an engine its
+version and the model checksum), request options (logprobs, grammar), the messages or
 prompt, the decoding settings, the seed and the sample index; see `response_cache`. `make_backend` builds
 a cached backend from config; `LocalBackend.from_model` wraps an already loaded (student) model uncached
 unless given a fingerprint of its weights.
 
-Not covered: streaming, tool calls, logprobs, multi-GPU placement (`device_map="auto"` is used when CUDA
+`details=True` returns dicts (text, the sample seed sent, usage, logprobs) instead of strings.
+
+Not covered: streaming, tool calls, multi-GPU placement (`device_map="auto"` is used when CUDA
 exists), code extraction (`code_extraction`).
 Entry points: `make_backend`, `LocalBackend`, `OpenAIBackend`, `settings_record`.
 """
