@@ -9,7 +9,7 @@ LAYERS = {
     1: {"config", "runstore", "seeding"},
     2: {"problems", "execution", "sandbox_harness", "sandbox_setup", "sandbox_child", "static_analysis", "passk",
         "decontamination", "model_registry", "generation", "response_cache", "code_extraction", "student_model",
-        "judge"},
+        "judge", "engine_llamacpp", "engine_ct2"},
     3: {"teacher_data", "training", "feedback", "difficulty", "regeneration", "evaluation", "launch"},
     4: {"cycle", "cycle_summary"},
     5: {"figures", "widgets", "cli", "commands"},
