@@ -98,7 +98,8 @@ class Run:
     def teacher(self):
         """The teacher backend (loaded once per process)."""
         if self._teacher is None:
-            self._teacher = make_backend(self.cfg.teacher, self.cache_dir, response_cache_dir=self.response_cache_dir)
+            self._teacher = make_backend(self.cfg.teacher, self.cache_dir, response_cache_dir=self.response_cache_dir,
+                                         log_dir=str(self.store.root / "logs"))  # an engine server's log
         return self._teacher
 
     def judge(self):
@@ -106,7 +107,8 @@ class Run:
         if self._judge is None:
             judge_cfg = self.cfg.feedback.judge
             self._judge = (self.teacher() if not judge_cfg.model else
-                           make_backend(judge_cfg, self.cache_dir, response_cache_dir=self.response_cache_dir))
+                           make_backend(judge_cfg, self.cache_dir, response_cache_dir=self.response_cache_dir,
+                                        log_dir=str(self.store.root / "logs")))
         return self._judge
 
     def student(self, cycle: int):
