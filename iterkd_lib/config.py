@@ -92,6 +92,25 @@ class BackendConfig:
 
 
 @dataclass
+class JudgeConfig(BackendConfig):
+    """The judge (Stage II): a generating model (fields as for the teacher) and how its score is obtained."""
+    constrained: str = _f("auto", "Reply format: 'json' = constrained by a JSON schema (llama.cpp grammar, vLLM "
+                                  "guided decoding through backend 'openai'), so every reply parses; 'none' = the "
+                                  "free text layout, re-asked once when unreadable; 'auto' = 'json' where the "
+                                  "backend supports a schema, else 'none'.", choices=("auto", "json", "none"))
+    score_method: str = _f("auto", "'geval' = the probability-weighted expectation over the score tokens (G-Eval, "
+                                   "needs log-probabilities; rules asked as whole numbers); 'sampled' = the "
+                                   "numbers written; 'auto' = 'geval' where the backend returns log-probabilities. "
+                                   "A reply whose score tokens cannot be located falls back to 'sampled'; each "
+                                   "record says which was used (score_method).", choices=("auto", "geval", "sampled"))
+    calibration: str = _f("none", "'anchors' = show the judge one passing and one failing answer to another "
+                                  "problem, verified by execution (Stage I teacher attempts), before the task; "
+                                  "'none'. Kept by measurement (benchmarks/judge_agreement.py, LOG.md).",
+                          choices=("none", "anchors"))
+    logprobs_k: int = _f(10, "G-Eval: top-k alternatives asked per generated token (1-20).", min=1, max=20)
+
+
+@dataclass
 class LoraConfig:
     """LoRA adapter settings (PEFT LoraConfig, built in models/student.lora_config_from)."""
     r: int = _f(16, "LoRA rank.", min=1)
@@ -175,7 +194,7 @@ class FeedbackConfig:
     samples_per_question: int = _f(2, "Student samples per question in Stage II.", min=1)
     use_judge: bool = _f(True, "Score attempts with the judge model (0-6 rubric).")
     use_pylint: bool = _f(True, "Run pylint on attempts.")
-    judge: BackendConfig = _sub(BackendConfig, "Judge backend; model '' means: the teacher's.")
+    judge: JudgeConfig = _sub(JudgeConfig, "Judge backend (model '' means: the teacher's) and how it scores.")
 
 
 @dataclass
