@@ -8,11 +8,11 @@ Two steps, each writing files under --out (default runs/judge_agreement/):
    completion, extraction, verdict, passed, the student's settings). Recorded once, replayed by every variant.
 2. `judge`: the judge (Qwen2.5-Coder-1.5B-Instruct by default, llama.cpp) scores every recorded attempt with each
    --variants entry (a `constrained/score_method/calibration` triple of `feedback.judge`, see
-   `scoring.judge_parser.judge_attempts`); per variant: AUC of the judge score against the test verdict with
-   its 95% bootstrap CI (`scoring.agreement`), unparseable rate, judge tokens, wall time. Variants run in
-   alternating order per round when --rounds > 1 (the wall time is a median over rounds; the agreement is
-   taken from round 1: later rounds are response-cache hits unless --no-cache). Writes `judged_<variant>.jsonl`
-   and `agreement.json`, prints a Markdown table.
+   `scoring.judge_parser.judge_attempts`), chunk by chunk with the variants alternating in order, so a run
+   stopped early has judged the same attempts with every variant; per variant: AUC of the judge score against
+   the test verdict with its 95% bootstrap CI (`scoring.agreement`), the AUC of the written (sampled) score,
+   unparseable rate, judge tokens, wall time. Writes `judged_<variant>.jsonl` and `agreement.json` after each
+   chunk, prints a Markdown table. Both steps are resumable: every answer is in the response cache.
 
 Run (from the repository root):
     PYTHONPATH=$PWD python benchmarks/judge_agreement.py record --n 48
@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -80,6 +79,7 @@ def record(args) -> None:
             print(f"{len(rows)} attempts ({sum(r['passed'] for r in rows)} pass), {time.time() - t0:.0f}s", flush=True)
     finally:
         student.close()
+    atomic_write_text(out / "record_done.json", json.dumps({"n": len(rows), "seconds": round(time.time() - t0, 1)}))
     n_pass = sum(r["passed"] for r in rows)
     print(f"recorded {len(rows)} attempts ({n_pass} pass) in {time.time() - t0:.0f}s -> {out / 'attempts.jsonl'}")
 
@@ -91,65 +91,103 @@ def _variant(spec: str) -> dict:
     return {"constrained": parts[0], "score_method": parts[1], "calibration": parts[2]}
 
 
+def _anchor_pool(attempts: list[dict], problems: dict, first: int) -> list[dict]:
+    """Anchors for calibration 'anchors': canonical solutions (pass their tests) and failing recorded attempts
+    of the first `first` attempts' problems -- fixed once, so every chunk sees the same anchors."""
+    head = attempts[:first]
+    pool = [{"task_id": a["task_id"], "prompt": problems[a["task_id"]]["prompt"], "code": a["code"], "passed": False}
+            for a in head if not a["passed"] and a.get("code")]
+    pool += [{"task_id": t, "prompt": problems[t]["prompt"],
+              "code": problems[t]["prompt"] + problems[t]["canonical_solution"], "passed": True}
+             for t in {a["task_id"] for a in head} if problems[t].get("canonical_solution")]
+    return pool
+
+
 def judge(args) -> None:
-    """Every variant judges every recorded attempt; agreement with CI per variant; agreement.json written."""
+    """Every variant judges every recorded attempt, chunk by chunk (variants alternate within a chunk), so
+    at any moment all variants have judged the same attempts; agreement.json is rewritten after each chunk.
+    With --follow it waits for attempts.jsonl to grow until record_done.json appears."""
     from iterkd_lib.config import JudgeConfig
-    from iterkd_lib.scoring.agreement import agreement_with_ci
-    from iterkd_lib.scoring.judge_parser import judge_attempts, verified_anchors
+    from iterkd_lib.scoring.judge_parser import judge_attempts
 
     out = Path(args.out)
-    attempts = _read_jsonl(out / "attempts.jsonl")
     problems = {p["task_id"]: p for p in load_problems(args.problems)}
     variants = [_variant(s) for s in args.variants.split(",")]
     base = JudgeConfig(backend=args.engine, model=args.judge, threads=args.threads, parallel=args.parallel,
                        request_timeout_s=args.request_timeout_s,
                        decoding=DecodingConfig(temperature=0.0, max_new_tokens=args.max_new_tokens))
     backend = make_backend(base, os.path.expanduser(args.cache_dir), cache=not args.no_cache)
-    anchors = verified_anchors(list(problems.values()), exclude={a["task_id"] for a in attempts})
-    results: dict[str, dict] = {}
-    walls: dict[str, list[float]] = {}
+    judged: dict[str, list[dict]] = {"/".join(v.values()): [] for v in variants}
+    walls = {name: 0.0 for name in judged}
+    tokens = {name: {"prompt_tokens": 0, "completion_tokens": 0} for name in judged}
+    attempts: list[dict] = []
+    anchors = None
+    t_start = time.time()
     try:
-        for rnd in range(args.rounds):
-            order = variants if rnd % 2 == 0 else variants[::-1]
+        while True:
+            attempts = _read_jsonl(out / "attempts.jsonl") if (out / "attempts.jsonl").exists() else []
+            done = len(next(iter(judged.values())))
+            if done >= len(attempts):
+                if not args.follow or (out / "record_done.json").exists():
+                    break
+                time.sleep(20)
+                continue
+            if anchors is None:
+                anchors = _anchor_pool(attempts, problems, args.chunk)
+            chunk = attempts[done: done + args.chunk]
+            order = variants if (done // args.chunk) % 2 == 0 else variants[::-1]
             for v in order:
                 name = "/".join(v.values())
                 cfg = JudgeConfig(**{**base.__dict__, **v})
                 before = dict(backend.usage)
                 t0 = time.time()
-                judged = judge_attempts(problems, attempts, backend, cfg.decoding, args.seed, judge_cfg=cfg,
-                                        anchors=anchors)
-                walls.setdefault(name, []).append(time.time() - t0)
-                if rnd:
-                    continue
-                used = {k: backend.usage.get(k, 0) - before.get(k, 0) for k in backend.usage}
-                scores = [j["score"] for j in judged]
-                passed = [a["passed"] for a in attempts]
-                agr = agreement_with_ci(scores, passed, seed=args.seed)
-                results[name] = {**v, **agr, "tokens": used, "score_method_used": dict(
-                    _count(j.get("score_method") for j in judged)), "tries": dict(_count(j["tries"] for j in judged))}
-                _write_jsonl(out / f"judged_{name.replace('/', '_')}.jsonl",
-                             [{"task_id": a["task_id"], "passed": a["passed"], "judge": j}
-                              for a, j in zip(attempts, judged)])
-                print(f"{name}: AUC {agr['auc']} CI {agr['auc_ci']} unparseable {agr['n_unparseable']}/"
-                      f"{agr['n_judged']} wall {walls[name][-1]:.0f}s", flush=True)
+                judged[name] += judge_attempts(problems, chunk, backend, cfg.decoding, args.seed, judge_cfg=cfg,
+                                               anchor_pool=anchors)
+                walls[name] += time.time() - t0
+                for k in tokens[name]:
+                    tokens[name][k] += backend.usage.get(k, 0) - before.get(k, 0)
+            _summarise(out, args, attempts[: done + len(chunk)], judged, walls, tokens, backend, t_start)
     finally:
         backend.close()
-    for name, r in results.items():
-        r["wall_s_median"] = statistics.median(walls[name])
-        r["wall_s_rounds"] = walls[name]
-    summary = {"attempts": len(attempts), "passed": sum(a["passed"] for a in attempts), "judge": backend.describe(),
+
+
+def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict, tokens: dict, backend,
+               t_start: float) -> None:
+    """agreement.json and judged_<variant>.jsonl over the attempts judged so far; prints the table."""
+    from iterkd_lib.scoring.agreement import agreement_with_ci
+
+    results = {}
+    passed = [a["passed"] for a in attempts]
+    for name, js in judged.items():
+        agr = agreement_with_ci([j["score"] for j in js], passed, seed=args.seed)
+        sampled = agreement_with_ci([j.get("sampled_score", j["score"]) for j in js], passed, seed=args.seed)
+        results[name] = {**agr, "auc_sampled_score": sampled["auc"], "auc_sampled_ci": sampled["auc_ci"],
+                         "tokens": tokens[name], "wall_s": round(walls[name], 1),
+                         "score_methods": _count(j.get("score_method") or "sampled" for j in js),
+                         "tries": _count(j["tries"] for j in js),
+                         "mean_score_passed": _mean([j["score"] for j, y in zip(js, passed) if y]),
+                         "mean_score_failed": _mean([j["score"] for j, y in zip(js, passed) if not y])}
+        _write_jsonl(out / f"judged_{name.replace('/', '_')}.jsonl",
+                     [{"task_id": a["task_id"], "passed": a["passed"], "judge": j} for a, j in zip(attempts, js)])
+    summary = {"attempts": len(attempts), "passed": sum(passed), "judge": backend.describe(),
                "decoding": {"temperature": 0.0, "max_new_tokens": args.max_new_tokens}, "seed": args.seed,
-               "rounds": args.rounds, "variants": results}
+               "elapsed_s": round(time.time() - t_start, 1), "variants": results}
     atomic_write_text(out / "agreement.json", json.dumps(summary, indent=2, default=str))
     print(f"\n{len(attempts)} attempts, {summary['passed']} pass; judge {args.judge} ({args.engine}), greedy, "
-          f"seed {args.seed}\n")
-    print("| variant (constrained/score/calibration) | AUC | 95% CI | unparseable | completion tokens | wall s |")
-    print("|---|---|---|---|---|---|")
+          f"seed {args.seed}, {summary['elapsed_s']:.0f}s so far")
+    print("| variant (constrained/score/calibration) | AUC | 95% CI | AUC of the written score | unparseable | "
+          "completion tokens | wall s |")
+    print("|---|---|---|---|---|---|---|")
     for name, r in results.items():
         ci = r["auc_ci"]
         print(f"| {name} | {_f(r['auc'])} | {_f(ci[0]) if ci else '-'} - {_f(ci[1]) if ci else '-'} | "
-              f"{r['n_unparseable']}/{r['n_judged']} | {r['tokens'].get('completion_tokens', '?')} | "
-              f"{r['wall_s_median']:.0f} |")
+              f"{_f(r['auc_sampled_score'])} | {r['n_unparseable']}/{r['n_judged']} | "
+              f"{r['tokens']['completion_tokens']} | {r['wall_s']:.0f} |", flush=True)
+
+
+def _mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
 
 
 def _f(x) -> str:
@@ -181,7 +219,7 @@ def main() -> None:
     ap.add_argument("--request-timeout-s", type=float, default=1800.0,
                     help="one request's timeout (a loaded 2-core machine needs minutes per answer)")
     ap.add_argument("--variants", default="free/sampled/none,json/geval/none,json/geval/anchors")
-    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--follow", action="store_true", help="judge: wait for a running record step's chunks")
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache-dir", default="~/.cache/iterkd")

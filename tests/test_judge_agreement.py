@@ -110,6 +110,10 @@ def test_geval_expectation_from_given_token_probabilities():
     # boundary (max 1): "2" is not a valid score for it, so (0.6*0 + 0.2*1) / 0.8
     assert rules["boundary"] == pytest.approx(0.2 / 0.8)
     assert rules["coverage"] == 1.0 and mass["functionality"] == pytest.approx(0.9)
+    # llama.cpp returns the content of a fenced JSON reply while the log-probs hold the fence too
+    fenced = "```json\n" + JSON_REPLY + "\n```"
+    shifted = {i + len("```json\n"): a for i, a in alts.items()}
+    assert geval_rules(JSON_REPLY, _tokens(fenced, shifted))[0] == rules
 
 
 def test_geval_text_layout_keeps_a_sampled_half_point_and_misses_are_none():
@@ -125,7 +129,7 @@ def test_geval_text_layout_keeps_a_sampled_half_point_and_misses_are_none():
 
 def test_judge_schema_enumerates_valid_scores():
     s = judge_schema(integer_scores=True)
-    assert list(s["properties"])[0] == "analysis" and s["required"] == list(s["properties"])
+    assert next(iter(s["properties"])) == "analysis" and s["required"] == list(s["properties"])
     assert s["properties"]["functionality"]["enum"] == [0, 1, 2] and s["properties"]["practices"]["enum"] == [0, 1]
     assert judge_schema(integer_scores=False)["properties"]["functionality"]["enum"] == [0, 0.5, 1, 1.5, 2]
     assert parse_judgement(JSON_REPLY)["score"] == 4.0  # the constrained reply parses with the existing parser
@@ -289,7 +293,7 @@ def test_judge_config_fields_have_help_and_validate():
 
     cfg = IterKDConfig()
     assert isinstance(cfg.feedback.judge, JudgeConfig)
-    extra = {f.name: f for f in fields(JudgeConfig)} .keys() - {f.name for f in fields(BackendConfig)}
+    extra = {f.name for f in fields(JudgeConfig)} - {f.name for f in fields(BackendConfig)}
     assert extra == {"constrained", "score_method", "calibration", "logprobs_k"}
     assert all(f.metadata.get("help") for f in fields(JudgeConfig))
     assert json.loads(json.dumps(judge_schema(True)))  # the schema is plain JSON

@@ -19,6 +19,7 @@ Entry points: `auc`, `bootstrap_auc_ci`, `agreement_with_ci`.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 
@@ -35,7 +36,7 @@ def auc(scores: Sequence[float], labels: Sequence[bool | int]) -> float | None:
     """
     if len(scores) != len(labels):
         raise ValueError(f"auc: {len(scores)} scores but {len(labels)} labels")
-    if any(s is None or s != s for s in scores):
+    if any(s is None or math.isnan(s) for s in scores):
         raise ValueError("auc: a score is None or NaN (drop unparseable judgements first)")
     n_pos = sum(1 for y in labels if y)
     n_neg = len(labels) - n_pos

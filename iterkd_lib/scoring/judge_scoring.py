@@ -70,7 +70,8 @@ def geval_rules(text: str, logprobs: list[dict] | None) -> tuple[dict[str, float
     """G-Eval expectation per rule from the reply's token log-probabilities.
 
     text: the reply; logprobs: [{token, logprob, top: {token: logprob}}] per generated token (the backends'
-    details=True format), whose tokens concatenate to `text`. Returns ({rule: expectation or None},
+    details=True format), whose tokens concatenate to `text` or to a text holding it (a fenced reply whose
+    content the server returned). Returns ({rule: expectation or None},
     {rule: probability mass of the valid score tokens among the top-k}); a rule is None when its value's
     token cannot be found or no valid score token is among the alternatives.
     """
@@ -83,7 +84,9 @@ def geval_rules(text: str, logprobs: list[dict] | None) -> tuple[dict[str, float
         starts.append(pos)
         pos += len(t.get("token") or "")
     joined = "".join(t.get("token") or "" for t in logprobs)
-    if joined != text[: len(joined)] and joined.strip() != text.strip():
+    # the tokens spell the reply, or contain it: llama.cpp's chat endpoint returns the JSON content of a
+    # constrained reply without the ```json fence the model generated around it
+    if not text.strip() or text.strip() not in joined:
         return rules, mass  # tokens do not spell the reply (a cut or cached text): no positions to trust
     offsets = _value_offsets(joined)
     maxima = {k: m for k, m, _ in RUBRIC}
