@@ -132,8 +132,8 @@ def judge(args) -> None:
                     break
                 time.sleep(20)
                 continue
-            if anchors is None:
-                anchors = _anchor_pool(attempts, problems, args.chunk)
+            if anchors is None and len(attempts) >= min(args.anchor_from, args.n):
+                anchors = _anchor_pool(attempts, problems, args.anchor_from)
             chunk = attempts[done: done + args.chunk]
             order = variants if (done // args.chunk) % 2 == 0 else variants[::-1]
             for v in order:
@@ -219,6 +219,8 @@ def main() -> None:
     ap.add_argument("--request-timeout-s", type=float, default=1800.0,
                     help="one request's timeout (a loaded 2-core machine needs minutes per answer)")
     ap.add_argument("--variants", default="free/sampled/none,json/geval/none,json/geval/anchors")
+    ap.add_argument("--anchor-from", type=int, default=8,
+                    help="judge: anchors come from the first N recorded attempts' problems (fixed once)")
     ap.add_argument("--follow", action="store_true", help="judge: wait for a running record step's chunks")
     ap.add_argument("--no-cache", action="store_true")
     ap.add_argument("--seed", type=int, default=0)

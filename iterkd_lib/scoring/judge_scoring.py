@@ -34,6 +34,7 @@ RUBRIC: list[tuple[str, float, str]] = [
 CONSTRAINED = ("auto", "json", "none")
 SCORE_METHODS = ("auto", "geval", "sampled")
 CALIBRATIONS = ("none", "anchors")
+ANALYSIS_MAX_CHARS = 300  # ~75 tokens: the whole reply fits the demo's 160-token judge budget
 LOGPROBS_K = 10  # top-k alternatives asked per token for G-Eval (llama.cpp and OpenAI allow up to 20)
 
 
@@ -43,7 +44,7 @@ def judge_schema(integer_scores: bool) -> dict:
     integer_scores: each rule an integer in 0..max (G-Eval reads one digit token); else multiples of 0.5 in
     0..max (enumerated, so a grammar-constrained engine cannot write 1.7 or 3).
     """
-    props: dict = {"analysis": {"type": "string", "maxLength": 600}}
+    props: dict = {"analysis": {"type": "string", "maxLength": ANALYSIS_MAX_CHARS}}
     for key, mx, _ in RUBRIC:
         steps = range(int(mx) + 1) if integer_scores else [i / 2 for i in range(int(mx * 2) + 1)]
         props[key] = {"type": "integer", "enum": list(steps)} if integer_scores else {"enum": list(steps)}
