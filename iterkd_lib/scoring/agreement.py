@@ -13,7 +13,9 @@
   share: n, unparseable count, AUC, CI, the settings of the bootstrap.
 
 Not covered: correlations (stages/feedback.py keeps the point-biserial one), paired comparisons of two judges
-(the benchmark reports each variant's CI side by side on the same attempts; a gain inside both CIs is noise).
+(the benchmark reports each variant's CI side by side on the same attempts; a gain inside both CIs is noise),
+pass@k intervals (scoring/stats.py: its bootstrap resamples means of per-problem values; the AUC is a pair
+statistic over two classes, so it is resampled here).
 Entry points: `auc`, `bootstrap_auc_ci`, `agreement_with_ci`.
 """
 
