@@ -51,7 +51,7 @@ def record(args) -> None:
     """Student answers --n seed problems once; each answer executed; attempts.jsonl written."""
     problems = load_problems(args.problems)[args.start: args.start + args.n]
     cfg = BackendConfig(backend=args.engine, model=args.student, threads=args.threads, parallel=args.parallel,
-                        request_timeout_s=args.request_timeout_s,
+                        request_timeout_s=args.request_timeout_s, base_url=args.base_url,
                         decoding=DecodingConfig(temperature=args.temperature, top_p=0.95, max_new_tokens=512))
     student = make_backend(cfg, os.path.expanduser(args.cache_dir))
     out = Path(args.out)
@@ -114,7 +114,7 @@ def judge(args) -> None:
     problems = {p["task_id"]: p for p in load_problems(args.problems)}
     variants = [_variant(s) for s in args.variants.split(",")]
     base = JudgeConfig(backend=args.engine, model=args.judge, threads=args.threads, parallel=args.parallel,
-                       request_timeout_s=args.request_timeout_s,
+                       request_timeout_s=args.request_timeout_s, base_url=args.base_url,
                        decoding=DecodingConfig(temperature=0.0, max_new_tokens=args.max_new_tokens))
     backend = make_backend(base, os.path.expanduser(args.cache_dir), cache=not args.no_cache)
     judged: dict[str, list[dict]] = {"/".join(v.values()): [] for v in variants}
@@ -212,6 +212,8 @@ def main() -> None:
     ap.add_argument("--student", default="qwen2.5-coder-0.5b-instruct")
     ap.add_argument("--judge", default="qwen2.5-coder-1.5b-instruct")
     ap.add_argument("--engine", default="llamacpp", choices=("llamacpp", "hf", "openai"))
+    ap.add_argument("--base-url", default="", help="--engine openai: the server, e.g. vLLM at http://host:8000/v1 "
+                    "(its guided decoding takes the JSON schema; it returns top_logprobs)")
     ap.add_argument("--temperature", type=float, default=0.7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--parallel", type=int, default=4)
