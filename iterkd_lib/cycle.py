@@ -34,7 +34,7 @@ from pathlib import Path
 
 from iterkd_lib import launch
 from iterkd_lib.stages import adapter as training
-from iterkd_lib.stages import evaluation, feedback
+from iterkd_lib.stages import evaluation, feedback, pool_policy
 from iterkd_lib.stages import levels as difficulty
 from iterkd_lib.stages import new_questions as regeneration
 from iterkd_lib.stages import teacher_attempts as teacher_data
@@ -139,7 +139,8 @@ def _split_seed_pool(cfg: IterKDConfig) -> tuple[list[dict], list[dict]]:
     random.Random(derive_seed(cfg.run.seed, "held-out split")).shuffle(order)
     held = [dict(seeds[i], source="seed") for i in order[: cfg.data.held_out]]
     pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in sorted(order[cfg.data.held_out:])]
-    return (pool[: cfg.data.pool_size] if cfg.data.pool_size else pool), held
+    d = cfg.data
+    return pool_policy.select_pool(pool, d.pool_size, d.pool_policy, d.teacher_passk, d.student_passk), held
 
 
 def open_run(cfg: IterKDConfig | None = None, run_dir: str | Path | None = None, overrides: list[str] | None = None,
@@ -227,9 +228,10 @@ def stage_teacher_attempts(run: Run, cycle: int) -> list[dict]:
     pool = stage_pool(run, cycle)
 
     def compute():
+        failures = _student_failures(run, cycle) if run.cfg.distill.repair_student_failures else []
         recs = teacher_data.teacher_attempts(pool, run.teacher(), run.cfg, derive_seed(run.seed, cycle, "teacher"),
-                                             execute=run.execute)
-        return recs, {"counts": teacher_data.label_counts(recs)}
+                                             execute=run.execute, student_failures=failures)
+        return recs, {"counts": teacher_data.label_counts(recs), "yield": teacher_data.teacher_yield(pool, recs)}
     return _stage(run, cycle, "02_teacher_attempts", compute, usage_of=run.teacher)
 
 
@@ -250,7 +252,8 @@ def stage_training_set(run: Run, cycle: int) -> list[dict]:
         failures = _student_failures(run, cycle) if run.cfg.distill.use_student_failures else []
         recs = teacher_data.build_training_set(pool, attempts, failures, run.cfg, execute=run.execute)
         n_sft = sum(r["kind"] == "sft" for r in recs)
-        return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures)}
+        return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures),
+                      "positives": teacher_data.positive_origins(recs)}
     return _stage(run, cycle, "03_training_set", compute)
 
 

@@ -52,10 +52,24 @@ COLUMNS = [
     ("easy/med/hard", 13, _levels),
     ("sft/ctr loss", 13, lambda m: _fmt(m.get("final_sft_loss"), ".3f") + "/"
      + _fmt(m.get("final_contrastive_loss"), ".3f")),
+    ("T yield", 7, lambda m: _fmt((m.get("teacher_yield") or {}).get("share_any"), ".2f")),
     ("new q", 5, lambda m: _fmt(m.get("n_new_questions"), "d")),
     ("teacher tok", 11, lambda m: _fmt(m.get("teacher_tokens"), "d")),
     ("time (s)", 8, lambda m: _fmt(sum(v for v in (m.get("stage_seconds") or {}).values() if v), ".0f")),
 ]
+
+
+def yield_line(y: dict) -> str:
+    """One line of Stage I's yield (`teacher_attempts.teacher_yield` plus the training set's positives)."""
+    pos, errors = y.get("positives") or {}, (y.get("repair") or {}).get("all") or {}
+    rep = errors.get("all") or {}
+    by_err = ", ".join(f"{k} {v['fixed']}/{v['attempted']}" for k, v in sorted(errors.items()) if k != "all")
+    tpv = (y.get("tokens_per_verified") or {}).get("all")
+    return (f"teacher yield: {y['solved_any']}/{y['problems']} problems with a verified teacher solution "
+            f"(samples {y['solved_by_sample']}, repair +{y['solved_by_repair_only']}); "
+            f"{_fmt(tpv, '.0f')} teacher tokens per verified solution; SFT positives teacher-written "
+            f"{_fmt(pos.get('teacher_share'), '.2f')} of {_fmt(pos.get('sft'), 'd')}"
+            + (f"; repairs fixed {rep['fixed']}/{rep['attempted']} ({by_err})" if rep.get("attempted") else ""))
 
 
 def report_table(run_dir: str | Path) -> str:
@@ -79,6 +93,8 @@ def report_table(run_dir: str | Path) -> str:
         stages = " ".join(f"{k.split('_', 1)[1]}={v:.0f}" for k, v in (m.get("stage_seconds") or {}).items() if v)
         lines.append(f"{m['cycle']:>5}{mark} " + " ".join(f"{cell(m):>{w}}" for _, w, cell in COLUMNS)
                      + "  " + stages)
+        if m.get("teacher_yield"):
+            lines.append("       " + yield_line(m["teacher_yield"]))
         if "teacher_benchmark_pass@1" in m:
             lines.append(f"       teacher (ceiling): bench p@1 {_fmt(m.get('teacher_benchmark_pass@1'), '.3f')}"
                          f"  held p@1 {_fmt(m.get('teacher_held_out_pass@1'), '.3f')}")
