@@ -44,7 +44,8 @@ def _ci(flags: list[bool], reps: int = 2000, seed: int = 0) -> tuple[float, floa
 
 def rows_for(name: str, problems: list[dict], attempts: list[dict], cfg, execute) -> list[dict]:
     """The three settings' rows for one problem set, all from one set of attempt records."""
-    from iterkd_lib.stages.teacher_attempts import _code_key, build_training_set, positive_origins
+    from iterkd_lib.scoring.code_extraction import code_key
+    from iterkd_lib.stages.training_set import build_training_set, positive_origins
 
     settings = [("n=1 (one sample, before issue 15)", lambda r: r["origin"] == "teacher_sample" and r["sample_index"] == 0),
                 (f"sample-and-verify (n={cfg.distill.correct_per_problem})", lambda r: r["origin"] == "teacher_sample"),
@@ -58,7 +59,7 @@ def rows_for(name: str, problems: list[dict], attempts: list[dict], cfg, execute
         lo, hi = _ci(flags)
         tokens = [r.get("completion_tokens") for r in recs]
         spent = None if any(t is None for t in tokens) else sum(tokens)
-        verified = len({(r["task_id"], _code_key(r["code"])) for r in ok})
+        verified = len({(r["task_id"], code_key(r["code"])) for r in ok})
         pos = positive_origins(build_training_set(problems, recs, [], cfg, execute=execute))
         out.append({"set": name, "setting": label, "problems": len(problems), "solved": len(solved),
                     "share": round(len(solved) / len(problems), 3), "ci95": f"{lo:.2f}-{hi:.2f}",
@@ -84,10 +85,10 @@ def main(argv: list[str] | None = None) -> int:
     from measure_teacher_passk import stratified_sample
 
     from iterkd_lib.config import load_config
-    from iterkd_lib.cycle import _split_seed_pool
     from iterkd_lib.models.backends import make_backend
     from iterkd_lib.problems import load_problems
-    from iterkd_lib.sandbox.execution import check_completions
+    from iterkd_lib.sandbox import check_completions
+    from iterkd_lib.stages.pool import seed_pool
     from iterkd_lib.stages.teacher_attempts import teacher_attempts
 
     over = [f"distill.correct_per_problem={args.n}", f"distill.repair_rounds={args.repair_rounds}",
@@ -101,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         return check_completions(pairs, timeout_s=ex.timeout_s, memory_mb=ex.memory_mb, workers=ex.workers)
 
     seeds = load_problems(cfg.data.seed_problems)
-    sets = {"demo": _split_seed_pool(cfg)[0], "strat32": stratified_sample(seeds)}
+    sets = {"demo": seed_pool(cfg)[0], "strat32": stratified_sample(seeds)}
     wanted = [s for s in args.sets.split(",") if s]
     union = {p["task_id"]: p for name in wanted for p in sets[name]}
     backend = make_backend(cfg.teacher, str(Path(cfg.run.cache_dir).expanduser()))

@@ -101,16 +101,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="data/teacher_passk.jsonl")
     args = ap.parse_args(argv)
 
-    from iterkd_lib.cycle import _split_seed_pool
     from iterkd_lib.models.backends import make_backend
-    from iterkd_lib.sandbox.execution import check_completions
+    from iterkd_lib.prompts import student_messages
+    from iterkd_lib.sandbox import check_completions
     from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
-    from iterkd_lib.stages.teacher_attempts import sample_decoding, sample_seed, student_messages, token_counts
+    from iterkd_lib.stages.pool import seed_pool
+    from iterkd_lib.stages.teacher_attempts import sample_decoding, sample_seed, token_counts
 
     cfg = load_config(args.config, [f"teacher.batch_size={args.batch_size}"] if args.batch_size else None)
     problems = load_problems(args.problems)
     if args.order == "stratified":
-        demo_pool, _ = _split_seed_pool(cfg)
+        demo_pool, _ = seed_pool(cfg)
         first = {p["task_id"] for p in stratified_sample(problems)} | {p["task_id"] for p in demo_pool}
         problems = [p for p in problems if p["task_id"] in first] + [p for p in problems if p["task_id"] not in first]
     if args.limit:

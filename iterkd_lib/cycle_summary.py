@@ -1,8 +1,8 @@
 """Per-cycle summary records and the keep-best marker.
 
 `cycle_summary` gathers, from the stage markers of one cycle, every number the report and the figures show
-(pass@k of student and teacher, data sizes, Stage I's teacher yield, losses, levels, judge agreement, acceptance, stage seconds,
-teacher tokens) together with the settings that produced them. `record_summary_and_best` appends it to
+(pass@k of student and teacher, data sizes, Stage I's teacher yield, losses, levels, judge agreement,
+acceptance, stage seconds, teacher tokens) together with the settings that produced them. `record_summary_and_best` appends it to
 metrics.jsonl once and rewrites best.json; a cycle below the best is reported as a regression, not hidden.
 
 Not covered: computing anything anew; it only reads what the stages wrote.

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iterkd_lib.config import IterKDConfig
-from iterkd_lib.stages.feedback import collect_feedback, feedback_summary, judge_test_agreement, student_attempts
+from iterkd_lib.stages.feedback import collect_feedback, feedback_summary, judge_test_agreement
+from iterkd_lib.stages.student_attempts import student_attempts
 
 PROBLEM = {
     "task_id": "T/median", "entry_point": "median",

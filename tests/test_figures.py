@@ -120,7 +120,7 @@ def test_teacher_yield_and_repair_success(store):
     fixed = _trace(rep, "student's failed attempts: fixed")
     assert list(fixed.x) == ["AssertionError", "NameError"] and list(fixed.y) == [1, 0]
     assert list(_trace(rep, "teacher's failed samples: attempted").y) == [0, 1]
-    from iterkd_lib.commands.run import report_table
+    from iterkd_lib.report import report_table
 
     text = report_table(store.root)
     assert "teacher yield: 2/4 problems with a verified teacher solution (samples 1, repair +1)" in text

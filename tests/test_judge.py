@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iterkd_lib.scoring.judge_parser import MAX_SCORE, judge_attempts, judge_messages, parse_judgement
+from iterkd_lib.prompts import judge_messages
+from iterkd_lib.scoring.judge_parser import MAX_SCORE, judge_attempts, parse_judgement
 
 EXACT = """Code Analysis: The function sorts the list and returns the middle element. It fails on an empty
 list (IndexError) and has no docstring.

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from iterkd_lib.cli import main
-from iterkd_lib.scoring.passk import evaluate_samples, pass_at_k
 from iterkd_lib.problems import write_problems
+from iterkd_lib.scoring.passk import evaluate_samples, pass_at_k
 
 PROBLEM = {"task_id": "t/0", "prompt": "def inc(x):\n", "entry_point": "inc",
            "test": "def check(candidate):\n    assert candidate(1) == 2\n    assert candidate(5) == 6\n"}

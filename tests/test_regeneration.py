@@ -7,16 +7,11 @@ import functools
 import pytest
 
 from iterkd_lib.config import IterKDConfig
+from iterkd_lib.prompts import QUESTION_MARKER as MARKER
+from iterkd_lib.prompts import question_messages
 from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.stages.new_questions import (
-    MARKER,
-    Embedder,
-    next_pool,
-    parse_question,
-    question_messages,
-    regenerate_questions,
-    validate_question,
-)
+from iterkd_lib.stages.new_questions import Embedder, parse_question, regenerate_questions, validate_question
+from iterkd_lib.stages.pool import next_pool
 
 EXECUTE = functools.partial(check_completions, timeout_s=5.0, memory_mb=512, workers=2)
 

@@ -11,17 +11,10 @@ import json
 import pytest
 
 from iterkd_lib.config import load_config
+from iterkd_lib.prompts import FAULTS, faulty_messages, student_messages
 from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.stages.teacher_attempts import (
-    FAULTS,
-    build_training_set,
-    fault_schedule,
-    faulty_messages,
-    label_counts,
-    student_failures_from,
-    student_messages,
-    teacher_attempts,
-)
+from iterkd_lib.stages.teacher_attempts import fault_schedule, label_counts, teacher_attempts
+from iterkd_lib.stages.training_set import build_training_set, student_failures_from
 
 ADD = {"task_id": "t/add", "prompt": 'def add(a, b):\n    """Return a + b."""\n', "entry_point": "add",
        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-4, 4) == 0\n",

