@@ -40,6 +40,9 @@ class ExecutionResult:
     docs/design.md, text via `sandbox.execution.describe_failure`): dicts with "assertion", "call",
     "expected", "actual", "message" for a failed assert, or "exception", "line", "code" for an error; [] when
     passed; None only for a verdict stored before the field existed (its dict then has no such key).
+    `extraction`: {rule, failure, detail} when the program came from a model reply
+    (`scoring.code_extraction.verdict_with_extraction`); when `failure` is set the verdict is status "failed",
+    error_type "extraction_failed", and `sandbox` keeps the sandbox's own {status, error_type, message}.
     """
 
     passed: bool
@@ -50,6 +53,8 @@ class ExecutionResult:
     duration_s: float = 0.0
     stage: str | None = None
     failure_details: list[dict] | None = field(default_factory=list)
+    extraction: dict | None = None
+    sandbox: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in _STATUSES:
@@ -72,6 +77,9 @@ class ExecutionResult:
             d["stage"] = self.stage
         if self.failure_details is not None:
             d["failure_details"] = [dict(x) for x in self.failure_details]
+        for key in ("extraction", "sandbox"):  # additive keys (issue 12): only present when set
+            if getattr(self, key) is not None:
+                d[key] = dict(getattr(self, key))
         return d
 
     @classmethod
@@ -80,7 +88,8 @@ class ExecutionResult:
         return cls(passed=bool(d["passed"]), status=d["status"], error_type=d.get("error_type"),
                    message=d.get("message", ""), failed_assertions=d.get("failed_assertions"),
                    duration_s=float(d.get("duration_s", 0.0)), stage=d.get("stage"),
-                   failure_details=d.get("failure_details"))
+                   failure_details=d.get("failure_details"), extraction=d.get("extraction"),
+                   sandbox=d.get("sandbox"))
 
 
 @dataclass
@@ -92,6 +101,9 @@ class Judgement:
     read. `parse_ok`: score is not None. `problem`: what the parser distrusted, or None. `raw`: the reply that
     was parsed; `first_raw`: the unparseable first reply when it was retried (`tries` 2); `seed`: the call
     seed of the parsed reply; `judge`: the backend's describe(); `decoding`: the judge's decoding settings.
+    `score_source` ("rules" | "total"), `disagreement` (stated total vs the rules' sum, and which was used) and
+    `reply_format` ("text" | "json"): additive keys (issue 12), None in records written before them and then
+    left out of `to_dict()`.
     """
 
     score: float | None
@@ -105,6 +117,9 @@ class Judgement:
     first_raw: str | None = None
     judge: dict = field(default_factory=dict)
     decoding: dict = field(default_factory=dict)
+    score_source: str | None = None
+    disagreement: str | None = None
+    reply_format: str | None = None
 
     def __post_init__(self) -> None:
         if self.parse_ok != (self.score is not None):
@@ -116,7 +131,10 @@ class Judgement:
              "problem": self.problem, "raw": self.raw}
         if self.first_raw is not None:
             d["first_raw"] = self.first_raw
-        return {**d, "tries": self.tries, "seed": self.seed, "judge": self.judge, "decoding": self.decoding}
+        d = {**d, "tries": self.tries, "seed": self.seed, "judge": self.judge, "decoding": self.decoding}
+        if self.reply_format is not None:  # additive keys, written by the parser since issue 12
+            d.update(score_source=self.score_source, disagreement=self.disagreement, reply_format=self.reply_format)
+        return d
 
     @classmethod
     def from_dict(cls, d: dict) -> Judgement:
@@ -125,7 +143,8 @@ class Judgement:
                    parse_ok=bool(d.get("parse_ok", d.get("score") is not None)), problem=d.get("problem"),
                    raw=d.get("raw", ""), tries=int(d.get("tries", 1)), seed=d.get("seed"),
                    first_raw=d.get("first_raw"), judge=dict(d.get("judge") or {}),
-                   decoding=dict(d.get("decoding") or {}))
+                   decoding=dict(d.get("decoding") or {}), score_source=d.get("score_source"),
+                   disagreement=d.get("disagreement"), reply_format=d.get("reply_format"))
 
     def rule_scores(self) -> dict[str, float]:
         """The rules that were read, {rule: score}."""

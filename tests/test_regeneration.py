@@ -273,3 +273,13 @@ def test_drop_asserts_refuses_majorities_and_non_assertion_failures():
     assert drop_asserts(test, {**one, "error_type": "NameError"}, 1) is None
     assert drop_asserts(test, {**one, "failed_assertions": ["assert other()"]}, 1) is None  # not found
     assert drop_asserts(test, one, 4) is None                      # too few would remain
+
+
+def test_a_question_near_a_held_out_problem_is_rejected(cfg):
+    cfg.regeneration.per_level = {"easy": 1, "medium": 0, "hard": 0}
+    cfg.regeneration.max_tries_factor = 1
+    levels = [{"task_id": "Seed/0", "level": "easy"}]
+    held = [{"task_id": "Seed/held", "prompt": parse_question(GOOD)[0]["prompt"]}]
+    accepted, rejected, _ = regenerate_questions(levels, POOL, ScriptedTeacher([GOOD]), cfg, 11, 3, EXECUTE,
+                                                 held_out=held)
+    assert accepted == [] and rejected[0]["reason"] == "near_duplicate" and "Seed/held" in rejected[0]["detail"]

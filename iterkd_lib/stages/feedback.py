@@ -2,6 +2,8 @@
 
 Views per attempt (one `06_feedback` record per question x sample):
 - execution: the attempt run against the question's tests in the sandbox (`execution.check_completions`);
+  when no rule could find the attempt's code, the verdict says so (`error_type` "extraction_failed",
+  `code_extraction.verdict_with_extraction`) instead of reading as an ordinary wrong answer;
 - compile_run: the paper's tool view -- does the code compile and run without error or timeout, no tests
   (`static_analysis.compile_run_view`);
 - pylint: score and message categories (`static_analysis.pylint_views`), when `feedback.use_pylint`;
@@ -29,6 +31,7 @@ from typing import Any
 
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.sandbox import executor
+from iterkd_lib.scoring.code_extraction import verdict_with_extraction
 from iterkd_lib.scoring.judge_parser import judge_attempts
 from iterkd_lib.scoring.static_analysis import compile_run_view, pylint_views
 
@@ -40,6 +43,8 @@ def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge
     attempts = [a for a in attempts if a["task_id"] in by_id]
     ex = cfg.execution
     verdicts = executor(ex)([(by_id[a["task_id"]], a["completion"]) for a in attempts])
+    # an attempt whose code could not be found is an extraction failure, not an ordinary wrong answer
+    verdicts = [verdict_with_extraction(v, a.get("extraction")) for v, a in zip(verdicts, attempts)]
     codes = [a.get("code") or "" for a in attempts]
     compile_runs = [compile_run_view(c, ex.timeout_s) for c in codes]
     lint = pylint_views(codes) if cfg.feedback.use_pylint else [None] * len(attempts)

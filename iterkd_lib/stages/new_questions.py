@@ -262,8 +262,12 @@ def _problem(q: dict, parent: dict, level: str, kind: str, cycle: int, n: int) -
 
 
 def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: Any, cfg: Any, seed: int,
-                         cycle: int, execute: Any, embedder: Any = None) -> tuple[list[dict], list[dict], dict]:
+                         cycle: int, execute: Any, embedder: Any = None,
+                         held_out: list[dict] | None = None) -> tuple[list[dict], list[dict], dict]:
     """New questions per level: (accepted `08_new_questions`, rejected `08_rejected_questions`, stats).
+
+    `held_out`: problems that are evaluated and must not leak into training; a question near one of them is
+    rejected as `near_duplicate` like a near copy of a pool question (the detail names the held-out task).
 
     Per level: up to per_level[level] * max_tries_factor teacher requests, in rounds; each round asks, for
     every level at once (one batch: on a CPU, one batch of 6 costs about what a batch of 2 does), for the
@@ -271,7 +275,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     """
     rg = cfg.regeneration
     by_id = {p["task_id"]: p for p in pool}
-    known = list(pool)  # dedup against the pool and everything accepted so far
+    known = list(pool) + list(held_out or [])  # dedup against pool, held-out and everything accepted so far
     info = {"teacher": describe(teacher_backend), "decoding": config_to_dict(rg.decoding)}
     accepted, rejected, todo = [], [], {}
     for level in LEVELS:

@@ -26,24 +26,31 @@ Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, acc
 from __future__ import annotations
 
 import json
-import random
 from pathlib import Path
 from typing import Any
 
+from iterkd_lib.config import ConfigError
 from iterkd_lib.problems import load_problems
 from iterkd_lib.seeding import derive_seed
+from iterkd_lib.splits import held_out_indices
 
 
 def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
     """(cycle 1's pool, held-out problems) from data.seed_problems: data.held_out problems chosen by the run
-    seed are held out (source "seed"); the rest, in file order, form the pool (capped at data.pool_size when
-    > 0, chosen by data.pool_policy; origin_cycle 0). Raises problems.ProblemError for an unreadable problem
-    file, FileNotFoundError / ValueError for a missing or bad pass@k file."""
+    seed are held out (source "seed"; data.held_out_split: stratified by domain and difficulty, or the old
+    random split, see `splits.held_out_indices`); the rest, in file order, form the pool (capped at
+    data.pool_size when > 0, chosen by data.pool_policy; origin_cycle 0). Raises problems.ProblemError for an
+    unreadable problem file, ConfigError when data.held_out exceeds the problems, FileNotFoundError /
+    ValueError for a missing or bad pass@k file."""
     seeds = load_problems(cfg.data.seed_problems)
-    order = list(range(len(seeds)))
-    random.Random(derive_seed(cfg.run.seed, "held-out split")).shuffle(order)
-    held = [dict(seeds[i], source="seed") for i in order[: cfg.data.held_out]]
-    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in sorted(order[cfg.data.held_out:])]
+    try:
+        chosen = held_out_indices(seeds, cfg.data.held_out, derive_seed(cfg.run.seed, "held-out split"),
+                                  cfg.data.held_out_split)
+    except ValueError as e:
+        raise ConfigError(f"data.held_out / data.held_out_split ({cfg.data.seed_problems}): {e}") from None
+    held = [dict(seeds[i], source="seed") for i in chosen]
+    taken = set(chosen)
+    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken]
     d = cfg.data
     return select_pool(pool, d.pool_size, d.pool_policy, d.teacher_passk, d.student_passk), held
 

@@ -21,7 +21,8 @@ Three parts (issue 15), every answer run against the problem's tests in the sand
 Seeds derive from (stage seed, kind, round) per call and (call seed, request, sample index) per sample; a
 repair prompt is a function of the code and its verdict: on resume every request (cache key) is the same.
 Labels: "correct" iff all tests pass; `consistent`: the label matches the request (a repair is asked to be
-correct); an executor failure (`harness_error`) leaves an attempt unlabelled and unrepaired.
+correct); an executor failure (`harness_error`) or a reply whose code could not be found (`error_type`
+"extraction_failed", scoring/code_extraction.py) leaves an attempt unlabelled and unrepaired.
 `completion_tokens` per answer: see `token_counts`. `teacher_yield`: the stage's yield (see there).
 
 Not covered: the training set built from these (stages/training_set.py), the prompts (prompts.py), code
@@ -41,7 +42,7 @@ from typing import Any
 
 from iterkd_lib.prompts import faulty_messages, repair_messages, student_messages
 from iterkd_lib.sandbox import describe_failure, executor
-from iterkd_lib.scoring.code_extraction import code_key, completion_from_code, extract_code
+from iterkd_lib.scoring.code_extraction import code_key, completion_from_code, extract, verdict_with_extraction
 from iterkd_lib.seeding import derive_seed
 
 
@@ -52,7 +53,7 @@ def fault_schedule(task_id: str, n: int, fault_types: list[str]) -> list[str]:
 
 
 def _label(verdict: dict) -> str | None:
-    if verdict.get("status") == "harness_error":
+    if verdict.get("status") == "harness_error" or verdict.get("error_type") == "extraction_failed":
         return None
     return "correct" if verdict.get("passed") else "faulty"
 
@@ -97,12 +98,14 @@ def token_counts(backend: Any, messages: list[list[dict]], decoding: Any, seed: 
 def _fill(jobs: list[dict], execute: Callable) -> list[dict]:
     """Extract each job's code, run it against its problem's tests, return the labelled records."""
     for job in jobs:
-        job["code"] = extract_code(job["raw"], job["problem"].get("entry_point"))
+        job["extraction"] = extract(job["raw"], job["problem"].get("entry_point"))
+        job["code"] = job["extraction"].code
         job["completion"] = completion_from_code(job["problem"], job["code"])
     verdicts = execute([(job["problem"], job["completion"]) for job in jobs]) if jobs else []
     out = []
     for job, verdict in zip(jobs, verdicts, strict=True):
-        verdict, problem = dict(verdict), job.pop("problem")
+        problem, extraction = job.pop("problem"), job.pop("extraction")
+        verdict = verdict_with_extraction(dict(verdict), extraction)
         label = _label(verdict)
         out.append({"task_id": problem["task_id"], **job, "verdict": verdict, "label": label,
                     "consistent": label == ("correct" if job["requested"] == "repair" else job["requested"])})

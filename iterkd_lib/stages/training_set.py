@@ -12,7 +12,8 @@
 - fault-aware pairs (`pair_kind` "fault_aware"): negatives = every teacher attempt labelled faulty (failed
   samples, faulty requests, failed repairs) + the student's failed attempts of the previous cycle that have no
   personalised pair (`05_student_attempts` joined with `06_feedback` where execution.passed is false; see
-  `student_failures_from`). Empty code (nothing extracted) is skipped: it teaches no contrast. Each negative
+  `student_failures_from`). Empty code (nothing extracted) is skipped: it teaches no contrast; so is a
+  student attempt whose verdict is an extraction failure (its code is not known to be the answer). Each negative
   is combined with a positive (teacher and student negatives interleaved, so a cap keeps both kinds), at most
   `distill.max_pairs_per_problem` per problem.
 - every record says where its code came from: SFT `origin` (teacher_sample | teacher_repair | canonical),
@@ -149,7 +150,8 @@ def build_training_set(problems: list[dict], attempts: list[dict], student_failu
                 teacher_neg.append((a["code"], "teacher", _origin(a), a["fault_type"], a["verdict"]))
         for s in sorted(fails[tid], key=lambda s: s.get("sample_index", 0)):
             code = s.get("code") or ""
-            if code.strip() and code_key(code) not in seen:
+            if code.strip() and code_key(code) not in seen and \
+                    s.get("execution", {}).get("error_type") != "extraction_failed":
                 seen.add(code_key(code))
                 student_neg.append((code, "student", "student", None, s.get("execution", {})))
         negs, chosen = _interleave(teacher_neg, student_neg), list(pos.values())
