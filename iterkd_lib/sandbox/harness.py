@@ -19,7 +19,11 @@ by the harness, never by program text -- returned with no assertion failures. Ex
 os._exit, killing itself), printing "PASSED", `python -O` (we never use it; code is compiled with
 optimize=0), or replacing builtins (the tests run with a pristine copy of builtins and without program
 globals that shadow builtin names) cannot produce that event. Top-level asserts of `check` are rewritten
-to record their failure and go on, so `failed_assertions` lists each failing one.
+to record their failure and go on, so `failed_assertions` lists each failing one; every assert in `check`
+also records, in the child, the candidate's calls and the compared values, sent as a failure `detail` with
+the event (see `sandbox_child._transform_tests`). A "calls" job (execution.run_calls) loads the program,
+then evaluates each call expression under a SIGALRM alarm and sends each normalised output as its own
+event, so the calls finished before a whole-job timeout or exit are kept.
 
 NOT covered (threat model limits): the program runs in the same interpreter as the harness before the
 tests, so code written *to attack this harness* (reading the nonce from memory via gc/frames, writing to
@@ -44,7 +48,7 @@ import time
 # sys.path), and jobs must not find iterkd's modules on their sys.path either.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from child import StageError, _child, _cut, prepare_in_server
+    from child import StageError, _child, _cut, prepare_in_server, stage_detail
     from setup import PRIVATE_TMP as _PRIVATE_TMP
     from setup import setup_isolation as _setup_isolation
     from setup import write as _write
@@ -120,6 +124,8 @@ def _run_job(job, caps, workdir):
         events = [{"event": "start"},
                   {"event": "error", "stage": e.stage, "type": type(e.error).__name__, "message": _cut(e.error),
                    "failed": []}]
+        if e.stage == "compile":
+            events[1]["detail"] = stage_detail(e.error, job["program"])
         return {"events": events, "timed_out": False, "duration_s": time.monotonic() - t0, "wait_status": 0,
                 "output_tail": ""}
     nonce = os.urandom(16).hex()
@@ -142,6 +148,7 @@ def _run_job(job, caps, workdir):
     os.close(w)
     deadline = t0 + float(job["timeout_s"])
     buf, timed_out, status, pidfd = b"", False, None, None
+    cap = _MAX_EVENTS_BYTES + 12_000 * len(job.get("calls", ()))  # room for each call's capped output
     try:
         try:
             pidfd = os.pidfd_open(pid)
@@ -156,7 +163,7 @@ def _run_job(job, caps, workdir):
                     chunk = os.read(r, 65536)
                     if not chunk:  # every writer closed (the child is exiting): only its exit is left to wait for
                         watch = [pidfd]
-                    elif len(buf) < _MAX_EVENTS_BYTES:
+                    elif len(buf) < cap:
                         buf += chunk
                 if pidfd in ready:
                     break
@@ -168,7 +175,7 @@ def _run_job(job, caps, workdir):
                 os.close(pidfd)
         os.set_blocking(r, False)
         try:
-            while len(buf) < _MAX_EVENTS_BYTES and (chunk := os.read(r, 65536)):
+            while len(buf) < cap and (chunk := os.read(r, 65536)):
                 buf += chunk
         except BlockingIOError:
             pass
