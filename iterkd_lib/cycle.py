@@ -317,9 +317,10 @@ def stage_new_questions(run: Run, cycle: int) -> list[dict]:
 
     def compute():
         embedder = regeneration.Embedder() if run.cfg.regeneration.embedding_sim_max > 0 else None
+        held = read_jsonl(run.store.root / "held_out.jsonl")  # decontamination: no twin of an eval question
         accepted, rejected, stats = regeneration.regenerate_questions(
             levels, pool, run.teacher(), run.cfg, derive_seed(run.seed, cycle, "regenerate"), cycle,
-            execute=run.execute, embedder=embedder)
+            execute=run.execute, embedder=embedder, held_out=held)
         run.store.write_records(cycle, "08_rejected_questions", rejected)
         return accepted, {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected)}
     return _stage(run, cycle, "08_new_questions", compute, usage_of=run.teacher)
