@@ -9,10 +9,14 @@ Two steps, each a separate process so the levels are computed once:
   stage3  -- the new Stage III (`regenerate_questions`) with the demo config's teacher on those levels,
              `--repeats` times with different seeds; writes accepted/rejected records and a summary JSON
              (accepted / requested, reasons, agreement distribution, wall time) under OUT.
+  revote  -- no generation: reruns the recorded candidates of stage3's records in the sandbox and decides
+             every question again for k' = 1..k sampled solutions (the first k') and each min_agree, to choose
+             the defaults (prints a table; acceptance counts the text-rejected questions as rejected).
 
 Usage (from the repository root):
   PYTHONPATH=$PWD python benchmarks/stage3_agreement.py levels --out /tmp/s3
   PYTHONPATH=$PWD python benchmarks/stage3_agreement.py stage3 --out /tmp/s3 --repeats 2 [key=value ...]
+  PYTHONPATH=$PWD python benchmarks/stage3_agreement.py revote --out /tmp/s3
 
 Not covered: the judge view of the levels; training (the student is the cycle-0 student).
 """
@@ -94,9 +98,49 @@ def stage3(cfg, out: Path, repeats: int) -> None:
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
 
 
+def revote(cfg, out: Path) -> None:
+    import copy
+
+    from iterkd_lib.sandbox.execution import check_completions
+    from iterkd_lib.stages.new_questions import _problem, candidate_program, candidates_outcomes, check_tests, decide_question
+
+    records = [r for f in sorted(out.glob("accepted_*.jsonl")) + sorted(out.glob("rejected_*.jsonl"))
+               for r in read_jsonl(f)]
+    voting = [r for r in records if r.get("candidates")]
+    qs = [{"prompt": r["prompt"], "entry_point": r["entry_point"], "inputs": r["inputs"],
+           "candidates": r["candidates"], "expectations": [{k: x[k] for k in ("call", "expected", "source")}
+                                                           for x in r.get("teacher_expectations") or []]}
+          for r in voting]
+    outs = candidates_outcomes(qs, cfg)
+    ex = cfg.execution
+    k_max = max(len(r["candidates"]) for r in voting) - 1 if voting else 0
+    print(f"{len(records)} questions, {len(voting)} reached the vote; k up to {k_max}")
+    print("k  min_agree  accepted/requested  reasons")
+    for k in range(1, k_max + 1):
+        for m in range(2, k + 2):
+            c = copy.deepcopy(cfg)
+            c.regeneration.solutions_per_question, c.regeneration.min_agree = k, m
+            reasons = {}
+            for r, q, o in zip(voting, qs, outs):
+                d = decide_question(q, {"runs": o["runs"][: k + 1], "expected": o["expected"]}, c)
+                reason = d["reason"]
+                if not reason:
+                    q2 = dict(q, test=d["test"], reference_solution=candidate_program(q, q["candidates"][d["reference"]]))
+                    prob = _problem(q2, {"task_id": "p"}, "easy", "breadth", 1, 0)
+                    prob.update(indent=r["indent"], args=r["args"])
+                    reason = check_tests(prob, lambda pairs: check_completions(
+                        pairs, timeout_s=ex.timeout_s, memory_mb=ex.memory_mb, workers=ex.workers))[0]
+                reasons[reason or "accepted"] = reasons.get(reason or "accepted", 0) + 1
+            for r in records:
+                if not r.get("candidates"):
+                    reasons[r["reason"]] = reasons.get(r["reason"], 0) + 1
+            print(f"{k}  {m}          {reasons.get('accepted', 0)}/{len(records)}"
+                  f"               {json.dumps({k2: v for k2, v in reasons.items() if k2 != 'accepted'})}")
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=("levels", "stage3"))
+    ap.add_argument("step", choices=("levels", "stage3", "revote"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--config", default="configs/demo.yaml")
     ap.add_argument("--samples", type=int, default=2, help="student samples per question (levels step)")
@@ -107,7 +151,12 @@ def main(argv: list[str] | None = None) -> None:
     set_torch_threads(cfg.run.torch_threads)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    levels(cfg, out, a.samples) if a.step == "levels" else stage3(cfg, out, a.repeats)
+    if a.step == "levels":
+        levels(cfg, out, a.samples)
+    elif a.step == "stage3":
+        stage3(cfg, out, a.repeats)
+    else:
+        revote(cfg, out)
 
 
 if __name__ == "__main__":

@@ -165,9 +165,9 @@ class DifficultyConfig:
     hard_max_judge: float = _f(2.0, "Judge mean <= this counts towards hard.", min=0.0, max=6.0)
 
 
-def _sampling(temperature: float, max_new_tokens: int, help: str) -> Any:
-    return field(default_factory=lambda: DecodingConfig(temperature=temperature, max_new_tokens=max_new_tokens),
-                 metadata={"help": help})
+def _sampling(temperature: float, max_new_tokens: int, stop: list, help: str) -> Any:
+    return field(default_factory=lambda: DecodingConfig(temperature=temperature, max_new_tokens=max_new_tokens,
+                                                        stop=list(stop)), metadata={"help": help})
 
 
 @dataclass
@@ -198,7 +198,7 @@ class RegenerationConfig:
                                   min=0.0, max=1.0)
     keep_hard: bool = _f(True, "Carry the cycle's hard questions into the next pool.")
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for question writing (sampling helps variety).")
-    solution_decoding: DecodingConfig = _sampling(0.8, 384, "Decoding for the k solutions (must sample: "
+    solution_decoding: DecodingConfig = _sampling(0.8, 384, ["\n```\n"], "Decoding for the k solutions (must sample: "
                                                   "temperature > 0, else the k solutions are one).")
 
 

@@ -176,8 +176,8 @@ def test_every_accepted_question_reference_passes_and_trivial_bodies_fail(all_ca
     accepted = all_cases[0]
     assert {a["entry_point"] for a in accepted} == {"longest_vowel_run", "digit_sum", "running_mean"}
     for a in accepted:
-        verdicts = EXECUTE([(a, a["canonical_solution"])] + [(a, b) for b in trivial_bodies(
-            {"indent": "    ", "args": [a["prompt"].split("(")[1].split(":")[0].split(")")[0]]})])
+        verdicts = EXECUTE([(a, a["canonical_solution"])] + [(a, b) for b in trivial_bodies(a)])
+        assert len(verdicts) == 9  # the reference and the eight trivial bodies (return the first argument too)
         assert verdicts[0]["passed"], (a["entry_point"], verdicts[0])
         assert not any(v["passed"] for v in verdicts[1:]), a["entry_point"]
 

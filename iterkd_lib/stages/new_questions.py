@@ -682,7 +682,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
-            record = {"prompt": q["prompt"], "entry_point": q["entry_point"], "inputs": q["inputs"],
+            record = {"prompt": q["prompt"], "entry_point": q["entry_point"], "args": q["args"], "indent": q["indent"],
+                      "inputs": q["inputs"],
                       "agreement": d["agreement"], "teacher_expectations": d.get("expectations") or [
                           {**x, "agrees": None} for x in q["expectations"]],
                       "candidates": q["candidates"], "solution_replies": q["solution_replies"],
