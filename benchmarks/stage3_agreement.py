@@ -6,6 +6,7 @@ Two steps, each a separate process so the levels are computed once:
              by the untrained student (cfg.student, no adapter) with `--samples` samples each, run against the
              seed tests; levels by the 'tests' rule (no judge: it would cost a teacher pass for a tie-break).
              Writes pool.jsonl, held_out.jsonl, levels.jsonl under OUT.
+  seed-levels -- the same files with the seed set's own difficulty labels as levels (no model runs).
   stage3  -- the new Stage III (`regenerate_questions`) with the demo config's teacher on those levels,
              `--repeats` times with different seeds; writes accepted/rejected records and a summary JSON
              (accepted / requested, reasons, agreement distribution, wall time) under OUT.
@@ -32,6 +33,20 @@ from pathlib import Path
 from iterkd_lib.config import load_config
 from iterkd_lib.runstore import read_jsonl, write_jsonl
 from iterkd_lib.seeding import derive_seed, set_torch_threads
+
+
+def seed_label_levels(cfg, out: Path) -> None:
+    """Levels = the seed set's own difficulty labels (no model runs): the fallback when the machine cannot
+    afford the student pass (2 cores shared by ~6 processes)."""
+    from iterkd_lib.cycle import _split_seed_pool
+
+    pool, held = _split_seed_pool(cfg)
+    lv = [{"task_id": p["task_id"], "level": p.get("difficulty") or "medium", "reason": "seed difficulty label"}
+          for p in pool]
+    write_jsonl(out / "pool.jsonl", pool)
+    write_jsonl(out / "held_out.jsonl", held)
+    write_jsonl(out / "levels.jsonl", lv)
+    print(json.dumps({"levels": {r["task_id"]: r["level"] for r in lv}}, indent=1))
 
 
 def levels(cfg, out: Path, samples: int) -> None:
@@ -140,7 +155,7 @@ def revote(cfg, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=("levels", "stage3", "revote"))
+    ap.add_argument("step", choices=("levels", "seed-levels", "stage3", "revote"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--config", default="configs/demo.yaml")
     ap.add_argument("--samples", type=int, default=2, help="student samples per question (levels step)")
@@ -153,6 +168,8 @@ def main(argv: list[str] | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     if a.step == "levels":
         levels(cfg, out, a.samples)
+    elif a.step == "seed-levels":
+        seed_label_levels(cfg, out)
     elif a.step == "stage3":
         stage3(cfg, out, a.repeats)
     else:
