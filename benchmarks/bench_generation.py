@@ -18,10 +18,10 @@ import argparse
 import json
 import time
 
-from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.config import DecodingConfig, RunConfig
 from iterkd_lib.models.backends import LocalBackend, load_local_model
 from iterkd_lib.models.registry import resolve_model
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 
 ASK = "Complete this Python function. Answer with the whole function in one ```python block.\n\n"
 

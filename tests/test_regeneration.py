@@ -28,13 +28,13 @@ from iterkd_lib.stages.new_questions import (
     Embedder,
     check_text,
     docstring_examples,
-    next_pool,
     parse_inputs,
     parse_question,
     regenerate_questions,
     summarise_agreement,
     trivial_bodies,
 )
+from iterkd_lib.stages.pool import next_pool
 
 EXECUTE = functools.partial(check_completions, timeout_s=5.0, memory_mb=512, workers=2)
 

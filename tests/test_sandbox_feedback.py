@@ -6,6 +6,7 @@ import time
 import pytest
 
 from iterkd_lib.sandbox import execution
+from iterkd_lib.sandbox.child import TYPING_NAMES
 from iterkd_lib.sandbox.execution import (
     CallsResult,
     add_typing_imports,
@@ -17,7 +18,6 @@ from iterkd_lib.sandbox.execution import (
     outputs_agree,
     run_calls,
 )
-from iterkd_lib.sandbox.child import TYPING_NAMES
 
 OLD_KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
 TESTS = ("def check(candidate):\n"

@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from iterkd_lib.config import StudentConfig, load_config
-from iterkd_lib.runstore import read_json, read_jsonl
 from iterkd_lib.models.student import load_student
-from iterkd_lib.stages.teacher_attempts import format_answer, student_messages
+from iterkd_lib.prompts import format_answer, student_messages
+from iterkd_lib.runstore import read_json, read_jsonl
 from iterkd_lib.stages.adapter import pair_margins, sequence_logprobs, train_adapter
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")

@@ -54,6 +54,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `iterkd models list|prepare` to the sub-command parser `sub`."""
     p = sub.add_parser("models", help="List and prepare the bundled models.",
                        description="List the model registry, and convert a bundled GGUF model once.")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")

@@ -19,7 +19,7 @@ a cached backend from config; `LocalBackend.from_model` wraps an already loaded 
 unless given a fingerprint of its weights.
 
 Not covered: streaming, tool calls, logprobs, multi-GPU placement (`device_map="auto"` is used when CUDA
-exists), code extraction (`code_extraction`).
+exists), code extraction (`scoring/code_extraction.py`).
 Entry points: `make_backend`, `LocalBackend`, `OpenAIBackend`, `settings_record`.
 """
 
@@ -33,6 +33,7 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
 from iterkd_lib.models.response_cache import ResponseCache, request_key
@@ -46,6 +47,7 @@ def _decoding_dict(decoding: DecodingConfig) -> dict:
 
 
 def cut_at_stop(text: str, stop: list[str]) -> str:
+    """`text` up to (not including) the first of the `stop` strings it contains."""
     cuts = [text.find(s) for s in stop if s and s in text]
     return text[: min(cuts)] if cuts else text
 
@@ -177,6 +179,7 @@ def _stop_token_ids(tokenizer, model) -> list[int]:
 
 
 class LocalBackend(_Base):
+    """A transformers model generating in-process, batched, one seed per sample (see _RowSampler)."""
     kind = "local"
 
     def __init__(self, model, tokenizer, name: str, batch_size: int = 8, cache: ResponseCache | None = None,
@@ -201,6 +204,7 @@ class LocalBackend(_Base):
         return self._id
 
     def describe(self) -> dict:
+        """{backend, model, dtype, ...}: what produced an output, stored next to it."""
         import torch
         import transformers
 
@@ -256,6 +260,7 @@ class LocalBackend(_Base):
 # ------------------------------------------------------------------------------------------ openai
 
 class OpenAIBackend(_Base):
+    """A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, OpenAI); retries with backoff."""
     kind = "openai"
     retry_base_s = 1.0  # tests lower this; production servers want a real pause
 
@@ -276,6 +281,7 @@ class OpenAIBackend(_Base):
         return {"backend": "openai", "model": self.cfg.model, "base_url": self.cfg.base_url}
 
     def describe(self) -> dict:
+        """{backend, model, base_url}: what produced an output, stored next to it."""
         import openai
 
         return {**self._identity(), "max_concurrency": self.cfg.max_concurrency, "max_retries": self.cfg.max_retries,
@@ -350,3 +356,23 @@ def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True,
     path = resolve_model(backend_cfg.model, cache_dir)
     model, tok = load_local_model(path, backend_cfg.dtype)
     return LocalBackend(model, tok, backend_cfg.model, backend_cfg.batch_size, rc, extra={"path": path})
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
+    """One reply per message list (n=1), whichever shape the backend returns (list[str] or list[list[str]]).
+
+    `seed` is the call seed (see `_Base.chat`); returns len(messages_list) strings, [] for no messages."""
+    if not messages_list:
+        return []
+    out = backend.chat(messages_list, decoding, seed)
+    return [o[0] if isinstance(o, list) else o for o in out]
+
+
+def describe(backend: Any) -> dict:
+    """`backend.describe()` as a dict, or {"backend": class name} when the backend cannot describe itself."""
+    try:
+        return dict(backend.describe())
+    except Exception:  # noqa: BLE001 - a record must still be written when a backend cannot describe itself
+        return {"backend": type(backend).__name__}

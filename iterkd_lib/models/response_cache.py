@@ -25,11 +25,15 @@ from iterkd_lib.runstore import atomic_write_text
 
 
 def request_key(request: dict) -> str:
+    """sha256 of the canonical JSON of a request: the cache key."""
     canonical = json.dumps(request, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 class ResponseCache:
+    """Replies on disk under <cache_dir>/responses/, one JSON file per request key (written atomically), so
+    resumes never re-ask."""
+
     def __init__(self, cache_dir: str):
         self.root = Path(os.path.expanduser(cache_dir)) / "responses"
 
@@ -37,6 +41,7 @@ class ResponseCache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> dict | None:
+        """The cached entry {key, request, text, usage, created} for `key`, or None (also for an unreadable file)."""
         try:
             entry = json.loads(self._path(key).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -44,6 +49,7 @@ class ResponseCache:
         return entry if isinstance(entry, dict) and "text" in entry else None
 
     def put(self, key: str, request: dict, text: str, usage: dict | None = None) -> None:
+        """Store the reply `text` (and token `usage`) of `request` under `key`, atomically."""
         path = self._path(key)
         entry = {"key": key, "request": request, "text": text, "usage": usage or {},
                  "created": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -15,7 +15,7 @@ bitsandbytes also requires out_features % 32 == 0 for 4-bit layers; layers that 
 full precision through `llm_int8_skip_modules` (found on a meta-device copy of the architecture), so the
 adapter still covers them as ordinary LoRA layers.
 
-Not covered: the training loop and losses (`training`), generation (`generation.LocalBackend.from_model`
+Not covered: the training loop and losses (stages/adapter.py), generation (`models.backends.LocalBackend.from_model`
 wraps the returned model), merging adapters into the base weights, multi-GPU sharding beyond
 `device_map="auto"` (under DDP, WORLD_SIZE > 1, each process loads a whole copy on GPU LOCAL_RANK instead).
 Entry points: `load_student`, `lora_config_from`, `bnb_config_from`, `save_adapter`, `load_adapter_meta`,
@@ -33,11 +33,13 @@ import time
 from pathlib import Path
 
 from iterkd_lib.config import StudentConfig
+from iterkd_lib.runstore import write_json
 
 ADAPTER_META = "adapter_meta.json"
 
 
 def lora_config_from(student_cfg: StudentConfig):
+    """peft.LoraConfig from the student's LoRA settings (bias "none", task CAUSAL_LM; ["all-linear"] passes as is)."""
     from peft import LoraConfig as PeftLoraConfig
 
     lc = student_cfg.lora
@@ -132,44 +134,53 @@ def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | 
 
 
 def _jsonable(obj):
+    # sets (PEFT's target_modules) become sorted lists, anything else unknown its str()
     return json.loads(json.dumps(obj, default=lambda o: sorted(o) if isinstance(o, set) else str(o)))
 
 
-def save_adapter(model, out_dir: str, meta: dict) -> str:
-    """Write the adapter and adapter_meta.json to a temporary sibling, then rename it into place.
+def save_adapter(model, out_dir: str, meta: dict, replace: bool = True) -> dict:
+    """THE adapter writer: the adapter files and adapter_meta.json (`meta` + base_model_path, lora, parameters,
+    fingerprint, saved_at); returns the full meta.
 
-    A kill at any point leaves the previous adapter (or a `.old-*` sibling holding it) and never a
-    half-written `out_dir`.
+    replace=True: written to a temporary sibling, then renamed into place -- a kill at any point leaves the
+    previous adapter (or a `.old-*` sibling holding it) and never a half-written `out_dir`.
+    replace=False (training): written INTO out_dir, next to the trainer checkpoints (resume), train_log.jsonl
+    and training_data.jsonl that a replacement would delete; a kill mid-save is harmless there because the
+    cycle marks the stage done only after this returns, and a rerun resumes from the checkpoints.
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent)) if replace else out
     try:
-        model.save_pretrained(tmp)
+        model.save_pretrained(str(tmp))
         peft_cfg = getattr(model, "peft_config", {}).get("default")
-        full = {**meta, "base_model": getattr(peft_cfg, "base_model_name_or_path", None),
-                "lora": _jsonable(peft_cfg.to_dict()) if peft_cfg is not None else None,
-                "parameters": count_parameters(model), "fingerprint": adapter_fingerprint(model),
-                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        (tmp / ADAPTER_META).write_text(json.dumps(_jsonable(full), indent=2) + "\n")
-        old = None
-        if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
-            os.replace(out, old)
-        os.replace(tmp, out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        full = _jsonable({**meta, "base_model_path": getattr(peft_cfg, "base_model_name_or_path", None),
+                          "lora": _jsonable(peft_cfg.to_dict()) if peft_cfg is not None else None,
+                          "parameters": count_parameters(model), "fingerprint": adapter_fingerprint(model),
+                          "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        write_json(tmp / ADAPTER_META, full)
+        if replace:
+            old = None
+            if out.exists():
+                old = out.parent / f".{out.name}.old-{os.getpid()}"
+                os.replace(out, old)
+            os.replace(tmp, out)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
+        if replace:
+            shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return str(out)
+    return full
 
 
 def load_adapter_meta(adapter_dir: str) -> dict:
+    """adapter_meta.json of an adapter directory (see `save_adapter`)."""
     return json.loads((Path(adapter_dir) / ADAPTER_META).read_text())
 
 
 def count_parameters(model) -> dict:
+    """{trainable, total, adapter_bytes, trainable_percent} of `model`; adapter_bytes = bytes of the LoRA tensors."""
     trainable = total = adapter_bytes = 0
     for name, p in model.named_parameters():
         n = p.numel()

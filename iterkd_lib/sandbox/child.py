@@ -1,7 +1,7 @@
 """In-child runner of the sandbox: what one forked job child does, from its first instruction to its exit.
 
 Loaded by `harness.py` (the fork server; its docstring has the threat model and how a pass is
-confirmed) before any job, so it imports only the standard library. `_child` joins nothing itself (the cgroups
+confirmed) before any job, so it imports only the standard library. `run_child` joins nothing itself (the cgroups
 are inherited), starts a session, sets rlimits, enters the job directory, redirects stdio, drops the uid, then
 runs the program and the rewritten tests (`_transform_tests`), reporting events on the pipe: failures carry
 a `detail` (assert source, call with argument reprs, expected/actual reprs, or exception with the program
@@ -72,6 +72,7 @@ class _BoundedRepr(reprlib.Repr):
 
 _REPR = _BoundedRepr()
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_SCALARS = frozenset((int, float, bool, type(None), complex))
 _REPR.maxlevel, _REPR.maxdict, _REPR.maxstring, _REPR.maxother, _REPR.maxlong = 4, 20, 160, 160, 80
 _REPR.maxlist = _REPR.maxtuple = _REPR.maxset = _REPR.maxfrozenset = _REPR.maxdeque = 30
 
@@ -108,7 +109,7 @@ def compile_job(job, cache=None):
             try:
                 calls.append(compile(text, "<call>", "eval", optimize=0, dont_inherit=True))
             except BaseException as e:  # noqa: BLE001
-                calls.append(_cut(f"{type(e).__name__}: {e}", 300))
+                calls.append(cut(f"{type(e).__name__}: {e}", 300))
         return code, None, None, calls
     if job["mode"] != "check":
         return code, None, None, None
@@ -133,7 +134,8 @@ def prepare_in_server(job):
     return compile_job(job, _TEST_CACHE)
 
 
-def _cut(text, n=_CAP):
+def cut(text, n=_CAP):
+    """`text` as str, at most `n` characters (a ' ...[truncated]' tail when cut)."""
     text = str(text)
     return text if len(text) <= n else text[: n - 15] + " ...[truncated]"
 
@@ -153,7 +155,7 @@ def _transform_tests(test_src, on_fail_name, ae_name, entry=""):
     lines, sides = {}, {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert) and node.lineno not in lines:
-            lines[node.lineno] = _cut(_segment(src_lines, node) or "assert ...", 300)
+            lines[node.lineno] = cut(_segment(src_lines, node) or "assert ...", 300)
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "check":
             names = {a.arg for a in (node.args.posonlyargs + node.args.args)[:1]} | ({entry} if entry else set())
@@ -215,16 +217,28 @@ class CallTimeout(BaseException):
 
 
 def short_repr(x, n=VALUE_REPR_CHARS):
-    """repr(x) cut to n characters; large containers go through reprlib so they are never rendered whole."""
+    """repr(x) cut to n characters; large containers go through reprlib so they are never rendered whole.
+
+    Object addresses (" at 0x7f...") are dropped so the text is the same in every run. Called for every
+    argument of every candidate call in an assert, hence the fast paths for the common types.
+    """
+    t = type(x)
     try:
-        try:
-            big = len(x) > 40
-        except Exception:  # noqa: BLE001 - no len()
-            big = False
-        text = _REPR.repr(x) if big else repr(x)
+        if t in _SCALARS:
+            text = repr(x)
+        elif t is str or t is bytes:
+            text = repr(x) if len(x) <= n else _REPR.repr(x)
+        else:
+            try:
+                big = len(x) > 40
+            except Exception:  # noqa: BLE001 - no len()
+                big = False
+            text = _REPR.repr(x) if big else repr(x)
+            if " at 0x" in text:
+                text = _ADDRESS.sub("", text)
     except Exception as e:  # noqa: BLE001 - a repr written by the program may raise
         text = f"<repr failed: {type(e).__name__}>"
-    return _cut(_ADDRESS.sub("", text), n)  # "<generator object f at 0x7f..>" -> same text in every run
+    return text if len(text) <= n else cut(text, n)
 
 
 def exc_text(exc):
@@ -233,7 +247,7 @@ def exc_text(exc):
         message = str(exc)
     except Exception:  # noqa: BLE001
         message = "<unprintable message>"
-    return _cut(f"{type(exc).__name__}: {message}" if message else type(exc).__name__, 300)
+    return cut(f"{type(exc).__name__}: {message}" if message else type(exc).__name__, 300)
 
 
 def program_line(exc, program):
@@ -248,7 +262,7 @@ def program_line(exc, program):
     if where is None:
         return None
     src = program.splitlines()
-    return where, _cut(src[where - 1].strip() if 0 < where <= len(src) else "", VALUE_REPR_CHARS)
+    return where, cut(src[where - 1].strip() if 0 < where <= len(src) else "", VALUE_REPR_CHARS)
 
 
 def stage_detail(exc, program):
@@ -349,22 +363,14 @@ def _segment(src_lines, node):
     return b"".join(parts).decode("utf-8", "replace")
 
 
-def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
-    """Runs in the forked child: never returns. `prepared` is compile_job's result, or None to compile here."""
-    monotonic = time.monotonic
-    write, dumps, getpid, ae, builtins_mod = os.write, json.dumps, os.getpid, AssertionError, __builtins__
-    builtins_dict = vars(builtins_mod) if not isinstance(builtins_mod, dict) else builtins_mod
-    pristine = dict(builtins_dict)
-    exec_, settrace, setprofile = exec, sys.settrace, sys.setprofile
+def assert_recorder(program, ae=AssertionError):
+    """(begin, side, call, detail): the functions the rewritten asserts call (see `_transform_tests`).
 
-    def emit(event, **kw):
-        try:
-            write(fd, (dumps({"nonce": nonce, "pid": getpid(), "event": event, "t": round(monotonic() - t_fork, 5), **kw}) + "\n").encode())
-        except Exception:  # noqa: BLE001, S110 - the pipe may be gone; the server then sees no confirmation
-            pass
-
-    exc_info, program = sys.exc_info, job["program"]
-    rec = {"line": None, "calls": [], "sides": {}, "details": 0}  # what the assert being evaluated saw
+    They share one record of what the assert being evaluated saw; `detail(line, exc, lines, sides)` turns it
+    into a failure detail dict (None after MAX_DETAILS). `ae` is AssertionError as captured before the
+    program ran. Argument reprs are taken before the call, so a candidate that mutates them shows the input.
+    """
+    rec = {"line": None, "calls": [], "sides": {}, "details": 0}
 
     def begin(line):
         rec["line"], rec["calls"], rec["sides"] = line, [], {}
@@ -374,8 +380,10 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         return x
 
     def call(name, f, /, *args, **kwargs):
-        shown = [short_repr(a) for a in args] + [f"{k}={short_repr(v)}" for k, v in kwargs.items()]
-        entry = [_cut(f"{name}({', '.join(shown)})", 2 * VALUE_REPR_CHARS), None, False]
+        shown = [short_repr(a) for a in args]
+        if kwargs:
+            shown += [f"{k}={short_repr(v)}" for k, v in kwargs.items()]
+        entry = [cut(f"{name}({', '.join(shown)})", 2 * VALUE_REPR_CHARS), None, False]
         calls = rec["calls"]
         if len(calls) >= 3:
             del calls[0]
@@ -384,7 +392,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         entry[2] = True
         return entry[1]
 
-    def detail(line, exc, lines):
+    def detail(line, exc, lines, sides):
         """What a failed assert (or an exception inside the tests) saw, as quotable text."""
         if rec["details"] >= MAX_DETAILS:
             return None
@@ -412,6 +420,26 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
             d["line"], d["code"] = where
         return d
 
+    return begin, side, call, detail
+
+
+def run_child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
+    """Runs in the forked child: never returns. `prepared` is compile_job's result, or None to compile here."""
+    monotonic = time.monotonic
+    write, dumps, getpid, ae, builtins_mod = os.write, json.dumps, os.getpid, AssertionError, __builtins__
+    builtins_dict = vars(builtins_mod) if not isinstance(builtins_mod, dict) else builtins_mod
+    pristine = dict(builtins_dict)
+    exec_, settrace, setprofile = exec, sys.settrace, sys.setprofile
+
+    def emit(event, **kw):
+        try:
+            write(fd, (dumps({"nonce": nonce, "pid": getpid(), "event": event, "t": round(monotonic() - t_fork, 5), **kw}) + "\n").encode())
+        except Exception:  # noqa: BLE001, S110 - the pipe may be gone; the server then sees no confirmation
+            pass
+
+    exc_info, program = sys.exc_info, job["program"]
+    begin, side, call, detail = assert_recorder(program, ae)
+
     def error(stage, exc, lines=None):
         tb, where = exc.__traceback__, None
         while tb is not None:
@@ -421,12 +449,12 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         failed = [lines[where]] if (lines and where in lines and isinstance(exc, ae)) else []
         extra = {}
         try:
-            d = detail(where, exc, lines) if stage == "test" else stage_detail(exc, program)
+            d = detail(where, exc, lines, sides) if stage == "test" else stage_detail(exc, program)
             if d:
                 extra["detail"] = d
         except Exception:  # noqa: BLE001, S110 - the verdict must not depend on the details
             pass
-        emit("error", stage=stage, type=type(exc).__name__, message=_cut(exc), failed=failed, **extra)
+        emit("error", stage=stage, type=type(exc).__name__, message=cut(exc), failed=failed, **extra)
         leave()
 
     def leave():
@@ -465,7 +493,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
         _PRCTL(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         sys.stdin, sys.stdout, sys.stderr = _STDIO
     except Exception as e:  # noqa: BLE001
-        emit("harness_error", message=_cut(f"sandbox setup failed: {type(e).__name__}: {e}"))
+        emit("harness_error", message=cut(f"sandbox setup failed: {type(e).__name__}: {e}"))
         os._exit(0)
     emit("start")
     if prepared is None:
@@ -502,7 +530,7 @@ def _child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
     def failed(line):
         extra = {}
         try:
-            d = detail(line, exc_info()[1], lines)
+            d = detail(line, exc_info()[1], lines, sides)
             if d:
                 extra["detail"] = d
         except Exception:  # noqa: BLE001, S110

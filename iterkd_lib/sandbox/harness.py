@@ -21,7 +21,7 @@ optimize=0), or replacing builtins (the tests run with a pristine copy of builti
 globals that shadow builtin names) cannot produce that event. Top-level asserts of `check` are rewritten
 to record their failure and go on, so `failed_assertions` lists each failing one; every assert in `check`
 also records, in the child, the candidate's calls and the compared values, sent as a failure `detail` with
-the event (see `sandbox_child._transform_tests`). A "calls" job (execution.run_calls) loads the program,
+the event (see `child._transform_tests`). A "calls" job (execution.run_calls) loads the program,
 then evaluates each call expression under a SIGALRM alarm and sends each normalised output as its own
 event, so the calls finished before a whole-job timeout or exit are kept.
 
@@ -48,7 +48,7 @@ import time
 # sys.path), and jobs must not find iterkd's modules on their sys.path either.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
-    from child import StageError, _child, _cut, prepare_in_server, stage_detail
+    from child import StageError, cut, prepare_in_server, run_child, stage_detail
     from setup import PRIVATE_TMP as _PRIVATE_TMP
     from setup import setup_isolation as _setup_isolation
     from setup import write as _write
@@ -122,7 +122,7 @@ def _run_job(job, caps, workdir):
         prepared = prepare_in_server(job)
     except StageError as e:  # the same events a child would have sent; no process is started for it
         events = [{"event": "start"},
-                  {"event": "error", "stage": e.stage, "type": type(e.error).__name__, "message": _cut(e.error),
+                  {"event": "error", "stage": e.stage, "type": type(e.error).__name__, "message": cut(e.error),
                    "failed": []}]
         if e.stage == "compile":
             events[1]["detail"] = stage_detail(e.error, job["program"])
@@ -142,7 +142,7 @@ def _run_job(job, caps, workdir):
     if pid == 0:
         try:
             os.close(r)
-            _child(job, caps, workdir, w, nonce, t0, prepared)
+            run_child(job, caps, workdir, w, nonce, t0, prepared)
         finally:
             os._exit(70)
     os.close(w)
@@ -259,7 +259,7 @@ def _serve():
                 workdir = _new_workdir(caps)
                 result = _run_job(job, caps, workdir)
             except Exception as e:  # noqa: BLE001 - one bad job must not take the server down
-                result = {"server_error": _cut(f"{type(e).__name__}: {e}")}
+                result = {"server_error": cut(f"{type(e).__name__}: {e}")}
             out.write(json.dumps(result) + "\n")
             out.flush()
             _cleanup_job(caps, workdir)  # off the caller's critical path, still before the next job starts

@@ -102,5 +102,6 @@ def _expose_python():
 
 
 def write(path, text):
+    """Write `text` (ASCII) to the file `path` (cgroup and /proc control files)."""
     with open(path, "w", encoding="ascii") as f:
         f.write(text)

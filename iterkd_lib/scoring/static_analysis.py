@@ -8,7 +8,7 @@ snippets. The score per snippet is pylint's default evaluation, computed from th
 `10 - 10 * (5*errors + warnings + refactors + conventions) / statements`, clamped at 0; 0 when fatal.
 Generated code is only parsed here, never imported or run (`compile_run_view` runs it in the sandbox).
 
-Not covered: an LLM judge (`judge`); which checks count is pylint's default configuration.
+Not covered: an LLM judge (`scoring/judge_parser.py`); which checks count is pylint's default configuration.
 
 Entry points: `pylint_views(codes)`, `ruff_views(codes)`, `compile_run_view(code, timeout_s)`.
 """

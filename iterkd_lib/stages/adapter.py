@@ -1,4 +1,4 @@
-"""Stage I training: one call trains the student's LoRA/QLoRA adapter on SFT + fault-aware contrastive data.
+"""Stage I, `04_adapter`: one call trains the student's LoRA/QLoRA adapter on SFT + fault-aware contrastive data.
 
 Two phases, run in order on the same adapter, each a stock TRL trainer (no forks):
 
@@ -45,19 +45,17 @@ world_size examples and `max_steps` counts those larger steps. The trainers writ
 process; the files that are ours (training_data.jsonl, train_log.jsonl, the adapter, adapter_meta.json)
 are written by the main process only, and every process waits at a barrier until they exist, so no rank
 returns (or marks a stage done) before them. adapter_meta.json records `world_size`. Launching the
-processes is `launch` / `iterkd train`'s job, placing one model copy per GPU is `student_model`'s.
+processes is `launch` / `iterkd train`'s job, placing one model copy per GPU is `models/student.py`'s.
 
-Not covered: loading the student or building the LoRA config (`student_model`), starting the processes
+Not covered: loading the student or building the LoRA config (`models/student.py`), starting the processes
 (`launch`), model sharding (FSDP/DeepSpeed), evaluation.
 
-Entry points: `train_adapter`, `distributed_state`, `sequence_logprobs`, `pair_margins`, `chat_prompt`,
-`read_train_log`, `read_adapter_meta`.
+Entry points: `train_adapter`, `distributed_state`, `sequence_logprobs`, `pair_margins`, `chat_prompt`.
 """
 
 from __future__ import annotations
 
 import gc
-import json
 import shutil
 import time
 from pathlib import Path
@@ -65,7 +63,8 @@ from pathlib import Path
 import torch
 
 from iterkd_lib.config import config_to_dict
-from iterkd_lib.runstore import read_json, write_json, write_jsonl
+from iterkd_lib.models.student import save_adapter
+from iterkd_lib.runstore import read_json, write_jsonl
 
 SAVE_STEPS = 25
 
@@ -292,42 +291,11 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
     }
     if main:
         write_jsonl(out / "train_log.jsonl", log)
-        meta = _save(model, out, meta)
+        meta = save_adapter(model, str(out), meta, replace=False)
     state.wait_for_everyone()  # nobody returns before the adapter and its meta exist
     if not main:
         meta = read_json(out / "adapter_meta.json")
     return {**meta, "out_dir": str(out)}
-
-
-def _save(model, out: Path, meta: dict) -> dict:
-    """Adapter files + adapter_meta.json into out_dir, next to the checkpoints and logs.
-
-    Not `student_model.save_adapter`: it atomically REPLACES the whole directory, which would delete the
-    trainer checkpoints (resume), train_log.jsonl and training_data.jsonl that live there too. We write the
-    same meta (its helpers supply parameters and fingerprint); a kill mid-save is harmless because the cycle
-    marks the stage done only after this returns, and a rerun resumes from the checkpoints.
-    """
-    from iterkd_lib.models.student import adapter_fingerprint, count_parameters
-
-    model.save_pretrained(str(out))
-    peft_cfg = getattr(model, "peft_config", {}).get("default")
-    lora = json.loads(json.dumps(peft_cfg.to_dict(), default=lambda o: sorted(o) if isinstance(o, set) else str(o))
-                      ) if peft_cfg is not None else None
-    full = {**meta, "base_model_path": getattr(peft_cfg, "base_model_name_or_path", None), "lora": lora,
-            "parameters": count_parameters(model), "fingerprint": adapter_fingerprint(model),
-            "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
-    write_json(out / "adapter_meta.json", full)
-    return full
-
-
-def read_train_log(out_dir) -> list[dict]:
-    from iterkd_lib.runstore import read_jsonl
-
-    return read_jsonl(Path(out_dir) / "train_log.jsonl")
-
-
-def read_adapter_meta(out_dir) -> dict:
-    return read_json(Path(out_dir) / "adapter_meta.json")
 
 
 @torch.no_grad()

@@ -3,7 +3,7 @@
 Two prompt protocols, because headline numbers that do not reproduce usually differ exactly here:
 - 'completion': the raw HumanEval prompt is continued with no chat template, cut at the first new top-level
   statement (`code_extraction.truncate_completion`). This is how the platform baselines were measured.
-- 'chat': the problem goes through `teacher_data.student_messages` (the very prompt the student is trained
+- 'chat': the problem goes through `prompts.student_messages` (the very prompt the student is trained
   on) and the function is pulled out of the answer with `code_extraction.extract_code`.
 Every result carries the protocol, the decoding settings, the model description and the seed.
 
@@ -19,15 +19,22 @@ from __future__ import annotations
 import dataclasses
 from collections import defaultdict
 
-from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, truncate_completion
 from iterkd_lib.config import IterKDConfig, config_to_dict
-from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.scoring.passk import pass_at_k
 from iterkd_lib.problems import load_humaneval, load_problems
-from iterkd_lib.stages.teacher_attempts import student_messages
+from iterkd_lib.prompts import student_messages
+from iterkd_lib.sandbox import executor
+from iterkd_lib.scoring.code_extraction import (
+    completion_from_code,
+    extract,
+    truncate_completion,
+    verdict_with_extraction,
+)
+from iterkd_lib.scoring.passk import pass_at_k
 
 
 def benchmark_problems(cfg: IterKDConfig) -> list[dict]:
+    """The benchmark problems evaluation.benchmark names ("humaneval" = the bundled HumanEval, else a JSONL
+    path), the first evaluation.subset of them when > 0. Raises problems.ProblemError for a bad file."""
     ev = cfg.evaluation
     problems = load_humaneval() if ev.benchmark == "humaneval" else load_problems(ev.benchmark)
     return problems[: ev.subset] if ev.subset else problems
@@ -49,13 +56,17 @@ def decoding_for(decoding, protocol: str):
 
 
 def _completions(backend, problems: list[dict], protocol: str, decoding, seed: int, n: int) -> list[list[tuple]]:
-    """[(raw, completion)] per problem; `completion` is what goes after the prompt in the program."""
+    """[(raw, completion, extraction)] per problem; `completion` is what goes after the prompt in the program;
+    `extraction` (chat protocol only, else None) says which rule found the code or why none could."""
     if protocol == "completion":
         outs = backend.complete([p["prompt"] for p in problems], decoding, seed, n=n)
-        return [[(raw, truncate_completion(raw)) for raw in samples] for samples in outs]
+        return [[(raw, truncate_completion(raw), None) for raw in samples] for samples in outs]
     outs = backend.chat([student_messages(p) for p in problems], decoding, seed, n=n)
-    return [[(raw, completion_from_code(p, extract_code(raw, p["entry_point"]))) for raw in samples]
-            for p, samples in zip(problems, outs)]
+    out = []
+    for p, samples in zip(problems, outs):
+        exs = [extract(raw, p["entry_point"]) for raw in samples]
+        out.append([(raw, completion_from_code(p, ex.code), ex) for raw, ex in zip(samples, exs)])
+    return out
 
 
 def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protocol: str | None = None,
@@ -65,14 +76,13 @@ def evaluate(backend, problems: list[dict], cfg: IterKDConfig, seed: int, protoc
     protocol = protocol or ev.protocol
     decoding = decoding_for(ev.decoding, protocol)
     samples = _completions(backend, problems, protocol, decoding, seed, ev.samples)
-    pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp in s]
-    verdicts = check_completions(pairs, timeout_s=cfg.execution.timeout_s, memory_mb=cfg.execution.memory_mb,
-                                 workers=cfg.execution.workers)
+    pairs = [(p, comp) for p, s in zip(problems, samples) for _, comp, _ in s]
+    verdicts = executor(cfg.execution)(pairs)
     records, it = [], iter(verdicts)
     per_task: dict[str, list[bool]] = defaultdict(list)
     for p, s in zip(problems, samples):
-        for i, (raw, comp) in enumerate(s):
-            v = next(it)
+        for i, (raw, comp, ex) in enumerate(s):
+            v = verdict_with_extraction(next(it), ex)
             per_task[p["task_id"]].append(bool(v["passed"]))
             records.append({"subject": subject, "benchmark": benchmark or ev.benchmark, "task_id": p["task_id"],
                             "sample_index": i, "raw": raw, "completion": comp, "passed": bool(v["passed"]),

@@ -1,7 +1,9 @@
-"""Stage II: the student answers the pool, and every answer gets every view of feedback.
+"""Stage II, `06_feedback`: every student answer gets every view of feedback.
 
 Views per attempt (one `06_feedback` record per question x sample):
 - execution: the attempt run against the question's tests in the sandbox (`execution.check_completions`);
+  when no rule could find the attempt's code, the verdict says so (`error_type` "extraction_failed",
+  `code_extraction.verdict_with_extraction`) instead of reading as an ordinary wrong answer;
 - compile_run: the paper's tool view -- does the code compile and run without error or timeout, no tests
   (`static_analysis.compile_run_view`);
 - pylint: score and message categories (`static_analysis.pylint_views`), when `feedback.use_pylint`;
@@ -11,11 +13,12 @@ Views per attempt (one `06_feedback` record per question x sample):
 `judge_test_agreement` measures how far the judge agrees with the tests (the paper trusts the judge where
 no tests exist, so this is the number that says whether that trust is earned here).
 
-Not covered: levelling (`difficulty`), new questions (`regeneration`). Generated code never runs in this
+Not covered: levelling (stages/levels.py), new questions (stages/new_questions.py). Generated code never runs in this
 process: every run goes through the sandbox.
 
-Entry points: `student_attempts(problems, student_backend, cfg, seed)`,
-`collect_feedback(problems, attempts, cfg, judge_backend, seed)`, `judge_test_agreement(feedback)`,
+Not covered either: the student's answers themselves (stages/student_attempts.py).
+
+Entry points: `collect_feedback(problems, attempts, cfg, judge_backend, seed)`, `judge_test_agreement(feedback)`,
 `feedback_summary(feedback)`.
 """
 
@@ -26,34 +29,11 @@ from collections import Counter
 from statistics import mean
 from typing import Any
 
-from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.config import config_to_dict
-from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.scoring.judge_parser import describe, judge_attempts
+from iterkd_lib.sandbox import executor
+from iterkd_lib.scoring.code_extraction import verdict_with_extraction
+from iterkd_lib.scoring.judge_parser import judge_attempts
 from iterkd_lib.scoring.static_analysis import compile_run_view, pylint_views
-from iterkd_lib.stages.teacher_attempts import student_messages
-
-
-def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed: int) -> list[dict]:
-    """`05_student_attempts`: cfg.feedback.samples_per_question answers per problem, in one batched call.
-
-    The backend draws sample j of a request with derive_seed(seed, hash(request), j) (see `generation`),
-    so an attempt's sample does not depend on the other questions in the batch. With greedy decoding all
-    samples are one generation repeated; such records say so (`greedy_duplicate`).
-    """
-    n = cfg.feedback.samples_per_question
-    decoding = cfg.student.decoding
-    replies = student_backend.chat([student_messages(p) for p in problems], decoding, seed, n=n) if problems else []
-    who = describe(student_backend)
-    greedy = float(decoding.temperature) == 0.0
-    out = []
-    for p, samples in zip(problems, replies):
-        for k, raw in enumerate(samples):
-            code = extract_code(raw, p.get("entry_point"))
-            out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": code,
-                        "completion": completion_from_code(p, code), "student": who,
-                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0})
-    return out
 
 
 def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge_backend: Any | None,
@@ -62,8 +42,9 @@ def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge
     by_id = {p["task_id"]: p for p in problems}
     attempts = [a for a in attempts if a["task_id"] in by_id]
     ex = cfg.execution
-    verdicts = check_completions([(by_id[a["task_id"]], a["completion"]) for a in attempts],
-                                 timeout_s=ex.timeout_s, memory_mb=ex.memory_mb, workers=ex.workers)
+    verdicts = executor(ex)([(by_id[a["task_id"]], a["completion"]) for a in attempts])
+    # an attempt whose code could not be found is an extraction failure, not an ordinary wrong answer
+    verdicts = [verdict_with_extraction(v, a.get("extraction")) for v, a in zip(verdicts, attempts)]
     codes = [a.get("code") or "" for a in attempts]
     compile_runs = [compile_run_view(c, ex.timeout_s) for c in codes]
     lint = pylint_views(codes) if cfg.feedback.use_pylint else [None] * len(attempts)

