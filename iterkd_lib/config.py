@@ -108,7 +108,11 @@ class DataConfig:
     """Seed problems, held-out split and pool size limits."""
     seed_problems: str = _f("data/seed_problems.jsonl", "Seed pool in HumanEval record format.")
     pool_size: int = _f(0, "Use only the first N seed problems after the held-out split (0 = all).", min=0)
-    held_out: int = _f(20, "Seed problems held out of training, evaluated every cycle.", min=0)
+    held_out: int = _f(40, "Seed problems held out of training (never in any pool), evaluated every cycle.", min=0)
+    held_out_split: str = _f("stratified", "'stratified': held-out problems drawn from every (domain, difficulty) "
+                             "stratum in proportion to its size (largest remainder, seeded; see splits.py); "
+                             "'random': the first `held_out` of a seeded shuffle, as runs before this key did.",
+                             choices=("stratified", "random"))
     max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
 
 
@@ -220,10 +224,15 @@ class EvaluationConfig:
     benchmark: str = _f("humaneval", "'humaneval' or a JSONL file in HumanEval format.")
     subset: int = _f(0, "Evaluate the first N benchmark problems only (0 = all 164).", min=0)
     pass_k: list = _f([1], "k values for pass@k.")
-    samples: int = _f(1, "Samples per problem (1 with greedy decoding gives pass@1).", min=1)
+    samples: int = _f(1, "Samples per problem (1 with greedy decoding gives pass@1; > 1 needs "
+                         "decoding.temperature > 0 and reports the unbiased pass@k over the samples).", min=1)
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for evaluation; recorded with every number.")
-    protocol: str = _f("completion", "'completion' (continue the raw prompt) or 'chat' (instruct prompt).",
-                       choices=("completion", "chat"))
+    protocol: str = _f("chat", "Primary benchmark protocol: 'chat' (the instruct prompt the student is trained "
+                       "on) or 'completion' (continue the raw prompt).", choices=("completion", "chat"))
+    second_protocol: str = _f("", "Also evaluate the benchmark in this protocol every cycle, as a second view "
+                              "reported on its own ('' = none).", choices=("", "completion", "chat"))
+    ci_resamples: int = _f(10000, "Bootstrap resamples (over problems) for the 95% CI of every pass@k and "
+                           "paired comparison (see stats.py).", min=100)
     evaluate_teacher: bool = _f(True, "Evaluate the teacher once at cycle 0 as the ceiling.")
     keep_best_metric: str = _f("benchmark_pass@1", "Metric that picks the best cycle.")
 
@@ -328,6 +337,12 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     if max(cfg.evaluation.pass_k) > cfg.evaluation.samples:
         raise ConfigError(f"{where}: evaluation.pass_k asks for k={max(cfg.evaluation.pass_k)} but "
                           f"evaluation.samples is {cfg.evaluation.samples}")
+    if cfg.evaluation.samples > 1 and cfg.evaluation.decoding.temperature == 0:
+        raise ConfigError(f"{where}: evaluation.samples is {cfg.evaluation.samples} but evaluation.decoding."
+                          "temperature is 0 (greedy gives identical samples); set a temperature > 0 or samples: 1")
+    if cfg.evaluation.second_protocol == cfg.evaluation.protocol:
+        raise ConfigError(f"{where}: evaluation.second_protocol repeats evaluation.protocol "
+                          f"({cfg.evaluation.protocol!r}); use the other protocol or ''")
     unknown_faults = set(cfg.distill.fault_types) - {"syntax", "logical", "type", "name", "timeout"}
     if unknown_faults:
         raise ConfigError(f"{where}: distill.fault_types has unknown type(s) {sorted(unknown_faults)}")

@@ -268,9 +268,10 @@ def _adapter(run: Run, cycle: int, inp: Inputs):
 
 
 def _student_attempts(run: Run, cycle: int, inp: Inputs):
-    recs = student_attempts.student_attempts(inp["01_pool"], run.student(cycle), run.cfg,
-                                             derive_seed(run.seed, cycle, "student"))
-    return recs, {"n": len(recs)}, {}
+    student = run.student(cycle)
+    before = dict(student.usage)   # answers and those cut at max_new_tokens, for the cycle summary
+    recs = student_attempts.student_attempts(inp["01_pool"], student, run.cfg, derive_seed(run.seed, cycle, "student"))
+    return recs, {"n": len(recs), "student_usage": {k: v - before.get(k, 0) for k, v in student.usage.items()}}, {}
 
 
 def _feedback(run: Run, cycle: int, inp: Inputs):
@@ -295,20 +296,25 @@ def _new_questions(run: Run, cycle: int, inp: Inputs):
 
 
 def _evaluation(run: Run, cycle: int, inp: Inputs):
-    """Benchmark (configured protocol) and held-out seed problems ('chat', the prompt the student trains on)."""
+    """Benchmark (configured protocol, plus `second_protocol` as a second view) and held-out seed problems
+    ('chat', the prompt the student trains on)."""
     seed = derive_seed(run.seed, "evaluation")   # the same seed every cycle: only the student changes
     bench = evaluation.benchmark_problems(run.cfg)
     subjects = [("student", run.student(cycle))]
     if _teacher_evaluated(run, cycle):
         subjects.append(("teacher", run.teacher()))
+    ev = run.cfg.evaluation
+    views = [(bench, ev.benchmark, ev.protocol, "benchmark")]
+    if ev.second_protocol:
+        views.append((bench, ev.benchmark, ev.second_protocol, f"benchmark_{ev.second_protocol}"))
+    views.append((inp["held_out"], "held_out", "chat", "held_out"))
     records, metrics = [], []
     for subject, backend in subjects:
-        for problems, name, protocol in ((bench, run.cfg.evaluation.benchmark, None),
-                                         (inp["held_out"], "held_out", "chat")):
+        for problems, name, protocol, view in views:
             if not problems:
                 continue
             recs, m = evaluation.evaluate(backend, problems, run.cfg, seed, protocol=protocol,
-                                          subject=subject, benchmark=name)
+                                          subject=subject, benchmark=name, view=view, cycle=cycle)
             records += recs
             metrics.append(m)
     return records, {"metrics": metrics}, {}

@@ -1,7 +1,11 @@
 """The per-cycle report of a run: `report_table(run_dir)` (printed by `iterkd run` / `iterkd report`, shown by
 notebook 05).
 
-Reads only run.json, metrics.jsonl and best.json; computes nothing anew. Not covered: figures (figures/).
+Reads run.json, metrics.jsonl and best.json. Under each cycle: pass@1 with its 95% CI per evaluation view and
+the paired tests against cycle 0 and the previous cycle ("+0.04 [-0.01, +0.09], not significant (p=0.31, exact
+McNemar, 164 problems)"), and the answers cut at max_new_tokens per stage and evaluation; for runs whose
+summaries predate these statistics they are computed from the 09_evaluation records
+(`cycle_summary.evaluation_statistics`). Not covered: figures (figures/).
 """
 
 from __future__ import annotations
@@ -50,7 +54,10 @@ def report_table(run_dir: str | Path) -> str:
         (f"run {store.root}  student={cfg['student']['model']}  teacher={cfg['teacher']['model']}  "
         f"seed={cfg['run']['seed']}"),
         (f"benchmark={ev['benchmark']} subset={ev['subset'] or 'all'} protocol={ev['protocol']} "
-        f"samples={ev['samples']} decoding={ev['decoding']} + per-protocol stops; held-out seed problems use protocol=chat"),
+         f"second_protocol={ev.get('second_protocol') or '-'} samples={ev['samples']} decoding={ev['decoding']} "
+         "+ per-protocol stops; held-out seed problems use protocol=chat"),
+        ("pass@1 with a 95% bootstrap CI over problems; student vs cycle 0 and vs the previous cycle: delta "
+         "[95% paired-bootstrap CI], exact McNemar (greedy) or paired permutation test, alpha 0.05"),
     ]
     head = f"{'cycle':>6} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  seconds per stage"
     lines += [head, "-" * len(head)]
@@ -59,9 +66,41 @@ def report_table(run_dir: str | Path) -> str:
         stages = " ".join(f"{k.split('_', 1)[1]}={v:.0f}" for k, v in (m.get("stage_seconds") or {}).items() if v)
         lines.append(f"{m['cycle']:>5}{mark} " + " ".join(f"{cell(m):>{w}}" for _, w, cell in COLUMNS)
                      + "  " + stages)
+        lines += _evaluation_lines(store, m)
         if "teacher_benchmark_pass@1" in m:
             lines.append(f"       teacher (ceiling): bench p@1 {_fmt(m.get('teacher_benchmark_pass@1'), '.3f')}"
                          f"  held p@1 {_fmt(m.get('teacher_held_out_pass@1'), '.3f')}")
     if best:
         lines.append(f"* best cycle by {best['metric']}: {best['cycle']} ({best['value']:.3f})")
     return "\n".join(lines)
+
+
+def _evaluation_lines(store: RunStore, m: dict) -> list[str]:
+    """Per view: pass@1 [CI] and the paired tests; then the answers cut at max_new_tokens (older runs: computed
+    from the stage records, since their summaries predate the statistics)."""
+    from iterkd_lib.cycle_summary import cut_at_length, evaluation_statistics
+
+    stats = m.get("evaluation_stats")
+    if stats is None:
+        stats = evaluation_statistics(store, m["cycle"])
+    protocols = m.get("protocols") or {}
+    lines = []
+    for view, e in stats.items():
+        lo, hi = e["ci"]
+        ci = f"[{lo:.2f}, {hi:.2f}]" if lo is not None else "[n/a]"
+        proto = e.get("protocol") or protocols.get(view) or "?"
+        line = f"       {view} ({proto}, {e['n_problems']} problems"
+        line += f", {e['samples']} samples)" if e.get("samples", 1) > 1 else ")"
+        line += f": pass@1 {e['pass@1']:.3f} {ci}"
+        for key in ("vs_cycle_0", "vs_previous"):
+            c = e.get(key)
+            if c and not (key == "vs_previous" and c["cycle"] == 0):
+                line += f"; vs cycle {c['cycle']}: {c['verdict']}"
+        lines.append(line)
+    cut = m.get("cut_at_length")
+    if cut is None:
+        cut = cut_at_length(store, m["cycle"])
+    if cut:
+        lines.append("       cut at max_new_tokens: " + ", ".join(
+            f"{k} {v['cut']}/{v['answers']} ({v['share']:.0%})" for k, v in cut.items()))
+    return lines

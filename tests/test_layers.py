@@ -8,11 +8,11 @@ PKG = Path(__file__).resolve().parents[1] / "iterkd_lib"
 
 # By top-level name: a flat module, or a subpackage with every module in it.
 LAYERS = {
-    1: {"config", "records", "runstore", "seeding", "problems"},                      # foundation
+    1: {"config", "records", "runstore", "seeding", "problems", "splits"},            # foundation
     2: {"sandbox", "models", "scoring", "prompts"},                                   # capabilities
     3: {"stages"},                                                                    # one module per run file
     4: {"cycle", "cycle_summary", "launch"},                                          # the loop
-    5: {"report", "notebook", "figures", "widgets", "cli", "commands"},               # presentation
+    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics"},    # presentation
 }
 LAYER_OF = {name: level for level, names in LAYERS.items() for name in names}
 
@@ -27,6 +27,8 @@ LONG_MODULES = {
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
     "stages/new_questions.py": "parse, validate (five checks in order) and the batched regeneration loop of Stage III",
+    "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
+                        "documented sources and result fields",
     "scoring/code_extraction.py": "one ordered rule set (reasoning tags, fences, block choice, re-indentation, "
                                   "failures) whose decisions depend on each other; the docstring lists them",
     "scoring/judge_parser.py": "the rubric prompt's reply parser: text layouts, tables and JSON replies share "

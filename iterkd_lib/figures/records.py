@@ -103,8 +103,27 @@ def _latest(store: RunStore, stage: str) -> int:
 
 # ------------------------------------------------------------------------------- whole-run figures
 
+def _ci_bars(store: RunStore, s: dict, cycles: list[int], view: str) -> dict:
+    """plotly error_y for the 95% bootstrap CI of pass@1 per cycle (from the summary, else the records)."""
+    from iterkd_lib.cycle_summary import evaluation_statistics
+
+    plus, minus = [], []
+    for c in cycles:
+        stats = s[c].get("evaluation_stats")
+        e = (stats if stats is not None else evaluation_statistics(store, c)).get(view)
+        if e is None or e["ci"][0] is None:
+            plus.append(None)
+            minus.append(None)
+        else:
+            plus.append(e["ci"][1] - e["pass@1"])
+            minus.append(e["pass@1"] - e["ci"][0])
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "visible": True}
+
+
 def fig_pass_at_1(store: RunStore) -> go.Figure:
-    """Benchmark pass@1 per cycle: student vs teacher ceiling and cycle-0 baseline; plus held-out seeds."""
+    """Benchmark pass@1 per cycle: student vs teacher ceiling and cycle-0 baseline; plus held-out seeds.
+
+    Student points carry error bars: the 95% percentile-bootstrap CI over problems (`stats.pass_at_k_ci`)."""
     title = "pass@1 per cycle"
     s = cycle_summaries(store)
     if not s:
@@ -112,9 +131,9 @@ def fig_pass_at_1(store: RunStore) -> go.Figure:
     cycles = sorted(s)
     fig = _titled(go.Figure(), title, store)
     fig.add_scatter(x=cycles, y=[s[c].get("benchmark_pass@1") for c in cycles], name="student (benchmark)",
-                    mode="lines+markers")
+                    mode="lines+markers", error_y=_ci_bars(store, s, cycles, "benchmark"))
     fig.add_scatter(x=cycles, y=[s[c].get("held_out_pass@1") for c in cycles], name="student (held-out seeds)",
-                    mode="lines+markers", line=dict(dash="dot"))
+                    mode="lines+markers", line=dict(dash="dot"), error_y=_ci_bars(store, s, cycles, "held_out"))
     base = s.get(0, {})
     if base.get("benchmark_pass@1") is not None:
         fig.add_scatter(x=cycles, y=[base["benchmark_pass@1"]] * len(cycles), name="baseline (cycle-0 student)",

@@ -7,7 +7,12 @@ Two backends share one interface (`chat`, `complete`, `describe`, `usage`):
 - `OpenAIBackend`: any OpenAI-compatible server through the official `openai` client, with a concurrency
   limit, timeouts and retries with exponential backoff on 429, 5xx, timeouts and malformed bodies.
 
-Both return `list[list[str]]`: n samples per conversation/prompt. Seeds: sample j of a request uses
+Both return `list[list[str]]`: n samples per conversation/prompt. After each call `last_finish_reasons`
+holds, in the same shape, why each answer ended: 'stop' (end of turn or a stop string) or 'length' (it hit
+`max_new_tokens`; the server's own finish_reason for OpenAI, derived locally: the token budget spent without
+an end token or a stop string). Cache entries written before this was recorded derive it from their
+completion token count ('unknown' without one). `usage` counts `answers` and `cut_at_length` (cache hits
+included), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
 `derive_seed(seed, sha(request text), j)`, so its output does not depend on which other requests share the
 batch, nor on its position. Locally each row draws from its own `torch.Generator`; the limit is numerics:
 a different batch means different padding, and bf16 logits can differ in the last bit, which can flip a
@@ -57,6 +62,15 @@ def settings_record(backend, decoding: DecodingConfig, seed: int) -> dict:
     return {"backend": backend.describe(), "decoding": _decoding_dict(decoding), "seed": seed}
 
 
+def _finish_of(usage: dict, decoding: DecodingConfig) -> str:
+    """'stop' / 'length' from a usage record; older records without one: by token count, else 'unknown'."""
+    if usage.get("finish_reason") in ("stop", "length"):
+        return usage["finish_reason"]
+    if usage.get("completion_tokens"):
+        return "length" if usage["completion_tokens"] >= decoding.max_new_tokens else "stop"
+    return "unknown"
+
+
 class _Base:
     """Shared request bookkeeping: expand n samples, consult the cache, count usage."""
 
@@ -64,7 +78,9 @@ class _Base:
 
     def __init__(self, cache: ResponseCache | None):
         self.cache = cache
-        self.usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0}
+        self.usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "answers": 0,
+                      "cut_at_length": 0}
+        self.last_finish_reasons: list[list[str]] = []
         self._lock = threading.Lock()
 
     def _identity(self) -> dict:
@@ -80,6 +96,7 @@ class _Base:
         greedy = decoding.temperature == 0
         dec = _decoding_dict(decoding)
         jobs, out = [], [[None] * n for _ in items]
+        finish = [[None] * n for _ in items]
         for i, item in enumerate(items):
             digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
             for j in range(1 if greedy else n):
@@ -90,6 +107,7 @@ class _Base:
                 hit = self.cache.get(key) if self.cache is not None else None
                 if hit is not None:
                     out[i][j] = hit["text"]
+                    finish[i][j] = _finish_of(hit.get("usage") or {}, decoding)
                     self.usage["cache_hits"] += 1
                 else:
                     jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req})
@@ -99,6 +117,7 @@ class _Base:
         def done(job: dict, text: str, usage: dict) -> None:
             # stored as each answer arrives, so a crash mid-list keeps everything already paid for
             out[job["i"]][job["j"]] = text
+            finish[job["i"]][job["j"]] = _finish_of(usage, decoding)
             if self.cache is not None:
                 self.cache.put(job["key"], job["req"], text, usage)
             bar.update(1)
@@ -111,6 +130,11 @@ class _Base:
                 self._generate(mode, jobs, decoding, done)
         if greedy:
             out = [[row[0]] * n for row in out]
+            finish = [[row[0]] * n for row in finish]
+        self.last_finish_reasons = finish
+        with self._lock:
+            self.usage["answers"] += sum(len(row) for row in finish)
+            self.usage["cut_at_length"] += sum(f == "length" for row in finish for f in row)
         return out
 
     def _count(self, prompt_tokens: int, completion_tokens: int) -> None:
@@ -250,10 +274,14 @@ class LocalBackend(_Base):
             gen = out[r, plen:].tolist()
             ends = set(self.eos_ids) | {self.tok.pad_token_id}  # finished rows are padded with pad_token_id
             n_new = next((k + (t in self.eos_ids) for k, t in enumerate(gen) if t in ends), len(gen))
-            text = cut_at_stop(self.tok.decode(gen, skip_special_tokens=True), decoding.stop)
+            full = self.tok.decode(gen, skip_special_tokens=True)
+            text = cut_at_stop(full, decoding.stop)
             n_prompt = int(enc.attention_mask[r].sum())
             self._count(n_prompt, n_new)
-            res.append((text, {"prompt_tokens": n_prompt, "completion_tokens": n_new}))
+            # 'length': the budget was spent with no end token and no stop string (HF does not report it)
+            ended = any(t in self.eos_ids for t in gen[:n_new]) or text != full
+            reason = "stop" if ended or n_new < decoding.max_new_tokens else "length"
+            res.append((text, {"prompt_tokens": n_prompt, "completion_tokens": n_new, "finish_reason": reason}))
         return res
 
 
@@ -309,6 +337,11 @@ class OpenAIBackend(_Base):
         u = resp.usage
         usage = {"prompt_tokens": getattr(u, "prompt_tokens", 0) or 0,
                  "completion_tokens": getattr(u, "completion_tokens", 0) or 0}
+        reason = getattr(resp.choices[0], "finish_reason", None)
+        if cut_at_stop(text, decoding.stop) != text:
+            usage["finish_reason"] = "stop"   # a stop string beyond the four sent, cut here
+        elif reason in ("stop", "length"):
+            usage["finish_reason"] = reason
         return cut_at_stop(text, decoding.stop), usage
 
     def _call(self, mode, job, decoding) -> tuple[str, dict]:

@@ -15,11 +15,12 @@ Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, acc
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
+from iterkd_lib.config import ConfigError
 from iterkd_lib.problems import load_problems
 from iterkd_lib.seeding import derive_seed
+from iterkd_lib.splits import held_out_indices
 
 
 # How a new question was made (08_new_questions keeps it); the next pool carries only the problem and its origin.
@@ -29,13 +30,19 @@ _STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "s
 
 def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
     """(cycle 1's pool, held-out problems) from data.seed_problems: data.held_out problems chosen by the run
-    seed are held out (source "seed"); the rest, in file order, form the pool (capped at data.pool_size when
-    > 0; origin_cycle 0). Raises problems.ProblemError for an unreadable problem file."""
+    seed are held out (source "seed"; data.held_out_split: stratified by domain and difficulty, or the old
+    random split, see `splits.held_out_indices`); the rest, in file order, form the pool (capped at
+    data.pool_size when > 0; origin_cycle 0). Raises problems.ProblemError for an unreadable problem file,
+    ConfigError when data.held_out exceeds the problems."""
     seeds = load_problems(cfg.data.seed_problems)
-    order = list(range(len(seeds)))
-    random.Random(derive_seed(cfg.run.seed, "held-out split")).shuffle(order)
-    held = [dict(seeds[i], source="seed") for i in order[: cfg.data.held_out]]
-    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in sorted(order[cfg.data.held_out:])]
+    try:
+        chosen = held_out_indices(seeds, cfg.data.held_out, derive_seed(cfg.run.seed, "held-out split"),
+                                  cfg.data.held_out_split)
+    except ValueError as e:
+        raise ConfigError(f"data.held_out / data.held_out_split ({cfg.data.seed_problems}): {e}") from None
+    held = [dict(seeds[i], source="seed") for i in chosen]
+    taken = set(chosen)
+    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken]
     return (pool[: cfg.data.pool_size] if cfg.data.pool_size else pool), held
 
 
