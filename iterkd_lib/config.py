@@ -271,6 +271,8 @@ class RegenerationConfig:
     min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
                            "outcome on every input (and no other group is as large).", min=2)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
+    drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
+                                           "teacher's asserts); kept so runs made before that change reopen.")
     rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",
                         min=0.0, max=1.0)
     abs_tol: float = _f(1e-9, "Absolute tolerance when float outputs are compared and written as tests.", min=0.0)
