@@ -40,6 +40,7 @@ Entry points: `Study(cfg, out_dir).run()`, `variant_overrides`, `size_oneshot`, 
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import os
@@ -189,6 +190,8 @@ class Study:
         entry["cycle_0_from"] = self._share_cycle0(name, run.store)
         self.save()
         self.driver.run_all(run)
+        del run
+        gc.collect()                                         # the variant's models go before the next loads
         session["end"] = time.time()
         store = self.store(name)
         entry.update(status="done", teacher_tokens=teacher_tokens(store),

@@ -68,8 +68,13 @@ def study_results(study_dir: str | Path, n_resamples: int = N_RESAMPLES) -> dict
     cfg = state["config"]
     n_cycles = cfg["study"]["cycles"]
     finals, points, outcomes = {}, [], {}
-    for name in state.get("variants_wanted", []):
+    wanted = list(state.get("variants_wanted", []))
+    if "untrained" not in wanted and "iterkd" in wanted:
+        wanted.insert(0, "untrained")            # the untrained student is then IterKD's own cycle 0
+    for name in wanted:
         store = RunStore(root / name)
+        if name == "untrained" and not store.exists():
+            store = RunStore(root / "iterkd")
         if not store.exists():
             continue
         rc = store.read_run_info()["config"]

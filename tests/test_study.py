@@ -231,6 +231,17 @@ def test_study_table_numbers_comparisons_and_claim(study_dir, tmp_path):
     assert all(p.exists() for p in paths)
 
 
+def test_without_the_untrained_variant_iterkd_cycle_0_is_the_base(tmp_path):
+    drv = FakeDriver()
+    Study(_cfg("iterkd, oneshot"), tmp_path, driver=drv).run()
+    # no untrained run to copy from: each run evaluates its own cycle 0
+    assert sorted(c[0] for c in drv.computed if c[1:] == (0, "09")) == ["iterkd", "oneshot"]
+    res = study_results(tmp_path, n_resamples=500)
+    base = [p for p in res["points"] if p["variant"] == "untrained"]
+    assert base and all(p["run_dir"].endswith("iterkd") and p["cycle"] == 0 for p in base)
+    assert {c["view"] for c in res["claims"]} == {"benchmark", "held_out"}
+
+
 def test_claim_words():
     assert claim_word(0.01, 0.2) == "supported"
     assert claim_word(-0.3, -0.01) == "not supported"
@@ -274,19 +285,25 @@ def test_study_command_table_only(study_dir, tmp_path, capsys):
 # ------------------------------------------------------------------------------------------ real (slow)
 
 @pytest.mark.slow
-def test_tiny_real_study_with_the_smoke_config(tmp_path):
-    """Smoke models, 1 cycle, pool 2: every variant runs through the real cycle API; the budget is matched
-    or the report says it is not; the table has the untrained, IterKD and one-shot rows."""
+def test_tiny_real_study_with_the_smoke_config(tmp_path, model_cache_dir):
+    """Smoke models (SmolLM2 student, Qwen-0.5B teacher), 1 cycle, pool 2, 2 + 2 evaluation problems, no judge,
+    no teacher ceiling: every variant runs through the real cycle API; the budget is matched or study.json
+    says it is not; the table has the untrained, IterKD and one-shot rows."""
     out = tmp_path / "study"
     cfg = load_config(ROOT / "configs" / "smoke.yaml", [
-        "study.variants=[untrained, iterkd, oneshot]", "study.cycles=1", "data.pool_size=2",
-        "evaluation.subset=2", f"run.response_cache_dir={tmp_path / 'cache'}", "evaluation.ci_resamples=200"])
+        "study.variants=[untrained, iterkd, oneshot]", "study.cycles=1", "study.sizing_tries=2",
+        "data.pool_size=2", "data.held_out=2", "evaluation.subset=2", "evaluation.evaluate_teacher=false",
+        "feedback.use_judge=false", "regeneration.per_level={easy: 0, medium: 0, hard: 1}",
+        f"run.cache_dir={model_cache_dir}", f"run.response_cache_dir={tmp_path / 'cache'}",
+        "evaluation.ci_resamples=200"])
     Study(cfg, out).run()
     st = json.loads((out / "study.json").read_text())
     assert all(st["variants"][v]["status"] == "done" for v in ("untrained", "iterkd", "oneshot"))
     b = st["budget"]
     assert b["iterkd_tokens"] > 0 and b["oneshot_tokens"] > 0
     assert b["matched"] == (abs(b["ratio"] - 1) <= 0.10)
+    assert st["variants"]["oneshot"]["sizing"][0]["tokens"] > 0
     res = study_results(out, n_resamples=200)
     assert {(p["variant"], p["cycle"]) for p in res["points"]} == {("untrained", 0), ("iterkd", 1), ("oneshot", 1)}
     assert RunStore(out / "oneshot").stage_summary(0, "09_evaluation")["copied_from"].endswith("untrained")
+    assert (out / "oneshot" / "cycle_1" / "04_adapter" / "adapter_model.safetensors").exists()
