@@ -117,20 +117,23 @@ def variant_overrides(name: str, cfg: IterKDConfig, pool: int = 0, factor: int =
     raise ValueError(f"unknown study variant {name!r}; use one of {ORDER}")
 
 
+def _cycle():
+    from iterkd_lib import cycle  # torch & co. only when a real study runs
+
+    return cycle
+
+
 class Driver:
     """The public cycle API the study drives (tests swap in a fake that writes synthetic run files)."""
 
     def open_run(self, cfg: IterKDConfig, run_dir: Path):
-        from iterkd_lib import cycle   # torch & co. only when a real study runs
-        return cycle.open_run(cfg, run_dir)
+        return _cycle().open_run(cfg, run_dir)
 
     def run_stage(self, run, cycle_k: int, name: str) -> None:
-        from iterkd_lib import cycle
-        cycle.run_stage(run, cycle_k, name)
+        _cycle().run_stage(run, cycle_k, name)
 
     def run_all(self, run) -> None:
-        from iterkd_lib import cycle
-        cycle.run_all(run)
+        _cycle().run_all(run)
 
 
 class Study:
@@ -233,6 +236,7 @@ class Study:
 
     def _max_pool(self) -> int:
         from iterkd_lib.problems import load_problems
+
         n = len(load_problems(self.cfg.data.seed_problems)) - self.cfg.data.held_out
         return max(1, n)
 

@@ -133,11 +133,12 @@ def _f(x, spec: str = ".3f") -> str:
 def study_markdown(res: dict) -> str:
     """The study as Markdown: settings, pass@1 table, comparisons, claim, budget, cost."""
     s = res["settings"]
-    out = ["# IterKD study: IterKD vs one-shot distillation vs the untrained student", "",
-           f"Student `{s['student']}`, teacher `{s['teacher']}`, seed {s['seed']}, benchmark {s['benchmark']} "
-           f"(subset {s['subset']}), evaluation decoding {s['eval_decoding']}, {s['samples']} sample(s) per problem; "
-           f"IterKD for {s['cycles']} cycles. pass@1 with a 95% percentile-bootstrap CI over problems; paired tests: "
-           "exact McNemar (greedy) or paired permutation, alpha 0.05. Study directory: " f"`{s['study_dir']}`.", "",
+    intro = (f"Student `{s['student']}`, teacher `{s['teacher']}`, seed {s['seed']}, benchmark {s['benchmark']} "
+             f"(subset {s['subset']}), evaluation decoding {s['eval_decoding']}, {s['samples']} sample(s) per "
+             f"problem; IterKD for {s['cycles']} cycles. pass@1 with a 95% percentile-bootstrap CI over problems; "
+             "paired tests: exact McNemar (greedy) or paired permutation, alpha 0.05. Study directory: "
+             f"`{s['study_dir']}`.")
+    out = ["# IterKD study: IterKD vs one-shot distillation vs the untrained student", "", intro, "",
            "| variant | cycle | view | protocol | pass@1 | 95% CI | problems | teacher tokens |",
            "|---|---|---|---|---|---|---|---|"]
     for p in res["points"]:
@@ -155,8 +156,10 @@ def study_markdown(res: dict) -> str:
                f"({'matched' if b['matched'] else 'NOT matched'} within {b['tolerance']:.0%}; {b['counted']}; "
                f"one-shot pool {b['oneshot']['pool_size']} x samples factor {b['oneshot']['factor']})"
                if b else "- not measured (no finished one-shot variant)")
-    out += ["", "## Cost per variant (estimates: stage seconds from the markers; wall seconds of the study's "
-            "sessions, model loading included; both depend on the machine's load)", "",
+    cost_head = ("## Cost per variant (estimates: stage seconds from the markers; wall seconds of the study's "
+                 "sessions, model loading included, a session cut by a kill not counted; both depend on the "
+                 "machine's load)")
+    out += ["", cost_head, "",
             "| variant | status | stage seconds | wall seconds | teacher tokens |", "|---|---|---|---|---|"]
     for v, c in res["cost"].items():
         out.append(f"| {LABELS.get(v, v)} | {c['status']} | {c['stage_seconds']} | {c['wall_seconds']} | "

@@ -224,10 +224,11 @@ def test_study_table_numbers_comparisons_and_claim(study_dir, tmp_path):
     md = study_markdown(res)
     assert "**supported**" in md and "matched within 10%" in md and "estimates" in md
     paths = write_study_tables(res, tmp_path)
-    rows = list(csv.DictReader(open(tmp_path / "study_table.csv")))
+    rows = list(csv.DictReader((tmp_path / "study_table.csv").read_text().splitlines()))
     assert len(rows) == len(res["points"]) == 2 * len(SOLVED)
     assert {r["student"] for r in rows} == {"qwen2.5-coder-0.5b-instruct"} and all(r["seed"] for r in rows)
-    assert len(list(csv.DictReader(open(tmp_path / "study_comparisons.csv")))) == len(res["comparisons"]) + 2
+    comparisons = list(csv.DictReader((tmp_path / "study_comparisons.csv").read_text().splitlines()))
+    assert len(comparisons) == len(res["comparisons"]) + 2
     assert all(p.exists() for p in paths)
 
 

@@ -34,19 +34,19 @@ def study_figure(res: dict) -> go.Figure:
                         shared_yaxes=True)
     order = [_x(p) for p in sorted(points, key=lambda p: (list(LABELS).index(p["variant"]), p["cycle"]))]
     for col, view in enumerate(views, start=1):
-        for variant in LABELS:
+        for variant, label in LABELS.items():
             ps = [p for p in points if p["view"] == view and p["variant"] == variant]
             if not ps:
                 continue
             ys = [p["pass@1"] for p in ps]
             fig.add_trace(go.Scatter(
                 x=[_x(p) for p in ps], y=ys, mode="markers+lines" if len(ps) > 1 else "markers",
-                name=LABELS[variant], legendgroup=variant, showlegend=col == 1,
+                name=label, legendgroup=variant, showlegend=col == 1,
                 marker={"color": COLORS[variant], "size": 10}, line={"color": COLORS[variant]},
                 error_y={"type": "data", "symmetric": False,
                          "array": [(p["ci_high"] - p["pass@1"]) if p["ci_high"] is not None else 0 for p in ps],
                          "arrayminus": [(p["pass@1"] - p["ci_low"]) if p["ci_low"] is not None else 0 for p in ps]},
-                hovertemplate="%{x}: pass@1 %{y:.3f}<extra>" + LABELS[variant] + "</extra>"), row=1, col=col)
+                hovertemplate="%{x}: pass@1 %{y:.3f}<extra>" + label + "</extra>"), row=1, col=col)
         fig.update_xaxes(categoryorder="array", categoryarray=list(dict.fromkeys(order)), row=1, col=col)
     s = res["settings"]
     claim = "; ".join(f"{c['view']}: {c['word']} (margin {c['margin']:+.3f} [{_n(c['margin_low'])}, "
