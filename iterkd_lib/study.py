@@ -27,15 +27,12 @@ F = ceil(units / max_pool) multiplies distill.correct/faulty_per_problem. Each t
 teacher-attempts stages; a try outside the tolerance is moved to oneshot_tries/ and the next is sized from it;
 after study.sizing_tries the closest try is used and the report says the budget was not matched.
 
-State: study.json (written atomically after every step): per variant its run directory, overrides, status,
-wall seconds per session, sizing tries and the budget. A killed study rerun with the same command resumes:
-finished variants are skipped, the running one resumes its run directory (stage markers).
+State: study.json (atomic writes): per variant its run directory, overrides, status, sessions, sizing tries,
+budget. The same command again resumes: finished variants are skipped, the running one resumes its run.
 
 Not covered: the table and figure (study_report.py, figures/study.py); running variants in parallel; PERsD or
 plain-SFT one-shot variants (training.loss=none as an override would give the latter).
-
-Entry points: `Study(cfg, out_dir).run()`, `variant_overrides`, `size_oneshot`, `budget_ratio`,
-`teacher_tokens`.
+Entry points: `Study(cfg, out_dir).run()`, `variant_overrides`, `size_oneshot`, `budget_ratio`, `teacher_tokens`.
 """
 
 from __future__ import annotations
