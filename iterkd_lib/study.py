@@ -41,7 +41,6 @@ import gc
 import logging
 import math
 import os
-import shutil
 import time
 from pathlib import Path
 
@@ -55,8 +54,7 @@ TOKEN_KEYS = ("prompt_tokens", "completion_tokens", "cached_prompt", "cached_com
 CYCLE0_KEYS = ("student", "evaluation", "execution", "run.seed", "data.seed_problems", "data.held_out",
                "data.held_out_split")
 NO_NEW_QUESTIONS = "regeneration.per_level={easy: 0, medium: 0, hard: 0}"
-# study.json keys that may differ on resume (they choose what is run or where figures go, not a number)
-RESUME_SAFE = ("study.", "run.torch_threads", "run.cache_dir", "run.response_cache_dir", "run.runs_root")
+RESUME_SAFE = ("study.", "run.torch_threads", "run.cache_dir", "run.response_cache_dir", "run.runs_root")  # no number
 
 
 def stage_tokens(summary: dict | None) -> int:
@@ -69,6 +67,12 @@ def teacher_tokens(store: RunStore, last_cycle: int | None = None) -> int:
     """Teacher tokens a run spent over cycles 1..last_cycle (all when None); cycle 0's ceiling is excluded."""
     return sum(stage_tokens(store.stage_summary(c, name)) for c in store.cycles()
                if c >= 1 and (last_cycle is None or c <= last_cycle) for name in store.completed_stages(c))
+
+
+def _own_stage_seconds(store: RunStore) -> float:
+    """Seconds of the stages this run computed itself (a copied cycle 0 counts where it was computed)."""
+    marks = [store.stage_summary(c, st) or {} for c in store.cycles() for st in store.completed_stages(c)]
+    return round(sum(m.get("seconds") or 0 for m in marks if not m.get("copied_from")), 1)
 
 
 def budget_ratio(oneshot_tokens: int, iterkd_tokens: int) -> float:
@@ -196,8 +200,7 @@ class Study:
         store = self.store(name)
         entry.update(status="done", teacher_tokens=teacher_tokens(store),
                      wall_seconds=round(sum((s["end"] or s["start"]) - s["start"] for s in entry["sessions"]), 1),
-                     stage_seconds=round(sum((store.stage_summary(c, st) or {}).get("seconds") or 0
-                                             for c in store.cycles() for st in store.completed_stages(c)), 1))
+                     stage_seconds=_own_stage_seconds(store))
         if name == "oneshot":
             self._record_budget(entry)
         self.save()
@@ -278,23 +281,19 @@ class Study:
 
     def _park_oneshot_dir(self) -> None:
         """Move a previous sizing try's run directory aside (its teacher replies stay in the response cache)."""
-        cur = self.root / "oneshot"
-        if not cur.exists():
+        if not (cur := self.root / "oneshot").exists():
             return
         park = self.root / "oneshot_tries"
-        park.mkdir(exist_ok=True)
-        dest = park / f"try{len(list(park.iterdir()))}"
-        shutil.move(str(cur), dest)
+        dest = park / f"try{len(list(park.iterdir())) if park.exists() else 0}"
+        os.renames(cur, dest)   # makes oneshot_tries/; the study directory itself is never empty
         for t in self.state["variants"].get("oneshot", {}).get("sizing", []):
             if t.get("run_dir") == str(cur) and t["tokens"] is not None:
                 t["run_dir"] = str(dest)
 
     def _record_budget(self, entry: dict) -> None:
-        target = self._target()
-        spent = teacher_tokens(self.store("oneshot"))
+        target, spent, tol = self._target(), teacher_tokens(self.store("oneshot")), self.cfg.study.budget_tolerance
         ratio = budget_ratio(spent, target)
         self.state["budget"] = {"iterkd_tokens": target, "oneshot_tokens": spent, "ratio": round(ratio, 4),
-                                "tolerance": self.cfg.study.budget_tolerance,
-                                "matched": abs(ratio - 1) <= self.cfg.study.budget_tolerance,
+                                "tolerance": tol, "matched": abs(ratio - 1) <= tol,
                                 "counted": "teacher prompt + completion tokens, cycles >= 1, cached replies "
                                            "at their original cost", "oneshot": entry.get("chosen")}

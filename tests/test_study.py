@@ -182,6 +182,8 @@ def test_study_runs_every_variant_and_resumes_where_it_stopped(study_dir):
     for v in ("iterkd", "oneshot", "selftrain"):
         done = RunStore(study_dir.out / v).stage_summary(0, "09_evaluation")
         assert done["copied_from"].endswith("untrained")
+    # a copied cycle 0 costs nothing in the copy: 3 cycles x (teacher attempts 2 s + feedback 3 s + evaluation 5 s)
+    assert st["variants"]["iterkd"]["stage_seconds"] == 30.0 and st["variants"]["untrained"]["stage_seconds"] == 5.0
     # self-training's teacher is the student, so its copy holds no teacher records
     recs = RunStore(study_dir.out / "selftrain").read_records(0, "09_evaluation")
     assert recs and all(r["subject"] == "student" for r in recs)
