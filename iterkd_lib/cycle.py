@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iterkd_lib import launch
+from iterkd_lib import console, launch
 from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.models.backends import LocalBackend, make_backend
@@ -376,7 +376,7 @@ def _read_input(run: Run, cycle: int, name: str) -> list[dict]:
 
 def _compute(run: Run, cycle: int, stage: Stage) -> None:
     """Compute one stage from its inputs; write its records, extra files, then its marker (last)."""
-    log.info("cycle %d: %s ...", cycle, stage.file)
+    log.debug("cycle %d: %s ...", cycle, stage.file)
     inputs = {name: _read_input(run, cycle, name) for name in stage.inputs}
     backend = stage.spends(run, cycle) if stage.spends is not None else None
     before = dict(backend.usage) if backend is not None and hasattr(backend, "usage") else None
@@ -392,8 +392,8 @@ def _compute(run: Run, cycle: int, stage: Stage) -> None:
     if before is not None:
         summary["teacher_usage"] = {k: backend.usage.get(k, 0) - before.get(k, 0) for k in backend.usage}
     run.store.mark_complete(cycle, stage.file, summary)
-    log.info("cycle %d: %s done in %.1fs %s", cycle, stage.file, seconds,
-             {k: v for k, v in summary.items() if k not in ("seconds", "teacher_usage")})
+    log.info("%s", console.stage_line(cycle, stage.file, summary))   # the full summary is in the .done marker
+    log.debug("cycle %d: %s summary %s", cycle, stage.file, summary)
 
 
 def run_stage(run: Run, cycle: int, name: str) -> list[dict]:

@@ -117,3 +117,17 @@ def build_synthetic_run(root: str | Path, config_path: str | Path | None = None)
         store.append_metrics(summary)
     write_json(store.root / "best.json", {"cycle": 2, "metric": "benchmark_pass@1", "value": PASS[2]})
     return store
+
+
+def complete_for_notebooks(store: RunStore) -> RunStore:
+    """Add what reopening the run and reading Stage II back needs (held-out split, 05_student_attempts), so
+    notebooks and the control panel read every stage of cycles 1-2 up to 08 without loading a model."""
+    write_jsonl(store.root / "held_out.jsonl", [{"task_id": "h/0", "prompt": "def h():\n", "entry_point": "h",
+                                                 "test": "", "source": "seed"}])
+    for c in (1, 2):
+        store.write_records(c, "05_student_attempts", [
+            {"task_id": f"t/{i % 4}", "sample_index": i, "raw": "```python\n...\n```", "code": "def f():\n    return 1\n",
+             "completion": "    return 1\n", "student": {"model": SETTINGS["student"]}, "decoding": {"temperature": 0.7},
+             "seed": 7 + c} for i in range(5)])
+        store.mark_complete(c, "05_student_attempts", {"seconds": 1.0, "n": 5})
+    return store

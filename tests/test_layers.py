@@ -8,12 +8,12 @@ PKG = Path(__file__).resolve().parents[1] / "iterkd_lib"
 
 # By top-level name: a flat module, or a subpackage with every module in it.
 LAYERS = {
-    1: {"config", "records", "runstore", "seeding", "problems", "splits"},            # foundation
+    1: {"config", "records", "runstore", "seeding", "problems", "splits", "tracking"},  # foundation
     2: {"sandbox", "models", "scoring", "prompts"},                                   # capabilities
     3: {"stages"},                                                                    # one module per run file
-    4: {"cycle", "cycle_summary", "launch", "study"},                                 # the loop
-    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics",     # presentation
-        "study_report"},
+    4: {"cycle", "cycle_summary", "launch", "console", "study"},                      # the loop
+    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics", "export", "control_panel",
+        "study_report"},                                                              # presentation
 }
 LAYER_OF = {name: level for level, names in LAYERS.items() for name in names}
 
