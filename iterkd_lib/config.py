@@ -63,8 +63,10 @@ class DecodingConfig:
 @dataclass
 class BackendConfig:
     """A generating model (teacher or judge): registry id or served model, dtype, batch size, decoding."""
-    backend: str = _f("local", "'local' (transformers on this machine) or 'openai' (any OpenAI-compatible server).",
-                      choices=("local", "openai"))
+    backend: str = _f("hf", "'hf' (transformers here; 'local' is the old name), 'llamacpp' (the GGUF on a llama.cpp "
+                            "server started here), 'ctranslate2' (int8 copy converted once) or 'openai' (any "
+                            "OpenAI-compatible server at base_url).",
+                      choices=("hf", "local", "llamacpp", "ctranslate2", "openai"))
     model: str = _f("qwen2.5-coder-1.5b-instruct", "Registry short name, HF path/id, or the server's model name.")
     dtype: str = _f("bfloat16", "Local weights dtype: bfloat16 (fastest on AVX512-BF16 CPUs), float32, float16.",
                     choices=("bfloat16", "float32", "float16"))
@@ -74,7 +76,38 @@ class BackendConfig:
     max_concurrency: int = _f(8, "OpenAI backend: requests in flight at once.", min=1)
     max_retries: int = _f(5, "OpenAI backend: retries on 429/5xx/timeouts, with exponential backoff.", min=0)
     request_timeout_s: float = _f(120.0, "OpenAI backend: timeout for one request.", min=0.1)
+    threads: int = _f(1, "llamacpp/ctranslate2: CPU threads of the engine (1 on a 2-core machine shared with "
+                         "other work: 2 spinning threads next to a busy core collapse; see LOG.md).", min=1)
+    parallel: int = _f(8, "llamacpp: server slots decoded together (continuous batching); also the client's "
+                          "requests in flight.", min=1)
+    ctx_per_slot: int = _f(2048, "llamacpp: context tokens per slot (prompt + answer); memory grows with "
+                                 "parallel x ctx_per_slot.", min=256)
+    port: int = _f(0, "llamacpp: port on 127.0.0.1 for the server (0 = a free port chosen at start).", min=0,
+                   max=65535)
+    start_timeout_s: float = _f(180.0, "llamacpp: seconds to wait for the server's health check.", min=1.0)
+    compute_type: str = _f("int8", "ctranslate2: weight type of the converted copy (int8 = int8 weights, float "
+                                   "activations; bf16 is not offered on CPUs without AVX512-BF16 kernels).",
+                           choices=("int8", "int8_float32", "float32"))
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding settings, recorded next to every output.")
+
+
+@dataclass
+class JudgeConfig(BackendConfig):
+    """The judge (Stage II): a generating model (fields as for the teacher) and how its score is obtained."""
+    constrained: str = _f("auto", "Reply format: 'json' = constrained by a JSON schema (llama.cpp grammar, vLLM "
+                                  "guided decoding through backend 'openai'), so every reply parses; 'none' = the "
+                                  "free text layout, re-asked once when unreadable; 'auto' = 'json' where the "
+                                  "backend supports a schema, else 'none'.", choices=("auto", "json", "none"))
+    score_method: str = _f("auto", "'geval' = the probability-weighted expectation over the score tokens (G-Eval, "
+                                   "needs log-probabilities; rules asked as whole numbers); 'sampled' = the "
+                                   "numbers written; 'auto' = 'geval' where the backend returns log-probabilities. "
+                                   "A reply whose score tokens cannot be located falls back to 'sampled'; each "
+                                   "record says which was used (score_method).", choices=("auto", "geval", "sampled"))
+    calibration: str = _f("none", "'anchors' = show the judge one passing and one failing answer to another "
+                                  "problem, verified by execution (Stage I teacher attempts), before the task; "
+                                  "'none'. Kept by measurement (benchmarks/judge_agreement.py, LOG.md).",
+                          choices=("none", "anchors"))
+    logprobs_k: int = _f(10, "G-Eval: top-k alternatives asked per generated token (1-20).", min=1, max=20)
 
 
 @dataclass
@@ -165,7 +198,7 @@ class FeedbackConfig:
     samples_per_question: int = _f(2, "Student samples per question in Stage II.", min=1)
     use_judge: bool = _f(True, "Score attempts with the judge model (0-6 rubric).")
     use_pylint: bool = _f(True, "Run pylint on attempts.")
-    judge: BackendConfig = _sub(BackendConfig, "Judge backend; model '' means: the teacher's.")
+    judge: JudgeConfig = _sub(JudgeConfig, "Judge backend (model '' means: the teacher's) and how it scores.")
 
 
 @dataclass

@@ -99,7 +99,8 @@ class Run:
     def teacher(self):
         """The teacher backend (loaded once per process)."""
         if self._teacher is None:
-            self._teacher = make_backend(self.cfg.teacher, self.cache_dir, response_cache_dir=self.response_cache_dir)
+            self._teacher = make_backend(self.cfg.teacher, self.cache_dir, response_cache_dir=self.response_cache_dir,
+                                         log_dir=str(self.store.root / "logs"))  # an engine server's log
         return self._teacher
 
     def judge(self):
@@ -107,7 +108,8 @@ class Run:
         if self._judge is None:
             judge_cfg = self.cfg.feedback.judge
             self._judge = (self.teacher() if not judge_cfg.model else
-                           make_backend(judge_cfg, self.cache_dir, response_cache_dir=self.response_cache_dir))
+                           make_backend(judge_cfg, self.cache_dir, response_cache_dir=self.response_cache_dir,
+                                        log_dir=str(self.store.root / "logs")))
         return self._judge
 
     def student(self, cycle: int):
@@ -279,7 +281,8 @@ def _student_attempts(run: Run, cycle: int, inp: Inputs):
 def _feedback(run: Run, cycle: int, inp: Inputs):
     judge = run.judge() if run.cfg.feedback.use_judge else None
     recs = feedback.collect_feedback(inp["01_pool"], inp["05_student_attempts"], run.cfg, judge,
-                                     derive_seed(run.seed, cycle, "judge"))
+                                     derive_seed(run.seed, cycle, "judge"),
+                                     teacher_attempts=inp["02_teacher_attempts"])
     return recs, {"summary": feedback.feedback_summary(recs), "agreement": feedback.judge_test_agreement(recs)}, {}
 
 
@@ -353,7 +356,7 @@ STAGES: tuple[Stage, ...] = (
           ("01_pool", "02_teacher_attempts", "prev/05_student_attempts", "prev/06_feedback")),
     Stage("adapter", "04_adapter", _adapter, ("03_training_set",)),
     Stage("student_attempts", "05_student_attempts", _student_attempts, ("01_pool", "04_adapter")),
-    Stage("feedback", "06_feedback", _feedback, ("01_pool", "05_student_attempts"),
+    Stage("feedback", "06_feedback", _feedback, ("01_pool", "02_teacher_attempts", "05_student_attempts"),
           spends=lambda run, k: run.judge() if run.cfg.feedback.use_judge else None),
     Stage("levels", "07_levels", _levels, ("01_pool", "06_feedback")),
     Stage("new_questions", "08_new_questions", _new_questions, ("01_pool", "07_levels", "held_out"),

@@ -7,7 +7,8 @@ Who sees what:
 - the STUDENT: `student_messages` (training prompts, its Stage II attempts, chat-protocol evaluation) and is
   trained on answers shaped by `format_answer`;
 - the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones;
-- the JUDGE, Stage II: `judge_messages`, then `JUDGE_REMINDER` once when its reply could not be read;
+- the JUDGE, Stage II: `judge_messages` (text or JSON layout, optional anchors), then `JUDGE_REMINDER`
+  (`JUDGE_REMINDER_JSON`) once when its reply could not be read;
 - the TEACHER, Stage III: `question_messages` (breadth / depth), replies start with `QUESTION_MARKER`.
 
 Not covered: parsing the replies (scoring/code_extraction.py, scoring/judge_parser.py,
@@ -114,16 +115,65 @@ JUDGE_REMINDER = ("I could not read the scores in your reply. Reply again using 
                   "a 'Code Analysis:' line, then the five rule lines each with one number, then 'Total: <number>'.")
 
 
-def judge_messages(problem: dict, code: str) -> list[dict]:
+# The layout asked for when the reply is constrained by a JSON schema (scoring/judge_scoring.judge_schema):
+# the same rubric, the analysis first so the judge reasons before it scores.
+_JUDGE_JSON_LAYOUT = """Answer with one JSON object and nothing else: first "analysis" (one to three sentences on what \
+the code does right and wrong), then one score per rule under the keys "functionality", "boundary", "coverage", \
+"readability", "practices".{integer}"""
+_JUDGE_INTEGER = " Each score is a whole number (0, 1 or 2 for functionality; 0 or 1 for the others)."
+
+# Calibration by anchors: two graded answers to another problem, taken from answers verified by execution.
+_JUDGE_ANCHORS = """For calibration, here are two answers to a different task, whose tests were run. Use them to \
+calibrate how strict to be; do not grade them.
+
+### Example task
+{task}
+
+### Example answer A (passes all its tests; a correct answer deserves full Functionality)
+```python
+{passing}
+```
+
+### Example answer B (fails its tests; a wrong answer deserves at most 1 for Functionality and less overall)
+```python
+{failing}
+```
+
+"""
+
+
+# Seen by the constrained judge once, after a JSON reply that could not be read (cut by the token limit).
+JUDGE_REMINDER_JSON = ("I could not read the scores in your reply. Reply again with one short JSON object: a brief "
+                       "'analysis', then the five scores.")
+
+
+def judge_messages(problem: dict, code: str, layout: str = "text", integer_scores: bool = False,
+                   anchors: dict | None = None) -> list[dict]:
     """Seen by the judge in Stage II: grade `code` as an answer to `problem` (its prompt text) with the rubric.
 
-    The judge never sees the tests: the view exists to work where no tests exist. Returns [system, user].
+    The judge never sees the tests of the task it grades: the view exists to work where no tests exist.
+    layout: "text" (the line layout above, read by scoring/judge_parser.py) or "json" (the reply is
+    constrained by scoring/judge_scoring.judge_schema; the same rubric, asked as one JSON object);
+    integer_scores: ask for whole-number scores (G-Eval restores the half points from probabilities);
+    anchors: {prompt, passing, failing} from scoring/judge_scoring.pick_anchors, shown before the task
+    (calibration "anchors"). Returns [system, user]. Raises ValueError for an unknown layout.
     """
+    if layout not in ("text", "json"):
+        raise ValueError(f"judge layout {layout!r}: expected 'text' or 'json'")
     task = problem.get("prompt", "").strip()
-    return [
-        {"role": "system", "content": _JUDGE_SYSTEM},
-        {"role": "user", "content": _JUDGE_INSTRUCTIONS.format(task=task, code=(code or "").strip() or "# (empty)")},
-    ]
+    body = _JUDGE_INSTRUCTIONS.format(task=task, code=(code or "").strip() or "# (empty)")
+    if layout == "json" or integer_scores:
+        start, end = body.index("Answer in exactly this layout"), body.index("### Task")
+        layout_text = (_JUDGE_JSON_LAYOUT.format(integer=_JUDGE_INTEGER if integer_scores else "") if layout == "json"
+                       else body[start:end].replace("<score>", "<whole number>").rstrip() + _JUDGE_INTEGER)
+        body = body[:start] + layout_text.rstrip() + "\n\n" + body[end:]
+        if integer_scores:
+            body = body.replace("Rubric (half points allowed, e.g. 0.5 or 1.5):", "Rubric:")
+    if anchors:
+        head, tail = body.split("### Task", 1)
+        body = head + _JUDGE_ANCHORS.format(task=anchors["prompt"].strip(), passing=anchors["passing"].strip(),
+                                            failing=anchors["failing"].strip()) + "### Task" + tail
+    return [{"role": "system", "content": _JUDGE_SYSTEM}, {"role": "user", "content": body}]
 
 
 # ------------------------------------------------------------------------------------- teacher, Stage III

@@ -118,8 +118,9 @@ def _common_args(cfg, out: Path, seed: int, model, save_steps: int) -> dict:
         # DDP only: every LoRA weight takes part in every forward; for a PeftModel the Trainer would otherwise
         # ask DDP to search for unused parameters, an extra graph traversal per step (torch warns about it)
         "ddp_find_unused_parameters": False,
-        # only when asked: transformers 5 warns on every mention of the old argument name
-        **({"gradient_checkpointing": True} if cfg.student.gradient_checkpointing else {}),
+        # Always explicit, under transformers 5's name: TRL's configs default gradient checkpointing to True,
+        # so leaving it out silently recomputed every activation even with student.gradient_checkpointing off.
+        "activation_checkpointing": bool(cfg.student.gradient_checkpointing),
     }
 
 

@@ -60,7 +60,8 @@ def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed:
         replies = teacher_backend.chat(msgs, decoding, call_seed, n=k)
         for p, m, samples in zip(problems, msgs, replies, strict=True):
             jobs += [{"problem": p, "requested": "correct", "fault_type": None, "attempt_index": j, "prompt": m,
-                      "raw": raw, "seed": call_seed, "sample_index": j} for j, raw in enumerate(samples)]
+                      "raw": raw, "seed": call_seed, "sample_index": j,
+                      "sample_seed": _sample_seed(teacher_backend, call_seed, m, j)} for j, raw in enumerate(samples)]
     schedules = {p["task_id"]: fault_schedule(p["task_id"], d.faulty_per_problem, d.fault_types) for p in problems}
     n_types = len(d.fault_types)
     for rnd in range((d.faulty_per_problem + n_types - 1) // n_types):
@@ -71,7 +72,8 @@ def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed:
         replies = teacher_backend.chat(msgs, decoding, call_seed, n=1) if batch else []
         for (p, i, ft), m, samples in zip(batch, msgs, replies, strict=True):
             jobs.append({"problem": p, "requested": "faulty", "fault_type": ft, "attempt_index": i, "prompt": m,
-                         "raw": samples[0], "seed": call_seed, "sample_index": 0})
+                         "raw": samples[0], "seed": call_seed, "sample_index": 0,
+                         "sample_seed": _sample_seed(teacher_backend, call_seed, m, 0)})
     for job in jobs:
         job["extraction"] = extract(job["raw"], job["problem"].get("entry_point"))
         job["code"] = job["extraction"].code
@@ -85,8 +87,15 @@ def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed:
                     "fault_type": job["fault_type"], "attempt_index": job["attempt_index"], "raw": job["raw"],
                     "code": job["code"], "completion": job["completion"], "verdict": verdict, "label": label,
                     "consistent": label == job["requested"], "teacher": who, "prompt": job["prompt"],
-                    "decoding": dec, "seed": job["seed"], "sample_index": job["sample_index"]})
+                    "decoding": dec, "seed": job["seed"], "sample_index": job["sample_index"],
+                    "sample_seed": job["sample_seed"]})
     return out
+
+
+def _sample_seed(backend: Any, seed: int, request: Any, j: int) -> int | None:
+    """The seed the backend sent to its engine for sample j of `request` (None for backends without one)."""
+    fn = getattr(backend, "sample_seed", None)
+    return fn(seed, request, j) if callable(fn) else None
 
 
 def label_counts(records: list[dict]) -> dict:
