@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -138,7 +138,7 @@ class StudentConfig:
 
 @dataclass
 class DataConfig:
-    """Seed problems, held-out split and pool size limits."""
+    """Seed problems, held-out split, pool size limits and the teachable-pool rule."""
     seed_problems: str = _f("data/seed_problems.jsonl", "Seed pool in HumanEval record format.")
     pool_size: int = _f(0, "Use only the first N seed problems after the held-out split (0 = all).", min=0)
     held_out: int = _f(40, "Seed problems held out of training (never in any pool), evaluated every cycle.", min=0)
@@ -147,17 +147,58 @@ class DataConfig:
                              "'random': the first `held_out` of a seeded shuffle, as runs before this key did.",
                              choices=("stratified", "random"))
     max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
+    pool_policy: Literal["file_order", "teachable", "gap"] = _f(
+        "file_order", "Which seed problems form cycle 1's pool (after the held-out split): 'file_order' (the "
+                      "first pool_size), 'teachable' (problems the teacher solves first, by its measured pass@1), "
+                      "'gap' (largest teacher-minus-student pass@1 first). See stages/pool.py.",
+        choices=("file_order", "teachable", "gap"))
+    """The teachable-pool rule; 'teachable' and 'gap' read teacher_passk (and student_passk)."""
+    teacher_passk: str = _f("data/teacher_passk.jsonl", "Teacher pass@k per seed problem "
+                                                         "(data/measure_teacher_passk.py) for pool_policy.")
+    """Measured teacher pass@k per problem (JSONL: task_id, n, c, pass@1)."""
+    student_passk: str = _f("", "Student pass@k per seed problem, same format, for pool_policy 'gap' ('' = the "
+                                "student is taken to solve nothing, so 'gap' orders by the teacher alone).")
+    """Measured student pass@k per problem (optional)."""
+
+    def __post_init__(self):
+        if self.pool_policy not in ("file_order", "teachable", "gap"):
+            raise ConfigError(f"data.pool_policy is {self.pool_policy!r}; expected file_order, teachable or gap")
 
 
 @dataclass
 class DistillConfig:
-    """Stage I data: teacher samples per problem, fault types, pair cap, student failures as negatives."""
-    correct_per_problem: int = _f(2, "Teacher attempts asked to be correct, per problem.", min=0)
+    """Stage I data: sample-and-verify, repair from execution feedback, canonical policy, faults, pairs."""
+    correct_per_problem: int = _f(2, "Sample-and-verify: teacher samples of the correct request per problem (n), "
+                                     "all run against the tests in one batched call.", min=0)
+    """n of sample-and-verify: samples of the student's instruction asked from the teacher per problem."""
+    sample_temperature: float = _f(0.7, "Temperature of those samples (teacher.decoding's other settings apply; "
+                                        "0 = greedy, and then n > 1 repeats one answer).", min=0.0, max=5.0)
+    """Sampling temperature of the correct samples and of repairs."""
+    max_correct_per_problem: int = _f(2, "Distinct verified-correct teacher solutions kept per problem "
+                                         "(deduplicated by their parsed AST; 0 = keep all).", min=0)
+    """Cap on the distinct verified teacher solutions (samples + repairs) kept as positives per problem."""
+    repair_rounds: int = _f(1, "Repair from execution feedback: rounds in which the teacher corrects failing code "
+                               "shown with the sandbox's report (0 = no repair).", min=0)
+    """Rounds of repair; each round repairs what the previous round left failing."""
+    repair_student_failures: bool = _f(True, "Also repair the student's failed attempts of the previous cycle "
+                                             "(PERsD-style personalised refinement).")
+    """Whether the student's own failures (previous cycle) are sent to the teacher for repair."""
+    canonical: Literal["always", "fallback", "never"] = _f(
+        "fallback", "Seed file's canonical solutions as positives: 'always', 'fallback' (only for problems "
+                    "without a verified teacher solution), 'never'.", choices=("always", "fallback", "never"))
+    """When the problem's own (verified) canonical solution joins the SFT positives."""
+    personalised_pairs: bool = _f(True, "Build (student's failing attempt, teacher's repair of it) pairs, a "
+                                        "separate counted kind (ablation switch).")
+    """Ablation switch for the personalised contrastive pairs."""
     faulty_per_problem: int = _f(2, "Teacher attempts asked to hide a fault, per problem.", min=0)
     fault_types: list = _f(["syntax", "logical", "type", "name", "timeout"],
                            "Fault types the faulty prompt cycles through (the paper's five).")
     use_student_failures: bool = _f(True, "Use the student's failed attempts of the previous cycle as negatives.")
     max_pairs_per_problem: int = _f(4, "Cap on (correct, faulty) pairs built per problem.", min=1)
+
+    def __post_init__(self):
+        if self.canonical not in ("always", "fallback", "never"):
+            raise ConfigError(f"distill.canonical is {self.canonical!r}; expected always, fallback or never")
 
 
 @dataclass

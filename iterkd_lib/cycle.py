@@ -238,9 +238,14 @@ def _pool(run: Run, cycle: int, inp: Inputs):
 
 
 def _teacher_attempts(run: Run, cycle: int, inp: Inputs):
+    failures = []
+    if run.cfg.distill.repair_student_failures:  # the teacher repairs the previous cycle's failed attempts
+        failures = training_set.student_failures_from(inp["prev/05_student_attempts"], inp["prev/06_feedback"])
     recs = teacher_attempts.teacher_attempts(inp["01_pool"], run.teacher(), run.cfg,
-                                             derive_seed(run.seed, cycle, "teacher"), execute=run.execute)
-    return recs, {"counts": teacher_attempts.label_counts(recs)}, {}
+                                             derive_seed(run.seed, cycle, "teacher"), execute=run.execute,
+                                             student_failures=failures)
+    return recs, {"counts": teacher_attempts.label_counts(recs),
+                  "yield": teacher_attempts.teacher_yield(inp["01_pool"], recs)}, {}
 
 
 def _training_set(run: Run, cycle: int, inp: Inputs):
@@ -250,7 +255,8 @@ def _training_set(run: Run, cycle: int, inp: Inputs):
     recs = training_set.build_training_set(inp["01_pool"], inp["02_teacher_attempts"], failures, run.cfg,
                                            execute=run.execute)
     n_sft = sum(r["kind"] == "sft" for r in recs)
-    return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures)}, {}
+    return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures),
+                  "positives": training_set.positive_origins(recs)}, {}
 
 
 def _adapter(run: Run, cycle: int, inp: Inputs):
@@ -350,7 +356,8 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("pool", "01_pool", _pool, ("prev/01_pool", "prev/07_levels", "prev/08_new_questions")),
-    Stage("teacher_attempts", "02_teacher_attempts", _teacher_attempts, ("01_pool",),
+    Stage("teacher_attempts", "02_teacher_attempts", _teacher_attempts,
+          ("01_pool", "prev/05_student_attempts", "prev/06_feedback"),
           spends=lambda run, k: run.teacher()),
     Stage("training_set", "03_training_set", _training_set,
           ("01_pool", "02_teacher_attempts", "prev/05_student_attempts", "prev/06_feedback")),

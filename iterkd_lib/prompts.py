@@ -6,7 +6,8 @@ The wording is ours (method.md gives the ideas, not the text). Prompts are chat 
 Who sees what:
 - the STUDENT: `student_messages` (training prompts, its Stage II attempts, chat-protocol evaluation) and is
   trained on answers shaped by `format_answer`;
-- the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones;
+- the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones,
+  `repair_messages` to correct code that failed its tests (its own failed samples, the student's failures);
 - the JUDGE, Stage II: `judge_messages` (text or JSON layout, optional anchors), then `JUDGE_REMINDER`
   (`JUDGE_REMINDER_JSON`) once when its reply could not be read;
 - the TEACHER, Stage III: `question_messages` (breadth / depth), replies start with `QUESTION_MARKER`.
@@ -72,6 +73,36 @@ def faulty_messages(problem: dict, fault_type: str) -> list[dict]:
 def format_answer(code: str) -> str:
     """The assistant answer the student is trained on: the code in one fenced block (the format it is asked for)."""
     return "```python\n" + code.strip("\n") + "\n```"
+
+
+# ------------------------------------------------------------------------------ teacher, Stage I repair
+
+REPAIR_SYSTEM = "You are a careful Python programmer who fixes code. You answer with code only."
+
+
+def repair_messages(problem: dict, code: str, failure: str) -> list[dict]:
+    """Seen by the teacher in Stage I: correct `code` for `problem`, given what the sandbox saw (`failure`).
+
+    WHO sees it: the teacher only (the student is trained on `student_messages`, never on this). WHY: when
+    every teacher sample of a problem failed, or the student failed a pool problem in the previous cycle, the
+    teacher is shown the failing code and the sandbox's report (`sandbox.describe_failure`: the failed
+    assertion with its call, expected and actual value, or the exception and the line that raised it, quoted
+    verbatim) and asked for a corrected function (PERsD's personalised refinement, Chen et al. 2023,
+    "Personalised Distillation", arXiv 2310.18628). A repair that passes becomes a positive; a repair of the
+    student's own attempt also gives a personalised (failing attempt, repair) pair. The answer is asked for
+    in the format the student is trained on, so it is used as a training answer as it is.
+    `problem` needs a "prompt"; `code` may be empty (the teacher is told nothing could be extracted).
+    Returns [system, user] messages.
+    """
+    shown = code.strip("\n") or "# (no function could be extracted from the previous answer)"
+    user = ("The function below was written for this task:\n\n```python\n" + problem["prompt"].rstrip()
+            + "\n```\n\nThis attempt does not pass the task's tests:\n\n```python\n" + shown + "\n```\n\n"
+            "What happened when the tests ran it:\n" + failure.strip() + "\n\n"
+            "Work out why the attempt goes wrong for those inputs, then write a corrected version that satisfies "
+            "the task description for every valid input (not only the case shown). Keep the function's name "
+            "and signature, add any imports it needs, and reply with the complete function, self-contained, "
+            "inside a single ```python code block, with no text before or after the block.")
+    return [{"role": "system", "content": REPAIR_SYSTEM}, {"role": "user", "content": user}]
 
 
 # ------------------------------------------------------------------------------------------ judge, Stage II
