@@ -254,22 +254,42 @@ class DifficultyConfig:
     hard_max_judge: float = _f(2.0, "Judge mean <= this counts towards hard.", min=0.0, max=6.0)
 
 
+def _sampling(temperature: float, max_new_tokens: int, stop: list, help: str) -> Any:
+    return field(default_factory=lambda: DecodingConfig(temperature=temperature, max_new_tokens=max_new_tokens,
+                                                        stop=list(stop)), metadata={"help": help})
+
+
 @dataclass
 class RegenerationConfig:
     """Stage III new questions: how many per level, tries, validation thresholds, decoding."""
     per_level: dict = _f({"easy": 2, "medium": 2, "hard": 2}, "New questions asked from the teacher per level.")
     max_tries_factor: int = _f(2, "Teacher calls allowed per wanted question (rejections are common).", min=1)
-    drop_failing_asserts: bool = _f(False, "When the reference fails a minority of its own asserts (and nothing "
-                                    "else), drop those asserts instead of the question (recorded in tests_dropped).")
-    min_asserts: int = _f(3, "Asserts a question must keep after drop_failing_asserts.", min=1)
+    n_inputs: int = _f(8, "Test inputs (calls) the teacher is asked to write with each question; the docstring's "
+                          "examples are added to them.", min=1)
+    solutions_per_question: int = _f(4, "k: independent teacher solutions sampled per question (the solution "
+                                        "written with the question is one more candidate).", min=1)
+    min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
+                           "outcome on every input (and no other group is as large).", min=2)
+    min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
+    rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",
+                        min=0.0, max=1.0)
+    abs_tol: float = _f(1e-9, "Absolute tolerance when float outputs are compared and written as tests.", min=0.0)
+    call_timeout_s: float = _f(2.0, "Limit per input call when the candidate solutions are run.", min=0.1)
+    check_nondeterminism: bool = _f(True, "Run every candidate twice (another sandbox server) and leave out "
+                                          "those whose outcomes change ('nondeterministic').")
+    reject_example_mismatch: bool = _f(True, "Reject a question whose docstring example disagrees with the "
+                                             "agreed output ('example_mismatch'); else only count it.")
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",
                                   min=0.0, max=1.0)
-    contamination_max: float = _f(0.5, "Reject when 13-gram overlap with HumanEval exceeds this.",
+    contamination_max: float = _f(0.5, "Reject when 13-gram overlap with HumanEval or the held-out seeds exceeds "
+                                       "this (ROUGE-L above rouge_l_max to a held-out prompt too).",
                                   min=0.0, max=1.0)
     keep_hard: bool = _f(True, "Carry the cycle's hard questions into the next pool.")
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for question writing (sampling helps variety).")
+    solution_decoding: DecodingConfig = _sampling(0.8, 384, ["\n```\n"], "Decoding for the k solutions (must sample: "
+                                                  "temperature > 0, else the k solutions are one).")
 
 
 @dataclass
@@ -399,6 +419,13 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     for level, n in cfg.regeneration.per_level.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"{where}: regeneration.per_level.{level} must be a non-negative integer, got {n!r}")
+    rg = cfg.regeneration
+    if rg.min_agree > rg.solutions_per_question + 1:
+        raise ConfigError(f"{where}: regeneration.min_agree ({rg.min_agree}) exceeds the candidates per question "
+                          f"(regeneration.solutions_per_question + 1 = {rg.solutions_per_question + 1})")
+    if rg.solution_decoding.temperature == 0 and rg.solutions_per_question > 1:
+        raise ConfigError(f"{where}: regeneration.solution_decoding.temperature is 0: the "
+                          f"{rg.solutions_per_question} solutions would be one greedy answer repeated")
     if not cfg.evaluation.pass_k or any(not isinstance(k, int) or k < 1 for k in cfg.evaluation.pass_k):
         raise ConfigError(f"{where}: evaluation.pass_k must be a list of positive integers")
     if max(cfg.evaluation.pass_k) > cfg.evaluation.samples:

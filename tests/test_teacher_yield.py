@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from iterkd_lib.config import ConfigError, load_config
-from iterkd_lib.models.backends import _Base
+from iterkd_lib.models.backends import BackendBase
 from iterkd_lib.models.response_cache import ResponseCache
 from iterkd_lib.prompts import repair_messages
 from iterkd_lib.sandbox import check_completions, describe_failure
@@ -54,7 +54,7 @@ def _fn(text: str) -> str:
     return next(f for f in ("add", "is_even", "negate") if f"def {f}(" in text)
 
 
-class FakeTeacher(_Base):
+class FakeTeacher(BackendBase):
     """A scripted teacher on the real backend base (response cache, request keys, per-sample seeds).
 
     Every request it really generates (not answered from the cache) is appended to `log` (one key a line,
