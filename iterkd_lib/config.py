@@ -323,8 +323,8 @@ class StudyConfig:
                                  "(prompt + completion, cycles 1..N, cached replies counted).", min=0.0, max=1.0)
     sizing_tries: int = _f(4, "One-shot sizing rounds (pool size, then samples per problem, rescaled from the "
                            "tokens its teacher attempts spent) before the closest try is used.", min=1)
-    max_samples_factor: int = _f(8, "Cap on the factor that multiplies distill.correct/faulty_per_problem for "
-                                 "the one-shot variant once the whole seed pool is in use.", min=1)
+    max_samples_factor: int = _f(8, "Cap on the factor that multiplies the distill.*_per_problem counts "
+                                 "of the one-shot variant once the whole seed pool is in use.", min=1)
     ref_ratio: float = _f(1.3, "The claim tested: gain(IterKD) >= ref_ratio x gain(one-shot) over the untrained "
                           "student (arXiv 2408.03680's headline), by stats.ratio_of_gains.", min=0.0)
     figures_dir: str = _f("figures", "Where the study_* table (Markdown, CSV) and figure (HTML, PNG) go.")

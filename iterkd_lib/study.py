@@ -23,7 +23,7 @@ equal (`CYCLE0_KEYS`); the copy's marker names its source.
 Budget matching (`size_oneshot`): from a measurement (tokens T spent on P problems x F samples-factor) the
 tokens per problem-sample unit u = T / (P F); the wanted units are target / u; the pool grows first (file
 order, so a bigger pool repeats the smaller pool's requests as cache hits), then the factor
-F = ceil(units / max_pool) multiplies distill.correct/faulty_per_problem. Each try runs only the pool and
+F = ceil(units / max_pool) multiplies the distill.*_per_problem counts. Each try runs only the pool and
 teacher-attempts stages; a try outside the tolerance is moved to oneshot_tries/ and the next is sized from it;
 after study.sizing_tries the closest try is used and the report says the budget was not matched.
 
@@ -106,9 +106,9 @@ def variant_overrides(name: str, cfg: IterKDConfig, pool: int = 0, factor: int =
         return [f"run.cycles={n}"]
     if name == "oneshot":
         d = cfg.distill
-        return ["run.cycles=1", f"data.pool_size={pool}", f"distill.correct_per_problem={d.correct_per_problem * factor}",
-                f"distill.faulty_per_problem={d.faulty_per_problem * factor}",
-                f"distill.max_pairs_per_problem={d.max_pairs_per_problem * factor}",
+        scaled = [f"distill.{k}={getattr(d, k) * factor}" for k in ("correct_per_problem", "faulty_per_problem",
+                                                                   "max_correct_per_problem", "max_pairs_per_problem")]
+        return ["run.cycles=1", f"data.pool_size={pool}", *scaled,
                 "feedback.use_judge=false", "feedback.use_pylint=false", NO_NEW_QUESTIONS,
                 "regeneration.embedding_sim_max=0"]
     if name == "selftrain":
