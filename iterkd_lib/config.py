@@ -314,6 +314,25 @@ class EvaluationConfig:
 
 
 @dataclass
+class StudyConfig:
+    """`iterkd study`: which variants, how many IterKD cycles, how the one-shot budget is matched (study.py)."""
+    variants: list = _f(["untrained", "iterkd", "oneshot"], "Variants to run, from 'untrained' (the student "
+                        "before training: cycle 0's evaluation), 'iterkd' (the cycle loop), 'oneshot' (Stage I "
+                        "once on the seed pool at IterKD's teacher-token budget), 'selftrain' (the student's own "
+                        "verified samples, no teacher).")
+    cycles: int = _f(3, "IterKD (and self-training) cycles after the cycle-0 baseline.", min=1)
+    budget_tolerance: float = _f(0.10, "One-shot teacher tokens must lie within this fraction of IterKD's "
+                                 "(prompt + completion, cycles 1..N, cached replies counted).", min=0.0, max=1.0)
+    sizing_tries: int = _f(4, "One-shot sizing rounds (pool size, then samples per problem, rescaled from the "
+                           "tokens its teacher attempts spent) before the closest try is used.", min=1)
+    max_samples_factor: int = _f(8, "Cap on the factor that multiplies the distill.*_per_problem counts "
+                                 "of the one-shot variant once the whole seed pool is in use.", min=1)
+    ref_ratio: float = _f(1.3, "The claim tested: gain(IterKD) >= ref_ratio x gain(one-shot) over the untrained "
+                          "student (arXiv 2408.03680's headline), by stats.ratio_of_gains.", min=0.0)
+    figures_dir: str = _f("figures", "Where the study_* table (Markdown, CSV) and figure (HTML, PNG) go.")
+
+
+@dataclass
 class IterKDConfig:
     """The one configuration object: one section per concern; YAML <-> dataclasses via this module."""
     run: RunConfig = _sub(RunConfig, "Run identity, seed, threads.")
@@ -327,6 +346,7 @@ class IterKDConfig:
     difficulty: DifficultyConfig = _sub(DifficultyConfig, "Stage III: difficulty levels.")
     regeneration: RegenerationConfig = _sub(RegenerationConfig, "Stage III: new questions from the teacher.")
     evaluation: EvaluationConfig = _sub(EvaluationConfig, "Per-cycle benchmark evaluation.")
+    study: StudyConfig = _sub(StudyConfig, "`iterkd study`: IterKD vs one-shot vs untrained at equal teacher tokens.")
 
 
 # ----------------------------------------------------------------------------------------- loading
@@ -422,6 +442,13 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     unknown_faults = set(cfg.distill.fault_types) - {"syntax", "logical", "type", "name", "timeout"}
     if unknown_faults:
         raise ConfigError(f"{where}: distill.fault_types has unknown type(s) {sorted(unknown_faults)}")
+    unknown_variants = set(cfg.study.variants) - {"untrained", "iterkd", "oneshot", "selftrain"}
+    if unknown_variants or not cfg.study.variants:
+        raise ConfigError(f"{where}: study.variants has unknown or no variant(s) {sorted(unknown_variants)}; "
+                          "use untrained/iterkd/oneshot/selftrain")
+    if "oneshot" in cfg.study.variants and "iterkd" not in cfg.study.variants:
+        raise ConfigError(f"{where}: study.variants has 'oneshot' without 'iterkd' (its teacher-token budget "
+                          "is IterKD's)")
     if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
 

@@ -11,8 +11,9 @@ LAYERS = {
     1: {"config", "records", "runstore", "seeding", "problems", "splits", "tracking"},  # foundation
     2: {"sandbox", "models", "scoring", "prompts"},                                   # capabilities
     3: {"stages"},                                                                    # one module per run file
-    4: {"cycle", "cycle_summary", "launch", "console"},                               # the loop
-    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics", "export", "control_panel"},
+    4: {"cycle", "cycle_summary", "launch", "console", "study"},                      # the loop
+    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics", "export", "control_panel",
+        "study_report"},                                                              # presentation
 }
 LAYER_OF = {name: level for level, names in LAYERS.items() for name in names}
 
