@@ -63,6 +63,7 @@ log = logging.getLogger("iterkd")
 # change what any finished stage computed.
 RESUME_SAFE_KEYS = {"run.cycles", "run.runs_root", "run.name", "run.cache_dir", "run.response_cache_dir",
                     "run.torch_threads", "training.num_processes"}
+RESUME_SAFE_PREFIXES = ("study.",)   # `iterkd study` settings: they choose runs, not what a stage computes
 
 
 @dataclass
@@ -188,7 +189,8 @@ def reopen_run(run_dir: str | Path, cfg: IterKDConfig | None = None, overrides: 
     wanted = config_to_dict(cfg) if cfg is not None else saved
     if overrides:
         wanted = apply_overrides(wanted, overrides)
-    changed = [k for k in diff_configs(saved, wanted) if k not in RESUME_SAFE_KEYS]
+    changed = [k for k in diff_configs(saved, wanted)
+               if k not in RESUME_SAFE_KEYS and not k.startswith(RESUME_SAFE_PREFIXES)]
     if changed and not allow_config_change:
         raise ConfigError(f"{store.run_json}: the config differs from the one this run started with in "
                           f"{', '.join(changed)}; pass --allow-config-change to continue anyway")

@@ -118,11 +118,15 @@ def build_synthetic_run(root: str | Path, config_path: str | Path | None = None)
                 for t, lv in LEVELS[c].items()])
             store.write_records(c, "08_new_questions", [
                 {"task_id": "g/1", "prompt": "def g1():\n", "entry_point": "g1", "test": "", "source": "generated",
-                 "origin_cycle": c, "parent_task_id": "t/0", "parent_level": "easy", "prompt_kind": "breadth"},
+                 "origin_cycle": c, "parent_task_id": "t/0", "parent_level": "easy", "prompt_kind": "breadth",
+                 "agreement": {"candidates": 5, "largest": 4, "min_agree": 3, "groups": [4, 1]},
+                 "teacher_expectations": [{"call": "g1()", "expected": "1", "agrees": True}]},
                 {"task_id": "g/2", "prompt": "def g2():\n", "entry_point": "g2", "test": "", "source": "generated",
                  "origin_cycle": c, "parent_task_id": "t/2", "parent_level": "hard", "prompt_kind": "depth"}])
             store.write_records(c, "08_rejected_questions", [
-                {"parent_task_id": "t/2", "parent_level": "hard", "reason": "reference_fails", "detail": "", "raw": ""},
+                {"parent_task_id": "t/2", "parent_level": "hard", "reason": "no_agreement", "detail": "", "raw": "",
+                 "agreement": {"candidates": 5, "largest": 2, "min_agree": 3, "groups": [2, 2, 1]},
+                 "teacher_expectations": [{"call": "g(1)", "expected": "2", "agrees": False}]},
                 {"parent_task_id": "t/3", "parent_level": "hard", "reason": "near_duplicate", "detail": "", "raw": ""},
                 {"parent_task_id": "t/0", "parent_level": "easy", "reason": "near_duplicate", "detail": "", "raw": ""}])
             for stage in ("01_pool", "03_training_set", "04_adapter", "06_feedback", "07_levels",

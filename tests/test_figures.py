@@ -104,8 +104,13 @@ def test_acceptance_counts_accepted_and_rejected_by_reason(store):
     fig = F.fig_acceptance(store, 1)
     assert list(_trace(fig, "accepted").y) == [1, 0, 1]
     assert list(_trace(fig, "rejected: near_duplicate").y) == [1, 0, 1]
-    assert list(_trace(fig, "rejected: reference_fails").y) == [0, 0, 1]
+    assert list(_trace(fig, "rejected: no_agreement").y) == [0, 0, 1]
     assert any("accepted 2/5" in a.text for a in fig.layout.annotations)
+    # agreement panel: largest agreeing group per question that reached the vote, min_agree marked
+    assert list(_trace(fig, "accepted (agreement)").y) == [0, 0, 0, 0, 1, 0]
+    assert list(_trace(fig, "rejected (agreement)").y) == [0, 0, 1, 0, 0, 0]
+    assert any("min_agree 3" in (a.text or "") for a in fig.layout.annotations)
+    assert any("expected values wrong: 1/2 (50%)" in (a.text or "") for a in fig.layout.annotations)
 
 
 def test_teacher_yield_and_repair_success(store):

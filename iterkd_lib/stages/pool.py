@@ -35,6 +35,11 @@ from iterkd_lib.seeding import derive_seed
 from iterkd_lib.splits import held_out_indices
 
 
+# How a new question was made (08_new_questions keeps it); the next pool carries only the problem and its origin.
+_STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "solutions_seed", "candidates",
+                   "solution_replies", "outcomes", "teacher_expectations", "inputs", "left_out", "reference")
+
+
 def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
     """(cycle 1's pool, held-out problems) from data.seed_problems: data.held_out problems chosen by the run
     seed are held out (source "seed"; data.held_out_split: stratified by domain and difficulty, or the old
@@ -58,7 +63,7 @@ def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
 def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
     """The next cycle's questions (policy in the module docstring); each carries why it is there."""
     level_of = {r["task_id"]: r["level"] for r in levels}
-    new = [{k: v for k, v in q.items() if k not in ("raw", "teacher", "decoding", "seed")} | {"pool_reason": "new"}
+    new = [{k: v for k, v in q.items() if k not in _STAGE_III_ONLY} | {"pool_reason": "new"}
            for q in accepted]
     keep_levels = (["hard"] if cfg.regeneration.keep_hard else []) + ["medium"]
     # a question without a level record (should not happen) counts as medium: we know nothing about it
