@@ -28,11 +28,11 @@ import os
 import statistics
 import time
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code, truncate_completion
 from iterkd_lib.config import BackendConfig, DecodingConfig, RunConfig
-from iterkd_lib.evaluation import PROTOCOL_STOPS
-from iterkd_lib.execution import check_completions
 from iterkd_lib.problems import load_problems
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, truncate_completion
+from iterkd_lib.stages.evaluation import PROTOCOL_STOPS
 
 ASK = "Complete this Python function. Answer with the whole function in one ```python block.\n\n"
 
@@ -61,8 +61,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def make_engine(engine: str, model: str, args):
     """A backend for one engine, uncached, with the benchmark's thread and batch settings."""
     if engine == "hf":
-        from iterkd_lib.generation import LocalBackend, load_local_model
-        from iterkd_lib.model_registry import resolve_model
+        from iterkd_lib.models.backends import LocalBackend, load_local_model
+        from iterkd_lib.models.registry import resolve_model
         from iterkd_lib.seeding import set_torch_threads
 
         set_torch_threads(args.threads)
@@ -71,10 +71,10 @@ def make_engine(engine: str, model: str, args):
     cfg = BackendConfig(backend=engine, model=model, threads=args.threads, parallel=args.batch_size,
                         batch_size=args.batch_size, ctx_per_slot=args.ctx_per_slot)
     if engine == "llamacpp":
-        from iterkd_lib.engine_llamacpp import LlamaCppBackend
+        from iterkd_lib.models.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(cfg, None, args.cache_dir, log_dir=os.path.join(args.cache_dir, "logs"))
-    from iterkd_lib.engine_ct2 import CT2Backend
+    from iterkd_lib.models.ct2 import CT2Backend
 
     return CT2Backend.from_config(cfg, None, args.cache_dir)
 
@@ -140,7 +140,7 @@ def bench_model(model: str, args) -> list[dict]:
     if tok is None:
         from transformers import AutoTokenizer
 
-        from iterkd_lib.model_registry import resolve_model
+        from iterkd_lib.models.registry import resolve_model
 
         tok = AutoTokenizer.from_pretrained(resolve_model(model, args.cache_dir))
     rows = []

@@ -18,6 +18,7 @@ COMMANDS = ["config", "run", "figures", "evaluate", "models", "train"]
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The argparse parser with every sub-command of `iterkd` registered."""
     parser = argparse.ArgumentParser(
         prog="iterkd",
         description="IterKD workbench: iterative knowledge distillation of code models (teacher -> student).",
@@ -30,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Entry point of `iterkd`: parse `argv`, run the sub-command; returns its exit status (2 with a one-line message
+    for ConfigError, FileNotFoundError, ValueError)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

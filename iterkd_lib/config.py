@@ -1,11 +1,11 @@
 """The one configuration object: dataclasses loaded from YAML, with dotted overrides.
 
 Used by the CLI, the notebooks and the widgets alike. Every field carries a one-line help text in its
-metadata (`iterkd config show --help-fields` prints them). Loading rejects unknown keys, wrong types and
+metadata (`iterkd config fields` prints them). Loading rejects unknown keys, wrong types and
 impossible values with a `ConfigError` that names the key and the file.
 
 Not covered here: translating the config into library objects (BitsAndBytesConfig, LoraConfig, trainer
-configs) -- that happens in one place each, next to the code that uses them (`student_model`, `training`).
+configs) -- that happens in one place each, next to the code that uses them (`models/student.py`, `stages/adapter.py`).
 
 Entry points: `load_config(path, overrides)`, `apply_overrides(cfg, ["student.lora.r=16"])`,
 `config_to_dict(cfg)`, `dump_yaml(cfg)`, `diff_configs(a, b)`.
@@ -40,6 +40,7 @@ def _sub(cls: type, help: str) -> Any:
 
 @dataclass
 class RunConfig:
+    """run: name, seed, cycles, where runs, models and cached replies live, torch threads."""
     name: str = _f("demo", "Run name; the run directory defaults to <runs_root>/<name>-<timestamp>.")
     runs_root: str = _f("runs", "Folder that holds run directories (relative to the working directory).")
     cycles: int = _f(2, "Number of IterKD cycles to run after the cycle-0 baseline.", min=0)
@@ -52,6 +53,7 @@ class RunConfig:
 
 @dataclass
 class DecodingConfig:
+    """Decoding settings of one generation call (temperature 0 = greedy)."""
     temperature: float = _f(0.0, "0 means greedy decoding; > 0 samples.", min=0.0, max=5.0)
     top_p: float = _f(0.95, "Nucleus sampling mass (ignored when greedy).", min=0.0, max=1.0)
     max_new_tokens: int = _f(384, "Upper bound on generated tokens per completion.", min=1)
@@ -60,6 +62,7 @@ class DecodingConfig:
 
 @dataclass
 class BackendConfig:
+    """A generating model (teacher or judge): registry id or served model, dtype, batch size, decoding."""
     backend: str = _f("hf", "'hf' (transformers here; 'local' is the old name), 'llamacpp' (the GGUF on a llama.cpp "
                             "server started here), 'ctranslate2' (int8 copy converted once) or 'openai' (any "
                             "OpenAI-compatible server at base_url).",
@@ -90,6 +93,7 @@ class BackendConfig:
 
 @dataclass
 class LoraConfig:
+    """LoRA adapter settings (PEFT LoraConfig, built in models/student.lora_config_from)."""
     r: int = _f(16, "LoRA rank.", min=1)
     alpha: int = _f(32, "LoRA scaling numerator (scale = alpha / r).", min=1)
     dropout: float = _f(0.05, "Dropout on the LoRA path.", min=0.0, max=0.9)
@@ -99,6 +103,7 @@ class LoraConfig:
 
 @dataclass
 class StudentConfig:
+    """The student: model, precision/quantization, LoRA, generation batch size and decoding."""
     model: str = _f("qwen2.5-coder-0.5b-instruct", "Registry short name or HF path/id of the student.")
     quantization: str = _f("none", "'4bit' = NF4 QLoRA with double quantization (GPU, or CPU on request); 'none'.",
                            choices=("none", "4bit"))
@@ -114,14 +119,20 @@ class StudentConfig:
 
 @dataclass
 class DataConfig:
+    """Seed problems, held-out split and pool size limits."""
     seed_problems: str = _f("data/seed_problems.jsonl", "Seed pool in HumanEval record format.")
     pool_size: int = _f(0, "Use only the first N seed problems after the held-out split (0 = all).", min=0)
-    held_out: int = _f(20, "Seed problems held out of training, evaluated every cycle.", min=0)
+    held_out: int = _f(40, "Seed problems held out of training (never in any pool), evaluated every cycle.", min=0)
+    held_out_split: str = _f("stratified", "'stratified': held-out problems drawn from every (domain, difficulty) "
+                             "stratum in proportion to its size (largest remainder, seeded; see splits.py); "
+                             "'random': the first `held_out` of a seeded shuffle, as runs before this key did.",
+                             choices=("stratified", "random"))
     max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
 
 
 @dataclass
 class DistillConfig:
+    """Stage I data: teacher samples per problem, fault types, pair cap, student failures as negatives."""
     correct_per_problem: int = _f(2, "Teacher attempts asked to be correct, per problem.", min=0)
     faulty_per_problem: int = _f(2, "Teacher attempts asked to hide a fault, per problem.", min=0)
     fault_types: list = _f(["syntax", "logical", "type", "name", "timeout"],
@@ -132,11 +143,12 @@ class DistillConfig:
 
 @dataclass
 class TrainingConfig:
+    """Stage I training: loss (cpo/simpo/dpo/none), weights, optimizer settings, steps, processes."""
     loss: str = _f("cpo", "Contrastive loss: 'cpo' / 'simpo' (reference-free, keep an SFT term) or 'dpo'.",
                    choices=("cpo", "simpo", "dpo", "none"))
     contrastive_weight: float = _f(1.0, "Weight of the contrastive term against the SFT term.", min=0.0)
     sft_weight: float = _f(1.0, "Weight of the correctness-aware SFT (NLL) term.", min=0.0)
-    beta: float = _f(0.1, "Preference temperature (DPO/CPO beta; SimPO uses its own scale, see training.py).",
+    beta: float = _f(0.1, "Preference temperature (DPO/CPO beta; SimPO uses its own scale, see stages/adapter.py).",
                      min=0.0)
     simpo_gamma: float = _f(0.5, "SimPO target margin.", min=0.0)
     simpo_beta: float = _f(2.0, "SimPO reward scale on per-token mean log-probs (the SimPO paper uses 2-2.5).",
@@ -155,6 +167,7 @@ class TrainingConfig:
 
 @dataclass
 class ExecutionConfig:
+    """Sandbox limits for every program run: wall seconds, memory, parallel workers."""
     timeout_s: float = _f(5.0, "Wall-clock limit per program.", min=0.1)
     memory_mb: int = _f(1024, "Address-space limit per program.", min=64)
     workers: int = _f(2, "Programs run in parallel.", min=1)
@@ -162,6 +175,7 @@ class ExecutionConfig:
 
 @dataclass
 class FeedbackConfig:
+    """Stage II views: samples per question, pylint, the judge."""
     samples_per_question: int = _f(2, "Student samples per question in Stage II.", min=1)
     use_judge: bool = _f(True, "Score attempts with the judge model (0-6 rubric).")
     use_pylint: bool = _f(True, "Run pylint on attempts.")
@@ -170,6 +184,7 @@ class FeedbackConfig:
 
 @dataclass
 class DifficultyConfig:
+    """Stage III levelling rule and its thresholds (stages/levels.py)."""
     rule: str = _f("tests_then_judge", "'tests_then_judge' (pass rate, judge breaks ties), 'tests', or 'judge'.",
                    choices=("tests_then_judge", "tests", "judge"))
     easy_min_pass_rate: float = _f(1.0, "Pass rate >= this is easy.", min=0.0, max=1.0)
@@ -181,6 +196,7 @@ class DifficultyConfig:
 
 @dataclass
 class RegenerationConfig:
+    """Stage III new questions: how many per level, tries, validation thresholds, decoding."""
     per_level: dict = _f({"easy": 2, "medium": 2, "hard": 2}, "New questions asked from the teacher per level.")
     max_tries_factor: int = _f(2, "Teacher calls allowed per wanted question (rejections are common).", min=1)
     drop_failing_asserts: bool = _f(False, "When the reference fails a minority of its own asserts (and nothing "
@@ -198,19 +214,26 @@ class RegenerationConfig:
 
 @dataclass
 class EvaluationConfig:
+    """Per-cycle evaluation: benchmark, subset, protocol, samples, pass@k, keep-best metric."""
     benchmark: str = _f("humaneval", "'humaneval' or a JSONL file in HumanEval format.")
     subset: int = _f(0, "Evaluate the first N benchmark problems only (0 = all 164).", min=0)
     pass_k: list = _f([1], "k values for pass@k.")
-    samples: int = _f(1, "Samples per problem (1 with greedy decoding gives pass@1).", min=1)
+    samples: int = _f(1, "Samples per problem (1 with greedy decoding gives pass@1; > 1 needs "
+                         "decoding.temperature > 0 and reports the unbiased pass@k over the samples).", min=1)
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for evaluation; recorded with every number.")
-    protocol: str = _f("completion", "'completion' (continue the raw prompt) or 'chat' (instruct prompt).",
-                       choices=("completion", "chat"))
+    protocol: str = _f("chat", "Primary benchmark protocol: 'chat' (the instruct prompt the student is trained "
+                       "on) or 'completion' (continue the raw prompt).", choices=("completion", "chat"))
+    second_protocol: str = _f("", "Also evaluate the benchmark in this protocol every cycle, as a second view "
+                              "reported on its own ('' = none).", choices=("", "completion", "chat"))
+    ci_resamples: int = _f(10000, "Bootstrap resamples (over problems) for the 95% CI of every pass@k and "
+                           "paired comparison (see stats.py).", min=100)
     evaluate_teacher: bool = _f(True, "Evaluate the teacher once at cycle 0 as the ceiling.")
     keep_best_metric: str = _f("benchmark_pass@1", "Metric that picks the best cycle.")
 
 
 @dataclass
 class IterKDConfig:
+    """The one configuration object: one section per concern; YAML <-> dataclasses via this module."""
     run: RunConfig = _sub(RunConfig, "Run identity, seed, threads.")
     teacher: BackendConfig = _sub(BackendConfig, "The teacher: writes solutions, faults and new questions.")
     student: StudentConfig = _sub(StudentConfig, "The student that learns.")
@@ -301,6 +324,12 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     if max(cfg.evaluation.pass_k) > cfg.evaluation.samples:
         raise ConfigError(f"{where}: evaluation.pass_k asks for k={max(cfg.evaluation.pass_k)} but "
                           f"evaluation.samples is {cfg.evaluation.samples}")
+    if cfg.evaluation.samples > 1 and cfg.evaluation.decoding.temperature == 0:
+        raise ConfigError(f"{where}: evaluation.samples is {cfg.evaluation.samples} but evaluation.decoding."
+                          "temperature is 0 (greedy gives identical samples); set a temperature > 0 or samples: 1")
+    if cfg.evaluation.second_protocol == cfg.evaluation.protocol:
+        raise ConfigError(f"{where}: evaluation.second_protocol repeats evaluation.protocol "
+                          f"({cfg.evaluation.protocol!r}); use the other protocol or ''")
     unknown_faults = set(cfg.distill.fault_types) - {"syntax", "logical", "type", "name", "timeout"}
     if unknown_faults:
         raise ConfigError(f"{where}: distill.fault_types has unknown type(s) {sorted(unknown_faults)}")
@@ -309,6 +338,7 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
 
 
 def config_from_dict(data: dict | None, where: str = "<dict>") -> IterKDConfig:
+    """Build and validate an IterKDConfig from a nested dict; ConfigError names `where` and the key."""
     cfg = _build(IterKDConfig, data or {}, "", where)
     _check_cross_fields(cfg, where)
     return cfg
@@ -346,6 +376,7 @@ def apply_overrides(data: dict, overrides: list[str], where: str = "command line
 
 
 def read_yaml(path: str | Path) -> dict:
+    """A YAML file as a dict; ConfigError naming the file (and line) when it cannot be read."""
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{path}: config file not found")
@@ -376,6 +407,7 @@ def config_to_dict(cfg: Any) -> dict:
 
 
 def dump_yaml(cfg: Any) -> str:
+    """A config as YAML text, keys in declaration order."""
     return yaml.safe_dump(config_to_dict(cfg), sort_keys=False, default_flow_style=None, width=110)
 
 
@@ -404,13 +436,6 @@ def field_help(cls: type = IterKDConfig, prefix: str = "") -> list[tuple[str, st
         else:
             rows.append((full, f.metadata.get("help", "")))
     return rows
-
-
-def get_key(cfg: Any, dotted: str) -> Any:
-    node = cfg
-    for p in dotted.split("."):
-        node = getattr(node, p)
-    return node
 
 
 def set_key(cfg: IterKDConfig, dotted: str, value: Any) -> IterKDConfig:

@@ -5,7 +5,14 @@
 teacher tokens) together with the settings that produced them. `record_summary_and_best` appends it to
 metrics.jsonl once and rewrites best.json; a cycle below the best is reported as a regression, not hidden.
 
-Not covered: computing anything anew; it only reads what the stages wrote.
+`evaluation_statistics(store, cycle)` adds the uncertainty, from the per-problem evaluation records: pass@1
+with its 95% CI per view (benchmark, benchmark_<second protocol>, held_out; teacher_ prefixed for the
+teacher), and the paired test of the student against cycle 0 and against the previous cycle on the same
+problems (`stats.compare_paired`: exact McNemar for greedy pass@1). `cut_at_length` gives, per stage and per
+evaluation, the answers that hit `max_new_tokens`.
+
+Not covered: generating or scoring anything anew; it only reads what the stages wrote (the statistics are
+recomputed from their records, so older runs get them too).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ import logging
 
 from iterkd_lib.config import IterKDConfig, config_to_dict
 from iterkd_lib.runstore import RunStore, write_json
+from iterkd_lib.scoring.stats import N_RESAMPLES, compare_paired, outcomes_by_task, pass_at_k_ci
 
 log = logging.getLogger("iterkd")
 
@@ -23,11 +31,13 @@ def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
     s = {"cycle": cycle, "kind": "cycle_summary"}
     for m in (store.stage_summary(cycle, "09_evaluation") or {}).get("metrics", []):
         prefix = "" if m["subject"] == "student" else "teacher_"
-        bench = "benchmark" if m["benchmark"] != "held_out" else "held_out"
+        bench = m.get("view") or ("benchmark" if m["benchmark"] != "held_out" else "held_out")
         for k, v in m.items():
             if k.startswith("pass@"):
                 s[f"{prefix}{bench}_{k}"] = v
         s.setdefault("protocols", {})[f"{prefix}{bench}"] = m["protocol"]
+    s["evaluation_stats"] = evaluation_statistics(store, cycle, cfg.evaluation.ci_resamples)
+    s["cut_at_length"] = cut_at_length(store, cycle)
     stage_seconds, tokens = {}, 0
     for name in store.completed_stages(cycle):
         summ = store.stage_summary(cycle, name) or {}
@@ -47,8 +57,76 @@ def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
                   "n_new_questions": (store.stage_summary(cycle, "08_new_questions") or {}).get("n_accepted")})
     s["settings"] = {"student": cfg.student.model, "teacher": cfg.teacher.model, "seed": cfg.run.seed,
                      "loss": cfg.training.loss, "eval_decoding": config_to_dict(cfg.evaluation.decoding),
-                     "eval_subset": cfg.evaluation.subset, "eval_samples": cfg.evaluation.samples}
+                     "eval_subset": cfg.evaluation.subset, "eval_samples": cfg.evaluation.samples,
+                     "eval_protocol": cfg.evaluation.protocol, "eval_second_protocol": cfg.evaluation.second_protocol}
     return s
+
+
+def _view_of(record: dict) -> str:
+    prefix = "" if record.get("subject", "student") == "student" else "teacher_"
+    view = record.get("view") or ("held_out" if record.get("benchmark") == "held_out" else "benchmark")
+    return prefix + view
+
+
+def evaluation_outcomes(store: RunStore, cycle: int) -> dict[str, dict[str, list[bool]]]:
+    """view -> task_id -> pass/fail per sample, from the cycle's 09_evaluation records ({} if none)."""
+    if not (store.is_complete(cycle, "09_evaluation") and store.has_records(cycle, "09_evaluation")):
+        return {}
+    by_view: dict[str, list[dict]] = {}
+    for r in store.read_records(cycle, "09_evaluation"):
+        by_view.setdefault(_view_of(r), []).append(r)
+    return {v: outcomes_by_task(rs) for v, rs in by_view.items()}
+
+
+def evaluation_statistics(store: RunStore, cycle: int, n_resamples: int = N_RESAMPLES, k: int = 1) -> dict:
+    """Per view: {"pass@k": value, "ci": [low, high], "protocol", "n_problems", "samples", "vs_cycle_0",
+    "vs_previous"}.
+
+    The comparisons (dicts of `stats.Comparison.as_dict()`, with "verdict") are there for student views from
+    cycle 1 on, when the other cycle evaluated the same problems; otherwise None."""
+    ours = evaluation_outcomes(store, cycle)
+    protocols = {}
+    for m in (store.stage_summary(cycle, "09_evaluation") or {}).get("metrics", []):
+        view = m.get("view") or ("held_out" if m.get("benchmark") == "held_out" else "benchmark")
+        protocols[("" if m.get("subject", "student") == "student" else "teacher_") + view] = m.get("protocol")
+    others = {c: evaluation_outcomes(store, c) for c in {0, cycle - 1} if 0 <= c < cycle}
+    out = {}
+    for view, outcomes in ours.items():
+        if min(len(s) for s in outcomes.values()) < k:
+            continue
+        est = pass_at_k_ci(outcomes, k, n_resamples=n_resamples)
+        entry = {f"pass@{k}": est.value, "ci": [est.low, est.high], "protocol": protocols.get(view),
+                 "n_problems": est.n_problems,
+                 "samples": est.samples_per_problem, "vs_cycle_0": None, "vs_previous": None}
+        if not view.startswith("teacher_"):
+            for key, other in (("vs_cycle_0", 0), ("vs_previous", cycle - 1)):
+                base = others.get(other, {}).get(view)
+                if base is not None and set(base) == set(outcomes) and other < cycle:
+                    entry[key] = {"cycle": other, **compare_paired(base, outcomes, k, n_resamples=n_resamples).as_dict()}
+        out[view] = entry
+    return out
+
+
+def cut_at_length(store: RunStore, cycle: int) -> dict:
+    """Answers that hit max_new_tokens: {stage or 'evaluation:<view>': {"answers", "cut", "share"}}.
+
+    Stages count the teacher's / judge's answers (`teacher_usage`) and the student's (`student_usage`);
+    evaluations count their records' finish reasons. Runs from before finish reasons were recorded give {}."""
+    out = {}
+    for name in store.completed_stages(cycle):
+        summ = store.stage_summary(cycle, name) or {}
+        for who in ("teacher", "student"):
+            u = summ.get(f"{who}_usage") or {}
+            if u.get("answers"):
+                out[f"{name}:{who}"] = {"answers": u["answers"], "cut": u.get("cut_at_length", 0),
+                                        "share": u.get("cut_at_length", 0) / u["answers"]}
+    for m in (store.stage_summary(cycle, "09_evaluation") or {}).get("metrics", []):
+        if "finish_reasons" in m:
+            n = sum(m["finish_reasons"].values())
+            prefix = "" if m["subject"] == "student" else "teacher_"
+            out[f"evaluation:{prefix}{m.get('view', m['benchmark'])}"] = {
+                "answers": n, "cut": m.get("cut_at_length", 0), "share": m.get("cut_share", 0.0)}
+    return out
 
 
 def record_summary_and_best(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:

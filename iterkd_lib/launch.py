@@ -3,7 +3,7 @@
 `accelerate_command(run_dir, cycle, n, cpu)` builds the command line; `launch_training(run_dir, cycle, cfg)`
 runs it with training.num_processes processes, streams its output to the "iterkd" logger and to
 cycle_K/04_adapter/launch.log, and returns the adapter's meta (adapter_meta.json) once the child has written
-the 04_adapter.done marker. The child (`iterkd train`) does the work; see `training` for what each process
+the 04_adapter.done marker. The child (`iterkd train`) does the work; see `stages/adapter.py` for what each process
 writes and `commands/train.py` for the marker.
 
 Why `--multi_gpu` even on CPU: with accelerate 1.x, `accelerate launch --cpu --num_processes 2` starts ONE

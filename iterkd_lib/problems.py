@@ -4,7 +4,7 @@ A problem is a dict with `task_id, prompt, entry_point, test` (the test defines 
 optional `canonical_solution`; our own records add fields (domain, difficulty, source, ...) that pass through
 untouched. Loading validates the required keys and names the file, line and key of the first bad record.
 
-Not covered: running programs (`execution`), generating problems (`regeneration`).
+Not covered: running programs (sandbox/), generating problems (stages/new_questions.py).
 
 Entry points: `load_humaneval()`, `load_problems(path)`, `write_problems(path, problems)`,
 `build_program(problem, completion)`.

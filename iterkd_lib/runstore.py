@@ -29,7 +29,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
@@ -39,6 +38,9 @@ class RecordError(ValueError):
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write `text` (UTF-8) to a temporary sibling, fsync, then rename over `path`: a reader sees the old or the new
+    file, never half.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -56,10 +58,12 @@ def atomic_write_text(path: str | Path, text: str) -> None:
 
 
 def write_json(path: str | Path, obj: Any) -> None:
+    """`obj` as indented JSON, atomically (unknown types via str())."""
     atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False, default=str) + "\n")
 
 
 def read_json(path: str | Path) -> Any:
+    """Parse a JSON file; raises RecordError naming the file and line when it is not valid JSON."""
     path = Path(path)
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -68,6 +72,7 @@ def read_json(path: str | Path) -> Any:
 
 
 def write_jsonl(path: str | Path, records: Iterable[dict]) -> int:
+    """Records as JSON lines, atomically; returns how many were written."""
     lines = [json.dumps(r, ensure_ascii=False, default=str) for r in records]
     atomic_write_text(path, "".join(line + "\n" for line in lines))
     return len(lines)
@@ -98,6 +103,7 @@ def read_jsonl(path: str | Path, tolerate_torn_tail: bool = False) -> list[dict]
 
 
 def append_jsonl(path: str | Path, record: dict) -> None:
+    """Append one record as a JSON line (flushed and fsynced): the append-only metrics log."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, ensure_ascii=False, default=str) + "\n"
@@ -124,69 +130,86 @@ class RunStore:
     # -- run level
     @property
     def run_json(self) -> Path:
+        """run.json: resolved config, seed, package versions, model ids."""
         return self.root / "run.json"
 
     @property
     def metrics_path(self) -> Path:
+        """metrics.jsonl: the append-only per-cycle summaries."""
         return self.root / "metrics.jsonl"
 
     def exists(self) -> bool:
+        """Whether this directory holds a run (run.json exists)."""
         return self.run_json.exists()
 
     def write_run_info(self, info: dict) -> None:
+        """Write run.json (atomically)."""
         write_json(self.run_json, info)
 
     def read_run_info(self) -> dict:
+        """run.json as a dict; FileNotFoundError naming the directory when it holds no run."""
         if not self.run_json.exists():
             raise FileNotFoundError(f"{self.root}: not a run directory (no run.json)")
         return read_json(self.run_json)
 
     def append_metrics(self, record: dict) -> None:
+        """Append a record to metrics.jsonl with the current Unix time under "time"."""
         append_jsonl(self.metrics_path, {"time": time.time(), **record})
 
     def metrics(self) -> list[dict]:
+        """Every metrics.jsonl record ([] when none); a torn last line (a kill mid-append) is dropped."""
         if not self.metrics_path.exists():
             return []
         return read_jsonl(self.metrics_path, tolerate_torn_tail=True)
 
     # -- cycle and stage level
     def cycle_dir(self, cycle: int) -> Path:
+        """cycle_<k>/ of this run (not created here)."""
         return self.root / f"cycle_{cycle}"
 
     def path(self, cycle: int, stage: str, suffix: str = ".jsonl") -> Path:
+        """cycle_<k>/<stage><suffix>, e.g. cycle_1/02_teacher_attempts.jsonl or .done."""
         return self.cycle_dir(cycle) / f"{stage}{suffix}"
 
     def write_records(self, cycle: int, stage: str, records: Iterable[dict]) -> Path:
+        """Write a stage's records (JSON lines, atomically); returns the file's path."""
         p = self.path(cycle, stage)
         write_jsonl(p, records)
         return p
 
     def read_records(self, cycle: int, stage: str) -> list[dict]:
+        """A stage's records; FileNotFoundError naming the file when the stage has none yet."""
         p = self.path(cycle, stage)
         if not p.exists():
             raise FileNotFoundError(f"{p}: stage '{stage}' of cycle {cycle} has no records yet")
         return read_jsonl(p)
 
     def has_records(self, cycle: int, stage: str) -> bool:
+        """Whether the stage's .jsonl exists (the adapter stage has none)."""
         return self.path(cycle, stage).exists()
 
     def mark_complete(self, cycle: int, stage: str, summary: dict | None = None) -> None:
+        """Write the stage's .done marker (completion time + `summary`); written last, after the records."""
         write_json(self.path(cycle, stage, ".done"), {"completed_at": time.time(), **(summary or {})})
 
     def is_complete(self, cycle: int, stage: str) -> bool:
+        """Whether the stage's .done marker exists."""
         return self.path(cycle, stage, ".done").exists()
 
     def stage_summary(self, cycle: int, stage: str) -> dict | None:
+        """The stage's .done marker as a dict (seconds, counts, token usage ...), None when not done."""
         p = self.path(cycle, stage, ".done")
         return read_json(p) if p.exists() else None
 
     def cycles(self) -> list[int]:
+        """Cycle numbers that have a cycle_<k>/ directory, ascending."""
         if not self.root.exists():
             return []
         found = [int(p.name.split("_", 1)[1]) for p in self.root.glob("cycle_*") if p.name.split("_", 1)[1].isdigit()]
         return sorted(found)
 
     def completed_stages(self, cycle: int) -> list[str]:
+        """Names of the cycle's finished stages (those with a .done marker), sorted = pipeline order."""
         return sorted(p.name[: -len(".done")] for p in self.cycle_dir(cycle).glob("*.done"))
 
     def status(self) -> dict[int, list[str]]:

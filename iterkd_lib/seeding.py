@@ -18,11 +18,14 @@ import random
 
 
 def derive_seed(seed: int, *parts: object) -> int:
+    """A 32-bit seed from `seed` and any parts (first 4 bytes of sha256 of "seed:part:..." with str() of each): the
+    same inputs give the same seed in every process and on every machine."""
     text = ":".join([str(seed), *map(str, parts)])
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "little")
 
 
 def seed_everything(seed: int) -> int:
+    """Seed random, numpy (seed mod 2**32) and torch with `seed`, set PYTHONHASHSEED; returns the seed used."""
     random.seed(seed)
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:

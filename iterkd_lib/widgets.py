@@ -27,7 +27,7 @@ from iterkd_lib.config import ConfigError, IterKDConfig, config_to_dict, field_h
 def _model_names() -> list[str]:
     # The registry is a lower layer that another engineer owns; a missing one only loses the suggestions.
     try:
-        from iterkd_lib.model_registry import REGISTRY
+        from iterkd_lib.models.registry import REGISTRY
         return list(REGISTRY)
     except ImportError:
         return []

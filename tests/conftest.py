@@ -20,7 +20,7 @@ def model_cache_dir() -> str:
 @pytest.fixture(scope="session")
 def tiny_model_dir(model_cache_dir: str) -> str:
     """Path of the prepared smollm2-135m-instruct transformers checkpoint."""
-    from iterkd_lib.model_registry import MissingModelPackage, prepare_model
+    from iterkd_lib.models.registry import MissingModelPackage, prepare_model
 
     try:
         return prepare_model("smollm2-135m-instruct", model_cache_dir, progress=False)

@@ -2,7 +2,7 @@
 
 import ast
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code, fenced_blocks, truncate_completion
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, fenced_blocks, truncate_completion
 
 PROBLEM = {
     "task_id": "t/0",

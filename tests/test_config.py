@@ -4,8 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib.config import (ConfigError, IterKDConfig, config_to_dict, diff_configs, dump_yaml, field_help,
-                               load_config, set_key)
+from iterkd_lib.config import (
+    ConfigError,
+    IterKDConfig,
+    config_to_dict,
+    diff_configs,
+    dump_yaml,
+    field_help,
+    load_config,
+    set_key,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ import pytest
 
 from iterkd_lib import cycle
 from iterkd_lib.config import ConfigError, load_config
-from iterkd_lib.evaluation import decoding_for
+from iterkd_lib.stages.evaluation import decoding_for
 
 
 @pytest.fixture

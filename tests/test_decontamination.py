@@ -1,4 +1,4 @@
-"""Tests for iterkd_lib.decontamination: n-gram contamination checks and ROUGE-L scoring."""
+"""Tests for iterkd_lib.scoring.decontamination: n-gram contamination checks and ROUGE-L scoring."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib import decontamination as dc
+from iterkd_lib.scoring import decontamination as dc
 
 SEED_PATH = Path(__file__).resolve().parents[1] / "data" / "seed_problems.jsonl"
 NEAR_DUPLICATE_ROUGE = 0.7  # the threshold question regeneration uses

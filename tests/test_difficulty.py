@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from iterkd_lib.config import DifficultyConfig
-from iterkd_lib.difficulty import assign_levels, level_distribution, question_stats
+from iterkd_lib.stages.levels import assign_levels, level_distribution, question_stats
 
 
 def fb(task_id, passed, score=None, status=None, lint=None):

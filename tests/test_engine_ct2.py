@@ -9,15 +9,15 @@ from pathlib import Path
 import pytest
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.generation import make_backend
-from iterkd_lib.response_cache import ResponseCache
+from iterkd_lib.models.backends import make_backend
+from iterkd_lib.models.response_cache import ResponseCache
 
 # slow: the first run converts SmolLM2 (~20 s quiet, minutes on a busy machine); later runs reuse the copy
 pytestmark = pytest.mark.slow
 
 pytest.importorskip("ctranslate2", reason="the ctranslate2 backend needs the ctranslate2 package (a pinned dependency)")
 
-from iterkd_lib.engine_ct2 import CT2_MANIFEST, CT2Backend, ct2_model_dir
+from iterkd_lib.models.ct2 import CT2_MANIFEST, CT2Backend, ct2_model_dir
 
 
 @pytest.fixture(scope="module")

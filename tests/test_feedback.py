@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iterkd_lib.config import IterKDConfig
-from iterkd_lib.feedback import collect_feedback, feedback_summary, judge_test_agreement, student_attempts
+from iterkd_lib.stages.feedback import collect_feedback, feedback_summary, judge_test_agreement
+from iterkd_lib.stages.student_attempts import student_attempts
 
 PROBLEM = {
     "task_id": "T/median", "entry_point": "median",
@@ -130,3 +131,15 @@ def test_without_judge_and_pylint(cfg, attempts):
     recs = collect_feedback([PROBLEM], attempts[:1], off, None, seed=1)
     assert recs[0]["judge"] is None and recs[0]["pylint"] is None and recs[0]["execution"]["passed"]
     assert judge_test_agreement(recs)["n"] == 0 and feedback_summary(recs)["judge_mean"] is None
+
+
+def test_extraction_failure_is_the_verdict_not_a_wrong_answer(cfg):
+    # issue 12: a reply that never leaves its reasoning block has no answer; the verdict must say so
+    replies = ["<think>\nI would sort and take the middle...", REPLIES[0], "Sorry, I cannot do that."]
+    recs = student_attempts([PROBLEM], Scripted(replies), cfg, seed=5)
+    assert [a["extraction"]["failure"] for a in recs] == ["unclosed_reasoning", None, "no_code"]
+    fb = collect_feedback([PROBLEM], recs, cfg, None, seed=9)
+    ex = [f["execution"] for f in fb]
+    assert [v["error_type"] for v in ex] == ["extraction_failed", None, "extraction_failed"]
+    assert ex[1]["passed"] is True and ex[0]["passed"] is False
+    assert ex[2]["message"].startswith("no_code:")

@@ -2,10 +2,10 @@
 
 import pytest
 
-from iterkd_lib.code_extraction import completion_from_code, extract_code, truncate_completion
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.generation import LocalBackend, load_local_model, make_backend, settings_record
-from iterkd_lib.response_cache import ResponseCache
+from iterkd_lib.models.backends import LocalBackend, load_local_model, make_backend, settings_record
+from iterkd_lib.models.response_cache import ResponseCache
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, truncate_completion
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,17 @@ def test_response_cache_across_restart_and_uncached_student(tiny, tmp_path):
     assert student.cache is None and student.describe()["cached"] is False
     fp = LocalBackend.from_model(model, tok, "student", cache_dir=str(tmp_path), fingerprint="abc")
     assert fp.describe()["fingerprint"] == "abc" and fp.cache is not None
+
+
+def test_finish_reason_length_when_the_budget_runs_out(tiny, tmp_path):
+    model, tok = tiny
+    b = LocalBackend(model, tok, "tiny", batch_size=2, cache=ResponseCache(str(tmp_path)))
+    prompts = ["def add(a, b):\n    return a + b\n\ndef sub(a, b):", "x = 1\ny = 2\nz ="]
+    b.complete(prompts, DecodingConfig(temperature=0.0, max_new_tokens=3), seed=0)
+    assert b.last_finish_reasons == [["length"], ["length"]]    # 3 tokens end no line of code
+    assert b.usage["answers"] == 2 and b.usage["cut_at_length"] == 2
+    b.complete(prompts, DecodingConfig(temperature=0.0, max_new_tokens=64, stop=["\n"]), seed=0)
+    assert b.last_finish_reasons == [["stop"], ["stop"]] and b.usage["cut_at_length"] == 2
+    again = LocalBackend(model, tok, "tiny", batch_size=2, cache=ResponseCache(str(tmp_path)))
+    again.complete(prompts, DecodingConfig(temperature=0.0, max_new_tokens=3), seed=0, n=2)
+    assert again.last_finish_reasons == [["length"] * 2] * 2 and again.usage["cut_at_length"] == 4

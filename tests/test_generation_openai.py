@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.generation import OpenAIBackend, make_backend
+from iterkd_lib.models.backends import OpenAIBackend, make_backend
 
 
 class FakeOpenAIServer:
@@ -54,11 +54,12 @@ class FakeOpenAIServer:
                     self.send_response(200)
                 else:
                     text = f"```python\ndef f():\n    return {body.get('seed')}\n```"
+                    reason = "length" if action == "length" else "stop"   # "length": cut at max_tokens
                     if self.path.endswith("/chat/completions"):
-                        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                        choice = {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": reason}
                         obj = "chat.completion"
                     else:
-                        choice = {"index": 0, "text": f"    return {body.get('seed')}\n", "finish_reason": "stop"}
+                        choice = {"index": 0, "text": f"    return {body.get('seed')}\n", "finish_reason": reason}
                         obj = "text_completion"
                     payload = json.dumps({"id": "c1", "object": obj, "created": 0, "model": body["model"],
                                           "choices": [choice], "usage": {"prompt_tokens": 11, "completion_tokens": 7,
@@ -103,7 +104,9 @@ def test_retries_through_429_500_malformed_then_cache_survives_restart(tmp_path)
         out = backend.chat(MSGS, GREEDY, seed=3)
         assert len(srv.requests) == 4
         assert out[0][0].startswith("```python\ndef f():")
-        assert backend.usage == {"calls": 1, "prompt_tokens": 11, "completion_tokens": 7, "cache_hits": 0}
+        assert backend.usage == {"calls": 1, "prompt_tokens": 11, "completion_tokens": 7, "cache_hits": 0,
+                                 "answers": 1, "cut_at_length": 0}
+        assert backend.last_finish_reasons == [["stop"]]
         sent = srv.requests[-1]["body"]
         assert sent["messages"] == MSGS[0] and sent["max_tokens"] == 32 and sent["temperature"] == 0.0
 
@@ -185,3 +188,17 @@ def test_missing_api_key_names_the_variable(tmp_path, monkeypatch):
     monkeypatch.delenv("ITERKD_TEST_KEY")
     with pytest.raises(ValueError, match="ITERKD_TEST_KEY"):
         make_backend(cfg("http://127.0.0.1:9/v1"), str(tmp_path))
+
+
+def test_finish_reasons_are_reported_and_survive_the_cache(tmp_path):
+    with FakeOpenAIServer(script=["ok", "length"]) as srv:
+        backend = make_backend(cfg(srv.url), str(tmp_path))
+        msgs = [[{"role": "user", "content": "Write f."}], [{"role": "user", "content": "Write g."}]]
+        backend.chat(msgs, GREEDY, seed=1)   # concurrent requests: which one gets "length" is not fixed
+        assert sorted(r for row in backend.last_finish_reasons for r in row) == ["length", "stop"]
+        assert backend.usage["answers"] == 2 and backend.usage["cut_at_length"] == 1
+        first = backend.last_finish_reasons
+        again = make_backend(cfg(srv.url), str(tmp_path))
+        again.chat(msgs, GREEDY, seed=1)
+        assert again.last_finish_reasons == first and again.usage["cache_hits"] == 2
+        assert again.usage["cut_at_length"] == 1 and len(srv.requests) == 2

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from iterkd_lib.judge import MAX_SCORE, judge_attempts, judge_messages, parse_judgement
+from iterkd_lib.prompts import judge_messages
+from iterkd_lib.scoring.judge_parser import MAX_SCORE, judge_attempts, parse_judgement
 
 EXACT = """Code Analysis: The function sorts the list and returns the middle element. It fails on an empty
 list (IndexError) and has no docstring.
@@ -263,7 +264,7 @@ def test_real_small_model_as_judge():
     from pathlib import Path
 
     from iterkd_lib.config import BackendConfig, DecodingConfig, RunConfig
-    from iterkd_lib.generation import make_backend
+    from iterkd_lib.models.backends import make_backend
 
     backend = make_backend(BackendConfig(model="qwen2.5-coder-0.5b-instruct", dtype="bfloat16"),
                            str(Path(RunConfig().cache_dir).expanduser()), cache=False)
@@ -276,3 +277,115 @@ def test_real_small_model_as_judge():
         assert 0.0 <= rec["score"] <= MAX_SCORE
     else:
         assert rec["score"] is None and rec["tries"] == 2
+
+
+# ------------------------------------------------------------------ field inputs (issue 12)
+
+EVIDENCE_THEN_FRACTION = """Code Analysis: Mostly right; the empty list is not handled.
+Functionality: 2 of the 3 examples pass, so 1/2
+Boundary checks: 0
+Requirement coverage: 1
+Readability: 1
+Practices: 1
+Total: 4"""
+
+
+def test_rule_score_is_the_fraction_not_the_first_number_of_the_sentence():
+    j = parse_judgement(EVIDENCE_THEN_FRACTION)
+    assert j["rules"]["functionality"] == pytest.approx(1.0)
+    assert j["score"] == pytest.approx(4.0) and j["score_source"] == "rules" and j["disagreement"] is None
+
+
+@pytest.mark.parametrize("line, value", [
+    ("Functionality: 3 tests pass out of 4, which gives 1.5 out of 2", 1.5),
+    ("Functionality: it handles 2 cases; score 1/2, not 2/2... final: 1.5/2", 1.5),  # the last x/2 wins
+    ("Functionality: 1.5/2 (2 of 3 examples)", 1.5),
+    ("Functionality: 2", 2.0),
+])
+def test_fraction_over_the_rule_maximum_anywhere_on_the_line(line, value):
+    text = EVIDENCE_THEN_FRACTION.replace("Functionality: 2 of the 3 examples pass, so 1/2", line)
+    assert parse_judgement(text)["rules"]["functionality"] == pytest.approx(value)
+
+
+def test_boundary_rule_fraction_after_evidence_numbers():
+    text = EVIDENCE_THEN_FRACTION.replace("Boundary checks: 0", "Boundary checks: 2 edge cases of 3 missed: 0/1")
+    assert parse_judgement(text)["rules"]["boundary"] == 0.0
+
+
+JSON_REPLY = ('{"functionality": 2, "boundary": 1, "coverage": 1, "readability": 0.5, "practices": 0.5, '
+              '"total": 5}')
+
+
+def test_json_reply_is_parsed():
+    j = parse_judgement(JSON_REPLY)
+    assert j["parse_ok"] and j["score"] == pytest.approx(5.0) and j["reply_format"] == "json"
+    assert j["rules"] == {"functionality": 2.0, "boundary": 1.0, "coverage": 1.0, "readability": 0.5,
+                          "practices": 0.5}
+    assert j["score_source"] == "rules" and j["problem"] is None
+
+
+def test_fenced_json_with_long_key_names_strings_and_analysis():
+    text = """Here is my grading:
+```json
+{
+  "code_analysis": "Correct, but quadratic.",
+  "Functionality": "2/2",
+  "boundary_checks": {"score": 0.5, "max": 1},
+  "requirement_coverage": 1,
+  "Readability": 1,
+  "coding_practices": 0,
+  "Total": "4.5/6"
+}
+```"""
+    j = parse_judgement(text)
+    assert j["score"] == pytest.approx(4.5) and j["analysis"] == "Correct, but quadratic."
+    assert j["rules"]["boundary"] == 0.5 and j["reply_format"] == "json"
+
+
+def test_json_nested_scores_and_rule_list():
+    nested = '{"scores": {"functionality": 1, "boundary_checks": 0, "coverage": 1, "readability": 1, ' \
+             '"practices": 1}, "total": 4}'
+    assert parse_judgement(nested)["score"] == pytest.approx(4.0)
+    listed = ('[{"rule": "Functionality", "score": 2}, {"rule": "Boundary checks", "score": 1}, '
+              '{"rule": "Requirement coverage", "score": 0}, {"rule": "Readability", "score": 1}, '
+              '{"rule": "Practices", "score": 1}]')
+    j = parse_judgement(listed)
+    assert j["score"] == pytest.approx(5.0) and j["rules"]["coverage"] == 0.0
+
+
+def test_json_out_of_range_and_only_total():
+    j = parse_judgement('{"functionality": 3, "boundary": 1, "coverage": 1, "readability": 1, "practices": 1}')
+    assert not j["parse_ok"] and "out of range" in j["problem"]
+    j = parse_judgement('Verdict: {"total": 4}')
+    assert j["score"] == 4.0 and j["score_source"] == "total" and "rules missing" in j["problem"]
+
+
+def test_json_without_scores_falls_back_to_text():
+    text = 'Code Analysis: uses {"a": 1} as a default.\n' + "\n".join(EXACT.splitlines()[2:])
+    j = parse_judgement(text)
+    assert j["reply_format"] == "text" and j["score"] == pytest.approx(4.0)
+
+
+def test_disagreeing_total_names_the_source_and_why():
+    j = parse_judgement(TOTAL_DISAGREES)
+    assert j["score"] == pytest.approx(5.5) and j["score_source"] == "rules"
+    assert "6" in j["disagreement"] and "5.5" in j["disagreement"] and "used the sum" in j["disagreement"]
+    j = parse_judgement(ONLY_TOTAL)
+    assert j["score_source"] == "total" and j["disagreement"] is None
+    assert parse_judgement("no scores here")["score_source"] is None
+
+
+@pytest.mark.parametrize("line, value", [
+    ("Functionality: 1 (a 2/2 would need the empty case)", 1.0),   # a leading score then a remark
+    ("Functionality: 1.5 points; 2/2 only with edge cases", 1.5),
+    ("Functionality: overall 1/2, as 2 of 3 pass", 1.0),            # no leading number
+])
+def test_leading_score_followed_by_a_remark_with_a_fraction(line, value):
+    text = EVIDENCE_THEN_FRACTION.replace("Functionality: 2 of the 3 examples pass, so 1/2", line)
+    assert parse_judgement(text)["rules"]["functionality"] == pytest.approx(value)
+
+
+def test_total_with_a_remark_fraction_keeps_the_leading_total():
+    text = EVIDENCE_THEN_FRACTION.replace("Total: 4", "Total: 4 (5/6 with a docstring)")
+    j = parse_judgement(text)
+    assert j["score"] == pytest.approx(4.0) and j["disagreement"] is None

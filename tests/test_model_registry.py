@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib import model_registry as mr
 from iterkd_lib.cli import main as cli_main
+from iterkd_lib.models import registry as mr
 
 
 def test_tiny_model_is_converted_with_a_manifest(tiny_model_dir, model_cache_dir):

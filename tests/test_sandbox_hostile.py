@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib import execution
-from iterkd_lib.execution import check_completion, sandbox_capabilities
+from iterkd_lib.sandbox import execution
+from iterkd_lib.sandbox.execution import check_completion, sandbox_capabilities
 
 PROBLEM = {"task_id": "h/0", "prompt": "def half(x):\n", "entry_point": "half",
            "test": "def check(candidate):\n    assert abs(candidate(3) - 1.5) < 1e-9\n"

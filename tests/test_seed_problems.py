@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib.execution import check_completions
+from iterkd_lib.sandbox.execution import check_completions
 
 REPO = Path(__file__).resolve().parents[1]
 SEED_PATH = REPO / "data" / "seed_problems.jsonl"

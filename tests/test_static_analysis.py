@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from iterkd_lib.static_analysis import compile_run_view, pylint_views, ruff_views
+from iterkd_lib.scoring.static_analysis import compile_run_view, pylint_views, ruff_views
 
 CLEAN = '"""Module."""\n\n\ndef add(a, b):\n    """Add two numbers."""\n    return a + b\n'
 MESSY = "import os\ndef f(x):\n    y = 1\n    return undefined_thing + x\n"

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from iterkd_lib.config import LoraConfig, StudentConfig
-from iterkd_lib.student_model import (
+from iterkd_lib.models.student import (
     adapter_fingerprint,
     bnb_config_from,
     count_parameters,

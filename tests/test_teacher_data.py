@@ -11,17 +11,10 @@ import json
 import pytest
 
 from iterkd_lib.config import load_config
-from iterkd_lib.execution import check_completions
-from iterkd_lib.teacher_data import (
-    FAULTS,
-    build_training_set,
-    fault_schedule,
-    faulty_messages,
-    label_counts,
-    student_failures_from,
-    student_messages,
-    teacher_attempts,
-)
+from iterkd_lib.prompts import FAULTS, faulty_messages, student_messages
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.stages.teacher_attempts import fault_schedule, label_counts, teacher_attempts
+from iterkd_lib.stages.training_set import build_training_set, student_failures_from
 
 ADD = {"task_id": "t/add", "prompt": 'def add(a, b):\n    """Return a + b."""\n', "entry_point": "add",
        "test": "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(-4, 4) == 0\n",
@@ -179,3 +172,33 @@ def test_training_set_uses_only_failing_negatives_and_student_failures(attempts,
     assert len({p["rejected"] for p in even_pairs}) == len(even_pairs)
     assert all(p["built_with"]["distill"]["max_pairs_per_problem"] == 3 for p in pairs)
     json.dumps(recs)
+
+
+class _OneReply:
+    """Teacher that answers every request with the same reply (unit-test fake)."""
+
+    def __init__(self, reply):
+        self.reply = reply
+
+    def describe(self):
+        return {"backend": "scripted", "model": "one-reply"}
+
+    def chat(self, messages_list, decoding, seed, n=1):
+        return [[self.reply] * n for _ in messages_list]
+
+
+def test_reasoning_reply_is_labelled_by_its_answer_and_no_answer_is_unlabelled(cfg):
+    # issue 12: the draft inside <think> is wrong, the answer after it is right (real sandbox)
+    think = ("<think>\n```python\ndef add(a, b):\n    return a - b\n```\nNo.\n</think>\n"
+             "```python\ndef add(a, b):\n    return a + b\n```")
+    recs = teacher_attempts([ADD], _OneReply(think), cfg, seed=1)
+    good = [r for r in recs if r["requested"] == "correct"]
+    assert [r["label"] for r in good] == ["correct", "correct"]
+    assert good[0]["verdict"]["extraction"]["rule"].startswith("after_reasoning:")
+    cut = "<think>\n```python\ndef add(a, b):\n    return a + b\n```\nLet me double-check"
+    recs = teacher_attempts([ADD], _OneReply(cut), cfg, seed=1)
+    assert {r["label"] for r in recs} == {None}  # unlabelled: neither a positive nor a negative
+    assert {r["verdict"]["error_type"] for r in recs} == {"extraction_failed"}
+    assert label_counts(recs)["correct"]["unlabelled"] == 2
+    assert build_training_set([ADD], recs, [], cfg, execute=lambda pairs: check_completions(pairs),
+                              use_canonical=False) == []

@@ -15,10 +15,10 @@ import pytest
 import torch
 
 from iterkd_lib.config import StudentConfig, load_config
+from iterkd_lib.models.student import load_student
+from iterkd_lib.prompts import format_answer, student_messages
 from iterkd_lib.runstore import read_json, read_jsonl
-from iterkd_lib.student_model import load_student
-from iterkd_lib.teacher_data import format_answer, student_messages
-from iterkd_lib.training import pair_margins, sequence_logprobs, train_adapter
+from iterkd_lib.stages.adapter import pair_margins, sequence_logprobs, train_adapter
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 torch.set_num_threads(1)
@@ -171,7 +171,7 @@ def test_gradient_checkpointing_follows_the_config_not_trls_default(wanted, tmp_
     from trl.experimental.cpo import CPOConfig
 
     from iterkd_lib.config import config_from_dict
-    from iterkd_lib.training import _common_args
+    from iterkd_lib.stages.adapter import _common_args
 
     cfg = config_from_dict({"student": {"gradient_checkpointing": wanted}})
     args = _common_args(cfg, tmp_path, 0, torch.nn.Linear(2, 2), save_steps=10)

@@ -21,6 +21,7 @@ def _fields(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `iterkd config show|fields` to the sub-command parser `sub`."""
     p = sub.add_parser("config", help="Inspect configurations.", description="Inspect configurations.")
     csub = p.add_subparsers(dest="config_command", metavar="ACTION")
     csub.required = True

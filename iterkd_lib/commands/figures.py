@@ -53,6 +53,7 @@ def _ablation(store: RunStore, args: argparse.Namespace) -> list:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `iterkd figures` to the sub-command parser `sub`."""
     p = sub.add_parser("figures", help="Export a run's figures as HTML (and PNG when chromium works).",
                        description="Export every figure of a run directory as HTML, and as PNG when kaleido "
                                    "finds chromium. Figures without data are skipped.")

@@ -27,7 +27,7 @@ def _human(n: int) -> str:
 
 
 def _list(args: argparse.Namespace) -> int:
-    from iterkd_lib.model_registry import list_models
+    from iterkd_lib.models.registry import list_models
 
     cache = _cache_dir(args)
     print(f"# model cache: {cache}")
@@ -42,7 +42,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from iterkd_lib.model_registry import MissingModelPackage, prepare_model
+    from iterkd_lib.models.registry import MissingModelPackage, prepare_model
 
     try:
         path = prepare_model(args.name, _cache_dir(args), progress=not args.quiet)
@@ -54,6 +54,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `iterkd models list|prepare` to the sub-command parser `sub`."""
     p = sub.add_parser("models", help="List and prepare the bundled models.",
                        description="List the model registry, and convert a bundled GGUF model once.")
     msub = p.add_subparsers(dest="models_command", metavar="ACTION")

@@ -1,9 +1,9 @@
 """`iterkd train --run-dir RUN_DIR --cycle K`: Stage I training only, for one cycle of an existing run.
 
-Reads cycle_K/03_training_set.jsonl, loads the student as `cycle.stage_adapter` does (continuing from
+Reads cycle_K/03_training_set.jsonl, loads the student as the cycle's adapter stage does (continuing from
 cycle K-1's adapter when training.continue_adapter), trains into cycle_K/04_adapter with the run's saved
 config, then writes the 04_adapter.done marker. Runs as one plain process or as several under
-`accelerate launch` / torchrun (DDP, see `training` and `launch`): every process trains, the main process
+`accelerate launch` / torchrun (DDP, see `stages/adapter.py` and `launch`): every process trains, the main process
 alone writes the adapter, its logs and -- last, once the adapter exists -- the marker; the others wait at a
 barrier. A cycle whose 04_adapter is already done is left alone unless --force.
 
@@ -38,13 +38,14 @@ def _check_placement(model, state) -> None:
     if stray:
         raise RuntimeError(f"process {state.process_index}: the student is spread over devices {stray}; under DDP "
                            f"each process must load it on its own GPU (device_map={{'': {local}}}), "
-                           "see student_model.load_student")
+                           "see models/student.load_student")
 
 
 def _train(args: argparse.Namespace) -> int:
-    from iterkd_lib import cycle, training
+    from iterkd_lib import cycle
+    from iterkd_lib.models.student import load_student
     from iterkd_lib.seeding import derive_seed, seed_everything
-    from iterkd_lib.student_model import load_student
+    from iterkd_lib.stages import adapter as training
 
     t0 = time.time()
     state = training.distributed_state()  # first: on CPU this must be the gloo state the Trainer also builds
@@ -56,7 +57,7 @@ def _train(args: argparse.Namespace) -> int:
         from iterkd_lib.runstore import RunStore
 
         RunStore(args.run_dir).read_run_info()  # FileNotFoundError naming the folder if it holds no run
-        run = cycle.open_run(None, args.run_dir)  # the run's saved config; reopening writes nothing
+        run = cycle.reopen_run(args.run_dir)  # the run's saved config; reopening writes nothing
         store, k = run.store, args.cycle
         if k < 1:
             raise ConfigError(f"--cycle {k}: training starts at cycle 1 (cycle 0 only evaluates)")
@@ -101,6 +102,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
+    """Add `iterkd train` to the sub-command parser `sub`."""
     desc = ("Train the student adapter of one cycle of an existing run (Stage I only): reads "
             "cycle_K/03_training_set.jsonl, writes cycle_K/04_adapter and its .done marker. Works as one "
             "process or under `accelerate launch --multi_gpu --num_processes N -m iterkd_lib.cli train ...`.")

@@ -12,11 +12,28 @@ Entry points: everything re-exported below.
 """
 
 from iterkd_lib.figures.export import PngExportUnavailable, export_figures, png_export_status, run_figures, save_figure
-from iterkd_lib.figures.paper import (ABLATIONS, ablation_figure, ablation_markdown, ablation_name, ablation_rows,
-                                      ablation_table, fig_cycle_diagram)
-from iterkd_lib.figures.records import (fig_acceptance, fig_difficulty_distribution, fig_fault_types,
-                                        fig_judge_rules, fig_judge_vs_tests, fig_level_flow, fig_loss_curves,
-                                        fig_pass_at_1, fig_pylint_categories, is_empty, settings_text)
+from iterkd_lib.figures.paper import (
+                                      ABLATIONS,
+                                      ablation_figure,
+                                      ablation_markdown,
+                                      ablation_name,
+                                      ablation_rows,
+                                      ablation_table,
+                                      fig_cycle_diagram,
+)
+from iterkd_lib.figures.records import (
+                                      fig_acceptance,
+                                      fig_difficulty_distribution,
+                                      fig_fault_types,
+                                      fig_judge_rules,
+                                      fig_judge_vs_tests,
+                                      fig_level_flow,
+                                      fig_loss_curves,
+                                      fig_pass_at_1,
+                                      fig_pylint_categories,
+                                      is_empty,
+                                      settings_text,
+)
 from iterkd_lib.figures.tables import record_table, side_by_side_html
 
 __all__ = ["ABLATIONS", "PngExportUnavailable", "ablation_figure", "ablation_markdown", "ablation_name",

@@ -23,7 +23,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from iterkd_lib.config import diff_configs
-from iterkd_lib.figures.records import _summaries, settings_text
+from iterkd_lib.figures.records import cycle_summaries, settings_text
 from iterkd_lib.runstore import RunStore, read_json
 
 # Each variant removes one part of the method; the overrides are what a variant's run is started with.
@@ -93,7 +93,7 @@ def ablation_rows(stores: dict[str, RunStore], reference: str | None = None,
     ref_cfg = _run_config(stores[reference])
     rows = []
     for name, store in stores.items():
-        s = _summaries(store)
+        s = cycle_summaries(store)
         scores = {c: m.get("benchmark_pass@1") for c, m in s.items() if m.get("benchmark_pass@1") is not None}
         held = {c: m.get("held_out_pass@1") for c, m in s.items() if m.get("held_out_pass@1") is not None}
         changed = diff_configs(ref_cfg, _run_config(store)) if name != reference else []

@@ -25,17 +25,19 @@ from itertools import pairwise
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from iterkd_lib.records import LEVELS, Judgement
 from iterkd_lib.runstore import RunStore, read_json, read_jsonl
+from iterkd_lib.scoring.judge_parser import RULES as RUBRIC
 
-LEVELS = ("easy", "medium", "hard")
 PYLINT_CATEGORIES = ("fatal", "error", "warning", "refactor", "convention", "info")
-RULES = ("functionality", "boundary", "coverage", "readability", "practices")
+RULES = tuple(key for key, _, _ in RUBRIC)
 
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def _summaries(store: RunStore) -> dict[int, dict]:
+def cycle_summaries(store: RunStore) -> dict[int, dict]:
     # A resumed cycle appends its summary again; the last one is the one that describes the files on disk.
+    """{cycle: its cycle_summary record}; for a cycle summarised twice (resume), the last one."""
     return {m["cycle"]: m for m in store.metrics() if m.get("kind") == "cycle_summary" and "cycle" in m}
 
 
@@ -51,7 +53,7 @@ def _fmt_decoding(dec) -> str:
 
 def settings_text(store: RunStore, cycle: int | None = None) -> str:
     """One line naming what produced a figure's numbers; `cycle=None` means the whole run."""
-    summaries = _summaries(store)
+    summaries = cycle_summaries(store)
     s = (summaries.get(cycle) or (summaries[max(summaries)] if summaries else {})).get("settings")
     if not s and store.run_json.exists():
         cfg = read_json(store.run_json).get("config", {})
@@ -85,6 +87,7 @@ def _empty(title: str, store: RunStore | None, cycle: int | None, message: str) 
 
 
 def is_empty(fig: go.Figure) -> bool:
+    """Whether `fig` is the annotated placeholder drawn for a stage with no data (layout.meta["empty"])."""
     return isinstance(fig.layout.meta, dict) and bool(fig.layout.meta.get("empty"))
 
 
@@ -100,18 +103,37 @@ def _latest(store: RunStore, stage: str) -> int:
 
 # ------------------------------------------------------------------------------- whole-run figures
 
+def _ci_bars(store: RunStore, s: dict, cycles: list[int], view: str) -> dict:
+    """plotly error_y for the 95% bootstrap CI of pass@1 per cycle (from the summary, else the records)."""
+    from iterkd_lib.cycle_summary import evaluation_statistics
+
+    plus, minus = [], []
+    for c in cycles:
+        stats = s[c].get("evaluation_stats")
+        e = (stats if stats is not None else evaluation_statistics(store, c)).get(view)
+        if e is None or e["ci"][0] is None:
+            plus.append(None)
+            minus.append(None)
+        else:
+            plus.append(e["ci"][1] - e["pass@1"])
+            minus.append(e["pass@1"] - e["ci"][0])
+    return {"type": "data", "symmetric": False, "array": plus, "arrayminus": minus, "visible": True}
+
+
 def fig_pass_at_1(store: RunStore) -> go.Figure:
-    """Benchmark pass@1 per cycle: student vs teacher ceiling and cycle-0 baseline; plus held-out seeds."""
+    """Benchmark pass@1 per cycle: student vs teacher ceiling and cycle-0 baseline; plus held-out seeds.
+
+    Student points carry error bars: the 95% percentile-bootstrap CI over problems (`stats.pass_at_k_ci`)."""
     title = "pass@1 per cycle"
-    s = _summaries(store)
+    s = cycle_summaries(store)
     if not s:
         return _empty(title, store, None, "no data: metrics.jsonl has no cycle_summary yet")
     cycles = sorted(s)
     fig = _titled(go.Figure(), title, store)
     fig.add_scatter(x=cycles, y=[s[c].get("benchmark_pass@1") for c in cycles], name="student (benchmark)",
-                    mode="lines+markers")
+                    mode="lines+markers", error_y=_ci_bars(store, s, cycles, "benchmark"))
     fig.add_scatter(x=cycles, y=[s[c].get("held_out_pass@1") for c in cycles], name="student (held-out seeds)",
-                    mode="lines+markers", line=dict(dash="dot"))
+                    mode="lines+markers", line=dict(dash="dot"), error_y=_ci_bars(store, s, cycles, "held_out"))
     base = s.get(0, {})
     if base.get("benchmark_pass@1") is not None:
         fig.add_scatter(x=cycles, y=[base["benchmark_pass@1"]] * len(cycles), name="baseline (cycle-0 student)",
@@ -167,7 +189,7 @@ def fig_difficulty_distribution(store: RunStore) -> go.Figure:
     """Stacked bars: questions per level in every cycle (07_levels, else the summary's `levels`)."""
     title = "difficulty distribution per cycle"
     counts = {c: Counter(lv.values()) for c, lv in _levels_by_cycle(store).items()}
-    for c, m in _summaries(store).items():
+    for c, m in cycle_summaries(store).items():
         if c not in counts and m.get("levels"):
             counts[c] = Counter(m["levels"])
     if not counts:
@@ -187,16 +209,26 @@ def _feedback(store: RunStore, cycle: int | None):
     return cycle, _records(store, cycle, "06_feedback")
 
 
+def _passed(feedback_record: dict) -> bool:
+    # only `passed` is read: figures also draw hand-written records that carry nothing else
+    return bool(feedback_record["execution"]["passed"])
+
+
+def _judged(recs: list[dict] | None) -> list[tuple[dict, Judgement]]:
+    """(feedback record, its typed judgement) for the records that have one."""
+    return [(r, Judgement.from_dict(r["judge"])) for r in recs or [] if r.get("judge")]
+
+
 def fig_judge_vs_tests(store: RunStore, cycle: int | None = None) -> go.Figure:
     """Judge score (0-6) of attempts that pass their tests vs those that fail them."""
     cycle, recs = _feedback(store, cycle)
     title = f"judge score vs unit tests (cycle {cycle})"
-    scored = [r for r in recs or [] if (r.get("judge") or {}).get("score") is not None]
+    scored = [(j, _passed(r)) for r, j in _judged(recs) if j.score is not None]
     if not scored:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no judged attempts in 06_feedback")
     fig = _titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
-        ys = [r["judge"]["score"] for r in scored if bool(r["execution"]["passed"]) is passed]
+        ys = [j.score for j, p in scored if p is passed]
         fig.add_box(y=ys, name=f"{name} (n={len(ys)})", boxpoints="all", jitter=0.4, pointpos=0)
     unjudged = len(recs) - len(scored)
     if unjudged:
@@ -211,16 +243,17 @@ def fig_judge_rules(store: RunStore, cycle: int | None = None) -> go.Figure:
     cycle, recs = _feedback(store, cycle)
     title = f"judge rubric per rule (cycle {cycle})"
     # An unparseable judgement has every rule None: it is left out, not averaged in as zeros.
-    ruled = [r for r in recs or [] if any(v is not None for v in ((r.get("judge") or {}).get("rules") or {}).values())]
+    judged = _judged(recs)
+    ruled = [(j.rule_scores(), _passed(r)) for r, j in judged if j.rule_scores()]
     if not ruled:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no judge rule scores")
     fig = _titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
-        group = [r["judge"]["rules"] for r in ruled if bool(r["execution"]["passed"]) is passed]
-        scored = {k: [g[k] for g in group if g.get(k) is not None] for k in RULES}
+        group = [rules for rules, p in ruled if p is passed]
+        scored = {k: [g[k] for g in group if k in g] for k in RULES}
         means = [sum(v) / len(v) if v else None for v in scored.values()]
         fig.add_bar(x=list(RULES), y=means, name=f"{name} (n={len(group)})")
-    unruled = sum(1 for r in recs if r.get("judge")) - len(ruled)
+    unruled = len(judged) - len(ruled)
     if unruled:
         fig.add_annotation(text=f"{unruled} judgement(s) without rule scores (unparseable) left out",
                            showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")

@@ -1,0 +1,521 @@
+"""Generation backends: prompts in, completions out, every request cached on disk by its full content.
+
+Backends share one interface (`chat`, `complete`, `describe`, `usage`, `close`); `make_backend` picks one by
+`backend:` -- `hf` (alias `local`) and `openai` here, `llamacpp` (models/llamacpp.py: the GGUF on a llama.cpp
+server this process starts, reached through `OpenAIBackend`) and `ctranslate2` (models/ct2.py). Engines and
+what they support (LOG.md has the measurements):
+
+    engine       seeded sampling reproducible          logprobs  grammar/json_schema  stop strings
+    hf           per row (own torch.Generator)         no        no                   yes (early stop)
+    llamacpp     per request (seed sent, no prompt     yes       yes                  yes (server side)
+                 cache), independent of batch-mates
+    ctranslate2  no: one RNG per call, and upstream    no        no                   yes (step callback)
+                 set_random_seed does not pin it (CTranslate2 issue 1757); greedy is deterministic
+    openai       what the server does with `seed`      yes       json_schema (chat)   first 4 server side
+
+- `LocalBackend`: a transformers causal LM on this machine. Chat templates, batches with left padding
+  (sorted by length so little padding is computed), stop strings that end generation early, greedy or
+  nucleus sampling with per-request seeds.
+- `OpenAIBackend`: any OpenAI-compatible server through the official `openai` client, with a concurrency
+  limit, timeouts and retries with exponential backoff on 429, 5xx, timeouts and malformed bodies.
+
+All return `list[list[str]]`: n samples per conversation/prompt. After each call `last_finish_reasons`
+holds, in the same shape, why each answer ended: 'stop' (end of turn or a stop string) or 'length' (it hit
+`max_new_tokens`; the server's own finish_reason for OpenAI, derived locally: the token budget spent without
+an end token or a stop string). Cache entries written before this was recorded derive it from their
+completion token count ('unknown' without one). `usage` counts `answers` and `cut_at_length` (cache hits
+included), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
+`derive_seed(seed, sha(request text), j)`, so its output does not depend on which other requests share the
+batch, nor on its position. Locally each row draws from its own `torch.Generator`; the limit is numerics:
+a different batch means different padding, and bf16 logits can differ in the last bit, which can flip a
+near-tie. Greedy decoding (temperature 0) is deterministic, so n > 1 returns n copies of one generation.
+
+The cache key holds the backend kind, model identity (path, dtype, adapter fingerprint; for an engine its
+version and the model checksum), request options (logprobs, grammar), the messages or
+prompt, the decoding settings, the seed and the sample index; see `response_cache`. `make_backend` builds
+a cached backend from config; `LocalBackend.from_model` wraps an already loaded (student) model uncached
+unless given a fingerprint of its weights.
+
+`details=True` returns dicts (text, the sample seed sent, usage, logprobs) instead of strings.
+
+Not covered: streaming, tool calls, multi-GPU placement (`device_map="auto"` is used when CUDA
+exists), code extraction (`scoring/code_extraction.py`).
+Entry points: `make_backend`, `LocalBackend`, `OpenAIBackend`, `settings_record`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from iterkd_lib.config import BackendConfig, DecodingConfig
+from iterkd_lib.models.response_cache import ResponseCache, request_key
+from iterkd_lib.seeding import derive_seed
+
+
+def _decoding_dict(decoding: DecodingConfig) -> dict:
+    d = dataclasses.asdict(decoding)
+    d["stop"] = list(d.get("stop") or [])
+    return d
+
+
+def cut_at_stop(text: str, stop: list[str]) -> str:
+    """`text` up to (not including) the first of the `stop` strings it contains."""
+    cuts = [text.find(s) for s in stop if s and s in text]
+    return text[: min(cuts)] if cuts else text
+
+
+def settings_record(backend, decoding: DecodingConfig, seed: int) -> dict:
+    """What produced an output: store this next to every generated record."""
+    return {"backend": backend.describe(), "decoding": _decoding_dict(decoding), "seed": seed}
+
+
+def _finish_of(usage: dict, decoding: DecodingConfig) -> str:
+    """'stop' / 'length' from a usage record; older records without one: by token count, else 'unknown'."""
+    if usage.get("finish_reason") in ("stop", "length"):
+        return usage["finish_reason"]
+    if usage.get("completion_tokens"):
+        return "length" if usage["completion_tokens"] >= decoding.max_new_tokens else "stop"
+    return "unknown"
+
+
+class _Base:
+    """Shared request bookkeeping: expand n samples, consult the cache, count usage."""
+
+    kind = "base"
+
+    def __init__(self, cache: ResponseCache | None):
+        self.cache = cache
+        self.usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "answers": 0,
+                      "cut_at_length": 0}
+        self.last_finish_reasons: list[list[str]] = []
+        self._lock = threading.Lock()
+
+    def _identity(self) -> dict:
+        raise NotImplementedError
+
+    # Request options beyond the decoding config; each backend lists the ones it implements.
+    supported_options: frozenset = frozenset()
+
+    def chat(self, messages_list: list[list[dict]], decoding: DecodingConfig, seed: int, n: int = 1, *,
+             details: bool = False, **options):
+        """n answers per conversation: list[list[str]] (details=True: list[list[dict]], see `_run`)."""
+        return self._run("chat", messages_list, decoding, seed, n, details, options)
+
+    def complete(self, prompts: list[str], decoding: DecodingConfig, seed: int, n: int = 1, *,
+                 details: bool = False, **options):
+        """n continuations per prompt: list[list[str]] (details=True: list[list[dict]], see `_run`)."""
+        return self._run("complete", prompts, decoding, seed, n, details, options)
+
+    def close(self) -> None:
+        """Release engine resources (a server process); a no-op for in-process backends."""
+
+    def _run(self, mode: str, items: list, decoding: DecodingConfig, seed: int, n: int, details: bool = False,
+             options: dict | None = None) -> list[list]:
+        """Expand n samples, answer from the cache or the engine.
+
+        options: `logprobs` (int k: top-k log-probabilities per generated token), `grammar` (a GBNF
+        grammar string), `json_schema` (dict): only where `supported_options` lists them, else ValueError.
+        They are part of the cache key. With details=True each answer is a dict: text, sample_seed (the
+        seed sent to the engine for this sample), sample_index, usage, logprobs (a list of
+        {token, logprob, top: {token: logprob}} when asked for, else None), cached (bool).
+        """
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        unknown = set(options) - set(self.supported_options)
+        if unknown:
+            raise ValueError(f"backend '{self.kind}' does not support the option(s) {sorted(unknown)}; "
+                             f"it supports {sorted(self.supported_options) or 'none'}")
+        greedy = decoding.temperature == 0
+        dec = _decoding_dict(decoding)
+        jobs, out = [], [[None] * n for _ in items]
+        finish = [[None] * n for _ in items]
+        for i, item in enumerate(items):
+            for j in range(1 if greedy else n):
+                sample_seed = self.sample_seed(seed, item, j)
+                req = {**self._identity(), "mode": mode, "input": item, "decoding": dec, "seed": seed,
+                       "sample_index": j, **({"options": options} if options else {})}
+                key = request_key(req)
+                hit = self.cache.get(key) if self.cache is not None else None
+                if hit is not None:
+                    out[i][j] = {"text": hit["text"], "sample_seed": hit.get("sample_seed", sample_seed),
+                                 "sample_index": j, "usage": hit.get("usage", {}), "logprobs": hit.get("logprobs"),
+                                 "cached": True}
+                    finish[i][j] = _finish_of(hit.get("usage") or {}, decoding)
+                    self.usage["cache_hits"] += 1
+                else:
+                    jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req,
+                                 "options": options})
+
+        bar = None
+
+        def done(job: dict, text: str, usage: dict, logprobs: list | None = None) -> None:
+            # stored as each answer arrives, so a crash mid-list keeps everything already paid for
+            out[job["i"]][job["j"]] = {"text": text, "sample_seed": job["seed"], "sample_index": job["j"],
+                                       "usage": usage, "logprobs": logprobs, "cached": False}
+            finish[job["i"]][job["j"]] = _finish_of(usage, decoding)
+            if self.cache is not None:
+                self.cache.put(job["key"], job["req"], text, usage,
+                               extra={"sample_seed": job["seed"], **({"logprobs": logprobs} if logprobs else {})})
+            bar.update(1)
+
+        if jobs:
+            from tqdm.auto import tqdm  # a widget in Jupyter, a text bar in a terminal
+
+            name = self._identity().get("model") or self.kind
+            with tqdm(total=len(jobs), desc=f"{name} ({mode})", unit="answer", leave=False) as bar:
+                self._generate(mode, jobs, decoding, done)
+        if greedy:
+            out = [[row[0]] * n for row in out]
+            finish = [[row[0]] * n for row in finish]
+        self.last_finish_reasons = finish
+        with self._lock:
+            self.usage["answers"] += sum(len(row) for row in finish)
+            self.usage["cut_at_length"] += sum(f == "length" for row in finish for f in row)
+        return out if details else [[a["text"] for a in row] for row in out]
+
+    @staticmethod
+    def sample_seed(seed: int, item, j: int) -> int:
+        """The seed sent to the engine for sample j of a request (a 32-bit int): derive_seed(seed, digest, j)."""
+        digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
+        return derive_seed(seed, digest, j)
+
+    def _count(self, prompt_tokens: int, completion_tokens: int) -> None:
+        with self._lock:
+            self.usage["calls"] += 1
+            self.usage["prompt_tokens"] += prompt_tokens
+            self.usage["completion_tokens"] += completion_tokens
+
+
+# ------------------------------------------------------------------------------------------- local
+
+class _RowSampler:
+    """LogitsProcessor: sample each row with its own generator, then force that token for greedy search.
+
+    HF's sampler draws for the whole batch from the global RNG, so a row's tokens would depend on its
+    neighbours; drawing per row makes a request's sample a function of its own seed only.
+    """
+
+    def __init__(self, seeds: list[int], temperature: float, top_p: float):
+        import torch
+
+        self.gens = [torch.Generator().manual_seed(s) for s in seeds]
+        self.temperature, self.top_p = temperature, top_p
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        logits = scores.float() / self.temperature
+        if self.top_p < 1.0:
+            sorted_logits, idx = torch.sort(logits, descending=True, dim=-1)
+            cum = sorted_logits.softmax(-1).cumsum(-1)
+            drop = cum - sorted_logits.softmax(-1) > self.top_p  # keep the token that crosses top_p
+            logits = logits.scatter(-1, idx, sorted_logits.masked_fill(drop, float("-inf")))
+        probs = logits.softmax(-1)
+        forced = torch.full_like(scores, float("-inf"))
+        for r, gen in enumerate(self.gens):
+            forced[r, torch.multinomial(probs[r], 1, generator=gen)] = 0.0
+        return forced
+
+
+class _StopOnStrings:
+    """StoppingCriteria: a row is done once its generated text contains a stop string."""
+
+    def __init__(self, tokenizer, stop: list[str], prompt_len: int):
+        self.tok, self.stop, self.prompt_len = tokenizer, [s for s in stop if s], prompt_len
+
+    def __call__(self, input_ids, scores, **kw):
+        import torch
+
+        done = [any(s in self.tok.decode(row[self.prompt_len:], skip_special_tokens=True) for s in self.stop)
+                for row in input_ids]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def _stop_token_ids(tokenizer, model) -> list[int]:
+    ids = set()
+    eos = getattr(model.generation_config, "eos_token_id", None)
+    ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
+    if tokenizer.eos_token_id is not None:
+        ids.add(tokenizer.eos_token_id)
+    for t in ("<|im_end|>", "<|endoftext|>", "<|eot_id|>"):
+        tid = tokenizer.convert_tokens_to_ids(t)
+        if isinstance(tid, int) and tid != tokenizer.unk_token_id and tid >= 0:
+            ids.add(tid)
+    return sorted(ids)
+
+
+class LocalBackend(_Base):
+    """A transformers model generating in-process, batched, one seed per sample (see _RowSampler)."""
+
+    kind = "local"
+
+    def __init__(self, model, tokenizer, name: str, batch_size: int = 8, cache: ResponseCache | None = None,
+                 identity: dict | None = None, extra: dict | None = None):
+        super().__init__(cache)
+        self.extra = extra or {}  # described but not part of the cache key (e.g. where the cache dir is)
+        self.model, self.tok, self.name, self.batch_size = model, tokenizer, name, batch_size
+        if self.tok.pad_token_id is None:
+            self.tok.pad_token = self.tok.eos_token
+        self.eos_ids = _stop_token_ids(tokenizer, model)
+        self._id = {"backend": "local", "model": name, "dtype": str(model.dtype).replace("torch.", ""),
+                    **(identity or {})}
+
+    @classmethod
+    def from_model(cls, model, tokenizer, name: str, batch_size: int = 8, cache_dir: str | None = None,
+                   fingerprint: str | None = None) -> LocalBackend:
+        """Wrap a loaded model; cached only with a fingerprint of its weights (a student changes per cycle)."""
+        cache = ResponseCache(cache_dir) if cache_dir and fingerprint else None
+        return cls(model, tokenizer, name, batch_size, cache, {"fingerprint": fingerprint} if fingerprint else None)
+
+    def _identity(self) -> dict:
+        return self._id
+
+    def describe(self) -> dict:
+        """{backend, model, dtype, ...}: what produced an output, stored next to it."""
+        import torch
+        import transformers
+
+        return {**self._id, **self.extra, "batch_size": self.batch_size, "device": str(self.model.device),
+                "torch": torch.__version__, "transformers": transformers.__version__,
+                "threads": torch.get_num_threads(), "cached": self.cache is not None}
+
+    def _text(self, mode: str, item) -> str:
+        if mode == "chat":
+            return self.tok.apply_chat_template(item, add_generation_prompt=True, tokenize=False)
+        return item
+
+    def _generate(self, mode: str, jobs: list[dict], decoding: DecodingConfig, done) -> None:
+        texts = [self._text(mode, job["item"]) for job in jobs]
+        lengths = [len(self.tok(t, add_special_tokens=mode == "complete").input_ids) for t in texts]
+        order = sorted(range(len(jobs)), key=lambda k: -lengths[k])  # similar lengths share a batch
+        for start in range(0, len(order), self.batch_size):
+            idx = order[start: start + self.batch_size]
+            outs = self._generate_batch([texts[k] for k in idx], [jobs[k]["seed"] for k in idx], decoding,
+                                        add_special=mode == "complete")
+            for k, (text, usage) in zip(idx, outs):
+                done(jobs[k], text, usage)
+
+    def _generate_batch(self, texts, seeds, decoding: DecodingConfig, add_special: bool):
+        import torch
+        from transformers import GenerationConfig, LogitsProcessorList, StoppingCriteriaList
+
+        self.tok.padding_side = "left"  # decoder-only: new tokens must follow the prompt directly
+        enc = self.tok(texts, return_tensors="pt", padding=True, add_special_tokens=add_special).to(self.model.device)
+        plen = enc.input_ids.shape[1]
+        # A fresh GenerationConfig: the checkpoint's own defaults (top_k, repetition penalty) must not leak in.
+        gcfg = GenerationConfig(max_new_tokens=decoding.max_new_tokens, do_sample=False, num_beams=1,
+                                eos_token_id=self.eos_ids, pad_token_id=self.tok.pad_token_id)
+        procs = LogitsProcessorList()
+        if decoding.temperature > 0:
+            procs.append(_RowSampler(seeds, decoding.temperature, decoding.top_p))
+        stops = StoppingCriteriaList([_StopOnStrings(self.tok, decoding.stop, plen)] if decoding.stop else [])
+        with torch.inference_mode():
+            out = self.model.generate(**enc, generation_config=gcfg, logits_processor=procs,
+                                      stopping_criteria=stops)
+        res = []
+        for r in range(len(texts)):
+            gen = out[r, plen:].tolist()
+            ends = set(self.eos_ids) | {self.tok.pad_token_id}  # finished rows are padded with pad_token_id
+            n_new = next((k + (t in self.eos_ids) for k, t in enumerate(gen) if t in ends), len(gen))
+            full = self.tok.decode(gen, skip_special_tokens=True)
+            text = cut_at_stop(full, decoding.stop)
+            n_prompt = int(enc.attention_mask[r].sum())
+            self._count(n_prompt, n_new)
+            # 'length': the budget was spent with no end token and no stop string (HF does not report it)
+            ended = any(t in self.eos_ids for t in gen[:n_new]) or text != full
+            reason = "stop" if ended or n_new < decoding.max_new_tokens else "length"
+            res.append((text, {"prompt_tokens": n_prompt, "completion_tokens": n_new, "finish_reason": reason}))
+        return res
+
+
+# ------------------------------------------------------------------------------------------ openai
+
+class OpenAIBackend(_Base):
+    """A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, OpenAI); retries with backoff."""
+
+    kind = "openai"
+    retry_base_s = 1.0  # tests lower this; production servers want a real pause
+
+    def __init__(self, cfg: BackendConfig, cache: ResponseCache | None):
+        super().__init__(cache)
+        import openai
+
+        key = os.environ.get(cfg.api_key_env)
+        if not key:
+            raise ValueError(f"OpenAI backend: environment variable {cfg.api_key_env} is not set (local servers "
+                             f"such as vLLM accept any value, e.g. `export {cfg.api_key_env}=EMPTY`)")
+        self.cfg = cfg
+        # max_retries=0: retries live in _call so malformed bodies and empty answers are retried too.
+        self.client = openai.OpenAI(base_url=cfg.base_url or None, api_key=key, timeout=cfg.request_timeout_s,
+                                    max_retries=0)
+
+    def _identity(self) -> dict:
+        return {"backend": "openai", "model": self.cfg.model, "base_url": self.cfg.base_url}
+
+    def describe(self) -> dict:
+        """{backend, model, base_url}: what produced an output, stored next to it."""
+        import openai
+
+        return {**self._identity(), "max_concurrency": self.cfg.max_concurrency, "max_retries": self.cfg.max_retries,
+                "openai": openai.__version__, "cached": self.cache is not None}
+
+    def _generate(self, mode, jobs, decoding, done) -> None:
+        with ThreadPoolExecutor(max_workers=self.cfg.max_concurrency) as pool:
+            list(pool.map(lambda job: done(job, *self._call(mode, job, decoding)), jobs))
+
+    supported_options = frozenset({"logprobs", "json_schema"})
+    max_stops: int | None = 4  # stop strings sent to the server (OpenAI allows 4); None = all
+
+    def _extra_body(self, job: dict, decoding, options: dict) -> dict:
+        """Engine-specific request fields (none for a generic server; see models/llamacpp.py)."""
+        return {}
+
+    def _request_once(self, mode, job, decoding) -> tuple[str, dict, list | None]:
+        options = job.get("options") or {}
+        args = {"model": self.cfg.model, "max_tokens": decoding.max_new_tokens, "seed": job["seed"],
+                "temperature": decoding.temperature}
+        if decoding.temperature > 0:
+            args["top_p"] = decoding.top_p
+        if decoding.stop:
+            args["stop"] = list(decoding.stop)[: self.max_stops]  # the protocol allows four; the rest are cut here
+        extra = self._extra_body(job, decoding, options)
+        if extra:
+            args["extra_body"] = extra
+        k = options.get("logprobs")
+        if mode == "chat":
+            if k:
+                args.update(logprobs=True, top_logprobs=int(k))
+            if options.get("json_schema") and "json_schema" not in extra:
+                args["response_format"] = {"type": "json_schema",
+                                           "json_schema": {"name": "answer", "schema": options["json_schema"]}}
+            resp = self.client.chat.completions.create(messages=job["item"], **args)
+            text = resp.choices[0].message.content
+        else:
+            if options.get("json_schema") and "json_schema" not in extra:
+                raise ValueError(f"backend '{self.kind}': json_schema needs chat mode on a generic server")
+            if k:
+                args["logprobs"] = int(k)
+            resp = self.client.completions.create(prompt=job["item"], **args)
+            text = resp.choices[0].text
+        if not isinstance(text, str):
+            raise TypeError("response without text")  # a malformed answer: retried like a bad body
+        u = resp.usage
+        usage = {"prompt_tokens": getattr(u, "prompt_tokens", 0) or 0,
+                 "completion_tokens": getattr(u, "completion_tokens", 0) or 0}
+        reason = getattr(resp.choices[0], "finish_reason", None)
+        if cut_at_stop(text, decoding.stop) != text:
+            usage["finish_reason"] = "stop"   # a stop string beyond the four sent, cut here
+        elif reason in ("stop", "length"):
+            usage["finish_reason"] = reason
+        return cut_at_stop(text, decoding.stop), usage, (_logprobs_of(resp.choices[0], mode) if k else None)
+
+    def _call(self, mode, job, decoding) -> tuple[str, dict, list | None]:
+        import openai
+
+        retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
+                     openai.APIConnectionError, openai.APIResponseValidationError, ValueError, IndexError,
+                     AttributeError, TypeError)
+        for attempt in range(self.cfg.max_retries + 1):
+            try:
+                text, usage, logprobs = self._request_once(mode, job, decoding)
+                self._count(usage["prompt_tokens"], usage["completion_tokens"])
+                return text, usage, logprobs
+            except retryable as e:
+                if attempt == self.cfg.max_retries:
+                    raise RuntimeError(f"OpenAI backend: giving up after {attempt + 1} attempts: {e!r}") from e
+                wait = self.retry_base_s * 2 ** attempt * (0.5 + random.random())
+                retry_after = getattr(getattr(e, "response", None), "headers", {}).get("retry-after")
+                if retry_after and retry_after.replace(".", "", 1).isdigit():
+                    wait = max(wait, min(float(retry_after), 60.0))
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+
+def _logprobs_of(choice, mode: str) -> list[dict] | None:
+    """[{token, logprob, top: {token: logprob}}] per generated token, from a chat or a completions choice."""
+    lp = getattr(choice, "logprobs", None)
+    if lp is None:
+        return None
+    content = lp.content if mode == "chat" else getattr(lp, "content", None)  # llama.cpp: chat format in both
+    if content is not None:
+        def get(x, k):
+            return x.get(k) if isinstance(x, dict) else getattr(x, k, None)
+
+        return [{"token": get(t, "token"), "logprob": get(t, "logprob"),
+                 "top": {get(c, "token"): get(c, "logprob") for c in (get(t, "top_logprobs") or [])}}
+                for t in content]
+    tokens, lps, tops = lp.tokens or [], lp.token_logprobs or [], lp.top_logprobs or []
+    return [{"token": t, "logprob": p, "top": dict(tops[i]) if i < len(tops) and tops[i] else {}}
+            for i, (t, p) in enumerate(zip(tokens, lps))]
+
+
+# ----------------------------------------------------------------------------------------- factory
+
+def load_local_model(path: str, dtype: str):
+    """Tokenizer and eval-mode model from a local dir or hub id, in the given dtype."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(path)
+    kw = {"device_map": "auto"} if torch.cuda.is_available() else {}
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kw)
+    return model.eval(), tok
+
+
+def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True, response_cache_dir: str | None = None,
+                 log_dir: str | None = None):
+    """A backend for `backend_cfg`; models resolve under cache_dir, responses cache under response_cache_dir.
+
+    backend: 'hf' (alias 'local'): transformers here; 'llamacpp': the GGUF on a llama.cpp server this process
+    starts (its log under log_dir, default <cache_dir>/logs); 'ctranslate2': an int8 CTranslate2 copy
+    converted once under cache_dir; 'openai': a server at base_url.
+    """
+    rc = ResponseCache(response_cache_dir or cache_dir) if cache else None
+    if backend_cfg.backend == "openai":
+        return OpenAIBackend(backend_cfg, rc)
+    if backend_cfg.backend == "llamacpp":
+        from iterkd_lib.models.llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(backend_cfg, rc, cache_dir, log_dir=log_dir)
+    if backend_cfg.backend == "ctranslate2":
+        from iterkd_lib.models.ct2 import CT2Backend
+
+        return CT2Backend.from_config(backend_cfg, rc, cache_dir)
+    from iterkd_lib.models.registry import resolve_model
+
+    path = resolve_model(backend_cfg.model, cache_dir)
+    model, tok = load_local_model(path, backend_cfg.dtype)
+    return LocalBackend(model, tok, backend_cfg.model, backend_cfg.batch_size, rc, extra={"path": path})
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+# Public names for engines built on the shared request path (models/ct2.py): the request bookkeeping base class
+# (n samples, cache, usage, finish reasons) and the end-of-turn token ids of a tokenizer/model pair.
+BackendBase = _Base
+stop_token_ids = _stop_token_ids
+
+
+def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
+    """One reply per message list (n=1), whichever shape the backend returns (list[str] or list[list[str]]).
+
+    `seed` is the call seed (see `_Base.chat`); returns len(messages_list) strings, [] for no messages."""
+    if not messages_list:
+        return []
+    out = backend.chat(messages_list, decoding, seed)
+    return [o[0] if isinstance(o, list) else o for o in out]
+
+
+def describe(backend: Any) -> dict:
+    """`backend.describe()` as a dict, or {"backend": class name} when the backend cannot describe itself."""
+    try:
+        return dict(backend.describe())
+    except Exception:  # noqa: BLE001 - a record must still be written when a backend cannot describe itself
+        return {"backend": type(backend).__name__}

@@ -1,0 +1,70 @@
+"""Run directories written BEFORE the subpackage layout (commit f2b41e9) still open, report and resume.
+
+tests/fixtures/run_before_layout/ was written by that commit's tests/synthetic_run.py (record schemas of
+docs/design.md, made-up numbers; adapter weights left out). Nothing here loads a model: every stage the
+resume walks is finished, so it is read back, never recomputed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from iterkd_lib import cycle
+from iterkd_lib.figures import run_figures
+from iterkd_lib.records import ExecutionResult
+from iterkd_lib.report import report_table
+from iterkd_lib.runstore import read_jsonl
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture
+def old_run(tmp_path):
+    run_dir = tmp_path / "run"
+    shutil.copytree(FIXTURES / "run_before_layout", run_dir)
+    return run_dir
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_an_old_run_opens_and_reports(old_run):
+    run = cycle.reopen_run(old_run)
+    assert run.cfg.run.seed == 7 and run.cfg.student.model == "smollm2-135m-instruct"
+    table = report_table(old_run)
+    rows = [line for line in table.splitlines() if line[:6].strip().rstrip("*").isdigit()]
+    assert [int(r[:6].strip().rstrip("*")) for r in rows] == [0, 1, 2]
+    assert "0.750" in rows[2] and "* best cycle by benchmark_pass@1: 2 (0.750)" in table
+    figs = run_figures(run.store)
+    assert {"pass_at_1", "level_flow", "difficulty_distribution"} <= set(figs)
+    assert any(len(f.data) for name, f in figs.items() if name.startswith("fault_types"))
+
+
+def test_an_old_run_resumes_reading_finished_stages_back(old_run):
+    before = _files(old_run)
+    run = cycle.reopen_run(old_run)
+    for k in (1, 2):
+        for stage in ("pool", "teacher_attempts", "training_set"):
+            file = cycle.STAGE_BY_NAME[stage].file
+            assert cycle.run_stage(run, k, stage) == read_jsonl(old_run / f"cycle_{k}" / f"{file}.jsonl")
+        assert cycle.run_stage(run, k, "adapter") == []
+    summaries = [cycle.record_summary_and_best(run.store, run.cfg, k) for k in (0, 1, 2)]
+    assert [s["cycle"] for s in summaries] == [0, 1, 2] and summaries[2]["benchmark_pass@1"] == 0.75
+    after = _files(old_run)
+    # best.json is rewritten by design (now with the adapter path); every record and marker is untouched
+    assert json.loads(after.pop("best.json"))["cycle"] == json.loads(before.pop("best.json"))["cycle"] == 2
+    assert after == before
+
+
+def test_stored_verdicts_round_trip_through_the_typed_record(old_run):
+    verdicts = [r["verdict"] for p in old_run.rglob("02_teacher_attempts.jsonl") for r in read_jsonl(p)]
+    verdicts += [r["execution"] for p in old_run.rglob("06_feedback.jsonl") for r in read_jsonl(p)]
+    assert len(verdicts) > 10
+    for v in verdicts:
+        assert ExecutionResult.from_dict(v).to_dict() == v
+    assert {ExecutionResult.from_dict(v).status for v in verdicts} >= {"passed", "failed"}
