@@ -24,7 +24,8 @@ holds, in the same shape, why each answer ended: 'stop' (end of turn or a stop s
 `max_new_tokens`; the server's own finish_reason for OpenAI, derived locally: the token budget spent without
 an end token or a stop string). Cache entries written before this was recorded derive it from their
 completion token count ('unknown' without one). `usage` counts `answers` and `cut_at_length` (cache hits
-included), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
+included); `prompt_tokens` / `completion_tokens` are the tokens paid for in this process, `cached_prompt` /
+`cached_completion` those of replies served from the cache (as recorded when they were paid for), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
 `derive_seed(seed, sha(request text), j)`, so its output does not depend on which other requests share the
 batch, nor on its position. Locally each row draws from its own `torch.Generator`; the limit is numerics:
 a different batch means different padding, and bf16 logits can differ in the last bit, which can flip a
@@ -86,7 +87,7 @@ def _finish_of(usage: dict, decoding: DecodingConfig) -> str:
     return "unknown"
 
 
-class _Base:
+class BackendBase:
     """Shared request bookkeeping: expand n samples, consult the cache, count usage."""
 
     kind = "base"
@@ -94,7 +95,7 @@ class _Base:
     def __init__(self, cache: ResponseCache | None):
         self.cache = cache
         self.usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "answers": 0,
-                      "cut_at_length": 0}
+                      "cut_at_length": 0, "cached_prompt": 0, "cached_completion": 0}
         self.last_finish_reasons: list[list[str]] = []
         self._lock = threading.Lock()
 
@@ -144,11 +145,16 @@ class _Base:
                 key = request_key(req)
                 hit = self.cache.get(key) if self.cache is not None else None
                 if hit is not None:
+                    hit_usage = hit.get("usage") or {}
                     out[i][j] = {"text": hit["text"], "sample_seed": hit.get("sample_seed", sample_seed),
                                  "sample_index": j, "usage": hit.get("usage", {}), "logprobs": hit.get("logprobs"),
                                  "cached": True}
-                    finish[i][j] = _finish_of(hit.get("usage") or {}, decoding)
+                    finish[i][j] = _finish_of(hit_usage, decoding)
                     self.usage["cache_hits"] += 1
+                    # tokens this reply cost when it was paid for: a method's teacher budget counts them
+                    # whether or not the reply came from the cache (named so `*_tokens` sums stay "paid")
+                    self.usage["cached_prompt"] += int(hit_usage.get("prompt_tokens") or 0)
+                    self.usage["cached_completion"] += int(hit_usage.get("completion_tokens") or 0)
                 else:
                     jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req,
                                  "options": options})
@@ -238,7 +244,7 @@ class _StopOnStrings:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def _stop_token_ids(tokenizer, model) -> list[int]:
+def stop_token_ids(tokenizer, model) -> list[int]:
     ids = set()
     eos = getattr(model.generation_config, "eos_token_id", None)
     ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -251,9 +257,8 @@ def _stop_token_ids(tokenizer, model) -> list[int]:
     return sorted(ids)
 
 
-class LocalBackend(_Base):
+class LocalBackend(BackendBase):
     """A transformers model generating in-process, batched, one seed per sample (see _RowSampler)."""
-
     kind = "local"
 
     def __init__(self, model, tokenizer, name: str, batch_size: int = 8, cache: ResponseCache | None = None,
@@ -263,7 +268,7 @@ class LocalBackend(_Base):
         self.model, self.tok, self.name, self.batch_size = model, tokenizer, name, batch_size
         if self.tok.pad_token_id is None:
             self.tok.pad_token = self.tok.eos_token
-        self.eos_ids = _stop_token_ids(tokenizer, model)
+        self.eos_ids = stop_token_ids(tokenizer, model)
         self._id = {"backend": "local", "model": name, "dtype": str(model.dtype).replace("torch.", ""),
                     **(identity or {})}
 
@@ -337,9 +342,8 @@ class LocalBackend(_Base):
 
 # ------------------------------------------------------------------------------------------ openai
 
-class OpenAIBackend(_Base):
+class OpenAIBackend(BackendBase):
     """A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, OpenAI); retries with backoff."""
-
     kind = "openai"
     retry_base_s = 1.0  # tests lower this; production servers want a real pause
 
@@ -497,16 +501,10 @@ def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True,
 
 # ------------------------------------------------------------------------------------------- helpers
 
-# Public names for engines built on the shared request path (models/ct2.py): the request bookkeeping base class
-# (n samples, cache, usage, finish reasons) and the end-of-turn token ids of a tokenizer/model pair.
-BackendBase = _Base
-stop_token_ids = _stop_token_ids
-
-
 def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
     """One reply per message list (n=1), whichever shape the backend returns (list[str] or list[list[str]]).
 
-    `seed` is the call seed (see `_Base.chat`); returns len(messages_list) strings, [] for no messages."""
+    `seed` is the call seed (see `BackendBase.chat`); returns len(messages_list) strings, [] for no messages."""
     if not messages_list:
         return []
     out = backend.chat(messages_list, decoding, seed)
