@@ -31,11 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-<<<<<<<< HEAD:iterkd_lib/models/ct2.py
 from iterkd_lib.models.backends import BackendBase, cut_at_stop, stop_token_ids
-========
-from iterkd_lib.models.backends import BackendBase, stop_token_ids, cut_at_stop
->>>>>>>> main:iterkd_lib/models/engine_ct2.py
 from iterkd_lib.seeding import derive_seed
 
 ENGINE = "CTranslate2"
