@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -63,8 +63,10 @@ class DecodingConfig:
 @dataclass
 class BackendConfig:
     """A generating model (teacher or judge): registry id or served model, dtype, batch size, decoding."""
-    backend: str = _f("local", "'local' (transformers on this machine) or 'openai' (any OpenAI-compatible server).",
-                      choices=("local", "openai"))
+    backend: str = _f("hf", "'hf' (transformers here; 'local' is the old name), 'llamacpp' (the GGUF on a llama.cpp "
+                            "server started here), 'ctranslate2' (int8 copy converted once) or 'openai' (any "
+                            "OpenAI-compatible server at base_url).",
+                      choices=("hf", "local", "llamacpp", "ctranslate2", "openai"))
     model: str = _f("qwen2.5-coder-1.5b-instruct", "Registry short name, HF path/id, or the server's model name.")
     dtype: str = _f("bfloat16", "Local weights dtype: bfloat16 (fastest on AVX512-BF16 CPUs), float32, float16.",
                     choices=("bfloat16", "float32", "float16"))
@@ -74,7 +76,38 @@ class BackendConfig:
     max_concurrency: int = _f(8, "OpenAI backend: requests in flight at once.", min=1)
     max_retries: int = _f(5, "OpenAI backend: retries on 429/5xx/timeouts, with exponential backoff.", min=0)
     request_timeout_s: float = _f(120.0, "OpenAI backend: timeout for one request.", min=0.1)
+    threads: int = _f(1, "llamacpp/ctranslate2: CPU threads of the engine (1 on a 2-core machine shared with "
+                         "other work: 2 spinning threads next to a busy core collapse; see LOG.md).", min=1)
+    parallel: int = _f(8, "llamacpp: server slots decoded together (continuous batching); also the client's "
+                          "requests in flight.", min=1)
+    ctx_per_slot: int = _f(2048, "llamacpp: context tokens per slot (prompt + answer); memory grows with "
+                                 "parallel x ctx_per_slot.", min=256)
+    port: int = _f(0, "llamacpp: port on 127.0.0.1 for the server (0 = a free port chosen at start).", min=0,
+                   max=65535)
+    start_timeout_s: float = _f(180.0, "llamacpp: seconds to wait for the server's health check.", min=1.0)
+    compute_type: str = _f("int8", "ctranslate2: weight type of the converted copy (int8 = int8 weights, float "
+                                   "activations; bf16 is not offered on CPUs without AVX512-BF16 kernels).",
+                           choices=("int8", "int8_float32", "float32"))
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding settings, recorded next to every output.")
+
+
+@dataclass
+class JudgeConfig(BackendConfig):
+    """The judge (Stage II): a generating model (fields as for the teacher) and how its score is obtained."""
+    constrained: str = _f("auto", "Reply format: 'json' = constrained by a JSON schema (llama.cpp grammar, vLLM "
+                                  "guided decoding through backend 'openai'), so every reply parses; 'none' = the "
+                                  "free text layout, re-asked once when unreadable; 'auto' = 'json' where the "
+                                  "backend supports a schema, else 'none'.", choices=("auto", "json", "none"))
+    score_method: str = _f("auto", "'geval' = the probability-weighted expectation over the score tokens (G-Eval, "
+                                   "needs log-probabilities; rules asked as whole numbers); 'sampled' = the "
+                                   "numbers written; 'auto' = 'geval' where the backend returns log-probabilities. "
+                                   "A reply whose score tokens cannot be located falls back to 'sampled'; each "
+                                   "record says which was used (score_method).", choices=("auto", "geval", "sampled"))
+    calibration: str = _f("none", "'anchors' = show the judge one passing and one failing answer to another "
+                                  "problem, verified by execution (Stage I teacher attempts), before the task; "
+                                  "'none'. Kept by measurement (benchmarks/judge_agreement.py, LOG.md).",
+                          choices=("none", "anchors"))
+    logprobs_k: int = _f(10, "G-Eval: top-k alternatives asked per generated token (1-20).", min=1, max=20)
 
 
 @dataclass
@@ -105,7 +138,7 @@ class StudentConfig:
 
 @dataclass
 class DataConfig:
-    """Seed problems, held-out split and pool size limits."""
+    """Seed problems, held-out split, pool size limits and the teachable-pool rule."""
     seed_problems: str = _f("data/seed_problems.jsonl", "Seed pool in HumanEval record format.")
     pool_size: int = _f(0, "Use only the first N seed problems after the held-out split (0 = all).", min=0)
     held_out: int = _f(40, "Seed problems held out of training (never in any pool), evaluated every cycle.", min=0)
@@ -114,17 +147,58 @@ class DataConfig:
                              "'random': the first `held_out` of a seeded shuffle, as runs before this key did.",
                              choices=("stratified", "random"))
     max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
+    pool_policy: Literal["file_order", "teachable", "gap"] = _f(
+        "file_order", "Which seed problems form cycle 1's pool (after the held-out split): 'file_order' (the "
+                      "first pool_size), 'teachable' (problems the teacher solves first, by its measured pass@1), "
+                      "'gap' (largest teacher-minus-student pass@1 first). See stages/pool.py.",
+        choices=("file_order", "teachable", "gap"))
+    """The teachable-pool rule; 'teachable' and 'gap' read teacher_passk (and student_passk)."""
+    teacher_passk: str = _f("data/teacher_passk.jsonl", "Teacher pass@k per seed problem "
+                                                         "(data/measure_teacher_passk.py) for pool_policy.")
+    """Measured teacher pass@k per problem (JSONL: task_id, n, c, pass@1)."""
+    student_passk: str = _f("", "Student pass@k per seed problem, same format, for pool_policy 'gap' ('' = the "
+                                "student is taken to solve nothing, so 'gap' orders by the teacher alone).")
+    """Measured student pass@k per problem (optional)."""
+
+    def __post_init__(self):
+        if self.pool_policy not in ("file_order", "teachable", "gap"):
+            raise ConfigError(f"data.pool_policy is {self.pool_policy!r}; expected file_order, teachable or gap")
 
 
 @dataclass
 class DistillConfig:
-    """Stage I data: teacher samples per problem, fault types, pair cap, student failures as negatives."""
-    correct_per_problem: int = _f(2, "Teacher attempts asked to be correct, per problem.", min=0)
+    """Stage I data: sample-and-verify, repair from execution feedback, canonical policy, faults, pairs."""
+    correct_per_problem: int = _f(2, "Sample-and-verify: teacher samples of the correct request per problem (n), "
+                                     "all run against the tests in one batched call.", min=0)
+    """n of sample-and-verify: samples of the student's instruction asked from the teacher per problem."""
+    sample_temperature: float = _f(0.7, "Temperature of those samples (teacher.decoding's other settings apply; "
+                                        "0 = greedy, and then n > 1 repeats one answer).", min=0.0, max=5.0)
+    """Sampling temperature of the correct samples and of repairs."""
+    max_correct_per_problem: int = _f(2, "Distinct verified-correct teacher solutions kept per problem "
+                                         "(deduplicated by their parsed AST; 0 = keep all).", min=0)
+    """Cap on the distinct verified teacher solutions (samples + repairs) kept as positives per problem."""
+    repair_rounds: int = _f(1, "Repair from execution feedback: rounds in which the teacher corrects failing code "
+                               "shown with the sandbox's report (0 = no repair).", min=0)
+    """Rounds of repair; each round repairs what the previous round left failing."""
+    repair_student_failures: bool = _f(True, "Also repair the student's failed attempts of the previous cycle "
+                                             "(PERsD-style personalised refinement).")
+    """Whether the student's own failures (previous cycle) are sent to the teacher for repair."""
+    canonical: Literal["always", "fallback", "never"] = _f(
+        "fallback", "Seed file's canonical solutions as positives: 'always', 'fallback' (only for problems "
+                    "without a verified teacher solution), 'never'.", choices=("always", "fallback", "never"))
+    """When the problem's own (verified) canonical solution joins the SFT positives."""
+    personalised_pairs: bool = _f(True, "Build (student's failing attempt, teacher's repair of it) pairs, a "
+                                        "separate counted kind (ablation switch).")
+    """Ablation switch for the personalised contrastive pairs."""
     faulty_per_problem: int = _f(2, "Teacher attempts asked to hide a fault, per problem.", min=0)
     fault_types: list = _f(["syntax", "logical", "type", "name", "timeout"],
                            "Fault types the faulty prompt cycles through (the paper's five).")
     use_student_failures: bool = _f(True, "Use the student's failed attempts of the previous cycle as negatives.")
     max_pairs_per_problem: int = _f(4, "Cap on (correct, faulty) pairs built per problem.", min=1)
+
+    def __post_init__(self):
+        if self.canonical not in ("always", "fallback", "never"):
+            raise ConfigError(f"distill.canonical is {self.canonical!r}; expected always, fallback or never")
 
 
 @dataclass
@@ -165,7 +239,7 @@ class FeedbackConfig:
     samples_per_question: int = _f(2, "Student samples per question in Stage II.", min=1)
     use_judge: bool = _f(True, "Score attempts with the judge model (0-6 rubric).")
     use_pylint: bool = _f(True, "Run pylint on attempts.")
-    judge: BackendConfig = _sub(BackendConfig, "Judge backend; model '' means: the teacher's.")
+    judge: JudgeConfig = _sub(JudgeConfig, "Judge backend (model '' means: the teacher's) and how it scores.")
 
 
 @dataclass
@@ -197,6 +271,8 @@ class RegenerationConfig:
     min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
                            "outcome on every input (and no other group is as large).", min=2)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
+    drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
+                                           "teacher's asserts); kept so runs made before that change reopen.")
     rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",
                         min=0.0, max=1.0)
     abs_tol: float = _f(1e-9, "Absolute tolerance when float outputs are compared and written as tests.", min=0.0)
@@ -238,6 +314,25 @@ class EvaluationConfig:
 
 
 @dataclass
+class StudyConfig:
+    """`iterkd study`: which variants, how many IterKD cycles, how the one-shot budget is matched (study.py)."""
+    variants: list = _f(["untrained", "iterkd", "oneshot"], "Variants to run, from 'untrained' (the student "
+                        "before training: cycle 0's evaluation), 'iterkd' (the cycle loop), 'oneshot' (Stage I "
+                        "once on the seed pool at IterKD's teacher-token budget), 'selftrain' (the student's own "
+                        "verified samples, no teacher).")
+    cycles: int = _f(3, "IterKD (and self-training) cycles after the cycle-0 baseline.", min=1)
+    budget_tolerance: float = _f(0.10, "One-shot teacher tokens must lie within this fraction of IterKD's "
+                                 "(prompt + completion, cycles 1..N, cached replies counted).", min=0.0, max=1.0)
+    sizing_tries: int = _f(4, "One-shot sizing rounds (pool size, then samples per problem, rescaled from the "
+                           "tokens its teacher attempts spent) before the closest try is used.", min=1)
+    max_samples_factor: int = _f(8, "Cap on the factor that multiplies the distill.*_per_problem counts "
+                                 "of the one-shot variant once the whole seed pool is in use.", min=1)
+    ref_ratio: float = _f(1.3, "The claim tested: gain(IterKD) >= ref_ratio x gain(one-shot) over the untrained "
+                          "student (arXiv 2408.03680's headline), by stats.ratio_of_gains.", min=0.0)
+    figures_dir: str = _f("figures", "Where the study_* table (Markdown, CSV) and figure (HTML, PNG) go.")
+
+
+@dataclass
 class IterKDConfig:
     """The one configuration object: one section per concern; YAML <-> dataclasses via this module."""
     run: RunConfig = _sub(RunConfig, "Run identity, seed, threads.")
@@ -251,6 +346,7 @@ class IterKDConfig:
     difficulty: DifficultyConfig = _sub(DifficultyConfig, "Stage III: difficulty levels.")
     regeneration: RegenerationConfig = _sub(RegenerationConfig, "Stage III: new questions from the teacher.")
     evaluation: EvaluationConfig = _sub(EvaluationConfig, "Per-cycle benchmark evaluation.")
+    study: StudyConfig = _sub(StudyConfig, "`iterkd study`: IterKD vs one-shot vs untrained at equal teacher tokens.")
 
 
 # ----------------------------------------------------------------------------------------- loading
@@ -346,6 +442,13 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     unknown_faults = set(cfg.distill.fault_types) - {"syntax", "logical", "type", "name", "timeout"}
     if unknown_faults:
         raise ConfigError(f"{where}: distill.fault_types has unknown type(s) {sorted(unknown_faults)}")
+    unknown_variants = set(cfg.study.variants) - {"untrained", "iterkd", "oneshot", "selftrain"}
+    if unknown_variants or not cfg.study.variants:
+        raise ConfigError(f"{where}: study.variants has unknown or no variant(s) {sorted(unknown_variants)}; "
+                          "use untrained/iterkd/oneshot/selftrain")
+    if "oneshot" in cfg.study.variants and "iterkd" not in cfg.study.variants:
+        raise ConfigError(f"{where}: study.variants has 'oneshot' without 'iterkd' (its teacher-token budget "
+                          "is IterKD's)")
     if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
 

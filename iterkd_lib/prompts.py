@@ -6,8 +6,10 @@ The wording is ours (method.md gives the ideas, not the text). Prompts are chat 
 Who sees what:
 - the STUDENT: `student_messages` (training prompts, its Stage II attempts, chat-protocol evaluation) and is
   trained on answers shaped by `format_answer`;
-- the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones;
-- the JUDGE, Stage II: `judge_messages`, then `JUDGE_REMINDER` once when its reply could not be read;
+- the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones,
+  `repair_messages` to correct code that failed its tests (its own failed samples, the student's failures);
+- the JUDGE, Stage II: `judge_messages` (text or JSON layout, optional anchors), then `JUDGE_REMINDER`
+  (`JUDGE_REMINDER_JSON`) once when its reply could not be read;
 - the TEACHER, Stage III: `question_messages` (breadth / depth) writes a new question -- signature + docstring
   with examples, a list of test INPUTS (calls, no results) and one solution; the reply starts with
   `QUESTION_MARKER`. Then `question_solution_messages` solves that question k more times, independently (the
@@ -76,6 +78,36 @@ def format_answer(code: str) -> str:
     return "```python\n" + code.strip("\n") + "\n```"
 
 
+# ------------------------------------------------------------------------------ teacher, Stage I repair
+
+REPAIR_SYSTEM = "You are a careful Python programmer who fixes code. You answer with code only."
+
+
+def repair_messages(problem: dict, code: str, failure: str) -> list[dict]:
+    """Seen by the teacher in Stage I: correct `code` for `problem`, given what the sandbox saw (`failure`).
+
+    WHO sees it: the teacher only (the student is trained on `student_messages`, never on this). WHY: when
+    every teacher sample of a problem failed, or the student failed a pool problem in the previous cycle, the
+    teacher is shown the failing code and the sandbox's report (`sandbox.describe_failure`: the failed
+    assertion with its call, expected and actual value, or the exception and the line that raised it, quoted
+    verbatim) and asked for a corrected function (PERsD's personalised refinement, Chen et al. 2023,
+    "Personalised Distillation", arXiv 2310.18628). A repair that passes becomes a positive; a repair of the
+    student's own attempt also gives a personalised (failing attempt, repair) pair. The answer is asked for
+    in the format the student is trained on, so it is used as a training answer as it is.
+    `problem` needs a "prompt"; `code` may be empty (the teacher is told nothing could be extracted).
+    Returns [system, user] messages.
+    """
+    shown = code.strip("\n") or "# (no function could be extracted from the previous answer)"
+    user = ("The function below was written for this task:\n\n```python\n" + problem["prompt"].rstrip()
+            + "\n```\n\nThis attempt does not pass the task's tests:\n\n```python\n" + shown + "\n```\n\n"
+            "What happened when the tests ran it:\n" + failure.strip() + "\n\n"
+            "Work out why the attempt goes wrong for those inputs, then write a corrected version that satisfies "
+            "the task description for every valid input (not only the case shown). Keep the function's name "
+            "and signature, add any imports it needs, and reply with the complete function, self-contained, "
+            "inside a single ```python code block, with no text before or after the block.")
+    return [{"role": "system", "content": REPAIR_SYSTEM}, {"role": "user", "content": user}]
+
+
 # ------------------------------------------------------------------------------------------ judge, Stage II
 
 _JUDGE_SYSTEM = (
@@ -117,16 +149,65 @@ JUDGE_REMINDER = ("I could not read the scores in your reply. Reply again using 
                   "a 'Code Analysis:' line, then the five rule lines each with one number, then 'Total: <number>'.")
 
 
-def judge_messages(problem: dict, code: str) -> list[dict]:
+# The layout asked for when the reply is constrained by a JSON schema (scoring/judge_scoring.judge_schema):
+# the same rubric, the analysis first so the judge reasons before it scores.
+_JUDGE_JSON_LAYOUT = """Answer with one JSON object and nothing else: first "analysis" (one to three sentences on what \
+the code does right and wrong), then one score per rule under the keys "functionality", "boundary", "coverage", \
+"readability", "practices".{integer}"""
+_JUDGE_INTEGER = " Each score is a whole number (0, 1 or 2 for functionality; 0 or 1 for the others)."
+
+# Calibration by anchors: two graded answers to another problem, taken from answers verified by execution.
+_JUDGE_ANCHORS = """For calibration, here are two answers to a different task, whose tests were run. Use them to \
+calibrate how strict to be; do not grade them.
+
+### Example task
+{task}
+
+### Example answer A (passes all its tests; a correct answer deserves full Functionality)
+```python
+{passing}
+```
+
+### Example answer B (fails its tests; a wrong answer deserves at most 1 for Functionality and less overall)
+```python
+{failing}
+```
+
+"""
+
+
+# Seen by the constrained judge once, after a JSON reply that could not be read (cut by the token limit).
+JUDGE_REMINDER_JSON = ("I could not read the scores in your reply. Reply again with one short JSON object: a brief "
+                       "'analysis', then the five scores.")
+
+
+def judge_messages(problem: dict, code: str, layout: str = "text", integer_scores: bool = False,
+                   anchors: dict | None = None) -> list[dict]:
     """Seen by the judge in Stage II: grade `code` as an answer to `problem` (its prompt text) with the rubric.
 
-    The judge never sees the tests: the view exists to work where no tests exist. Returns [system, user].
+    The judge never sees the tests of the task it grades: the view exists to work where no tests exist.
+    layout: "text" (the line layout above, read by scoring/judge_parser.py) or "json" (the reply is
+    constrained by scoring/judge_scoring.judge_schema; the same rubric, asked as one JSON object);
+    integer_scores: ask for whole-number scores (G-Eval restores the half points from probabilities);
+    anchors: {prompt, passing, failing} from scoring/judge_scoring.pick_anchors, shown before the task
+    (calibration "anchors"). Returns [system, user]. Raises ValueError for an unknown layout.
     """
+    if layout not in ("text", "json"):
+        raise ValueError(f"judge layout {layout!r}: expected 'text' or 'json'")
     task = problem.get("prompt", "").strip()
-    return [
-        {"role": "system", "content": _JUDGE_SYSTEM},
-        {"role": "user", "content": _JUDGE_INSTRUCTIONS.format(task=task, code=(code or "").strip() or "# (empty)")},
-    ]
+    body = _JUDGE_INSTRUCTIONS.format(task=task, code=(code or "").strip() or "# (empty)")
+    if layout == "json" or integer_scores:
+        start, end = body.index("Answer in exactly this layout"), body.index("### Task")
+        layout_text = (_JUDGE_JSON_LAYOUT.format(integer=_JUDGE_INTEGER if integer_scores else "") if layout == "json"
+                       else body[start:end].replace("<score>", "<whole number>").rstrip() + _JUDGE_INTEGER)
+        body = body[:start] + layout_text.rstrip() + "\n\n" + body[end:]
+        if integer_scores:
+            body = body.replace("Rubric (half points allowed, e.g. 0.5 or 1.5):", "Rubric:")
+    if anchors:
+        head, tail = body.split("### Task", 1)
+        body = head + _JUDGE_ANCHORS.format(task=anchors["prompt"].strip(), passing=anchors["passing"].strip(),
+                                            failing=anchors["failing"].strip()) + "### Task" + tail
+    return [{"role": "system", "content": _JUDGE_SYSTEM}, {"role": "user", "content": body}]
 
 
 # ------------------------------------------------------------------------------------- teacher, Stage III

@@ -103,7 +103,10 @@ class Judgement:
     seed of the parsed reply; `judge`: the backend's describe(); `decoding`: the judge's decoding settings.
     `score_source` ("rules" | "total"), `disagreement` (stated total vs the rules' sum, and which was used) and
     `reply_format` ("text" | "json"): additive keys (issue 12), None in records written before them and then
-    left out of `to_dict()`.
+    left out of `to_dict()`. Issue 16 (additive likewise): `score_method` "geval" (score = the sum of the
+    per-rule probability-weighted expectations, `geval_rules`, `geval_mass` the least probability mass of valid
+    score tokens among the top-k) or "sampled" (the written numbers); `sampled_score` the written score either
+    way; `constrained` "json" | "none" (reply format asked); `calibration` "anchors" | "none".
     """
 
     score: float | None
@@ -120,6 +123,12 @@ class Judgement:
     score_source: str | None = None
     disagreement: str | None = None
     reply_format: str | None = None
+    score_method: str | None = None
+    sampled_score: float | None = None
+    constrained: str | None = None
+    calibration: str | None = None
+    geval_rules: dict | None = None
+    geval_mass: float | None = None
 
     def __post_init__(self) -> None:
         if self.parse_ok != (self.score is not None):
@@ -134,6 +143,9 @@ class Judgement:
         d = {**d, "tries": self.tries, "seed": self.seed, "judge": self.judge, "decoding": self.decoding}
         if self.reply_format is not None:  # additive keys, written by the parser since issue 12
             d.update(score_source=self.score_source, disagreement=self.disagreement, reply_format=self.reply_format)
+        if self.score_method is not None:  # additive keys, issue 16
+            d.update(score_method=self.score_method, sampled_score=self.sampled_score, constrained=self.constrained,
+                     calibration=self.calibration, geval_rules=self.geval_rules, geval_mass=self.geval_mass)
         return d
 
     @classmethod
@@ -144,7 +156,10 @@ class Judgement:
                    raw=d.get("raw", ""), tries=int(d.get("tries", 1)), seed=d.get("seed"),
                    first_raw=d.get("first_raw"), judge=dict(d.get("judge") or {}),
                    decoding=dict(d.get("decoding") or {}), score_source=d.get("score_source"),
-                   disagreement=d.get("disagreement"), reply_format=d.get("reply_format"))
+                   disagreement=d.get("disagreement"), reply_format=d.get("reply_format"),
+                   score_method=d.get("score_method"), sampled_score=d.get("sampled_score"),
+                   constrained=d.get("constrained"), calibration=d.get("calibration"),
+                   geval_rules=d.get("geval_rules"), geval_mass=d.get("geval_mass"))
 
     def rule_scores(self) -> dict[str, float]:
         """The rules that were read, {rule: score}."""

@@ -60,7 +60,7 @@ def test_corrupted_checkpoint_is_detected_and_converted_again(fake_entry, tmp_pa
         calls.append(name)
         target.mkdir()
         (target / "weights.bin").write_bytes(b"good weights")
-        files = {"weights.bin": {"bytes": 12, "sha256": mr._sha256_file(target / "weights.bin")}}
+        files = {"weights.bin": {"bytes": 12, "sha256": mr.sha256_file(target / "weights.bin")}}
         (target / mr.MANIFEST).write_text(json.dumps({"files": files}))
 
     monkeypatch.setattr(mr, "_convert", fake_convert)

@@ -162,3 +162,19 @@ def test_dpo_runs_against_the_adapter_disabled_reference(student, tmp_path):
     assert abs(row["margin"] - start_margin) < 0.05 and abs(start_margin - base_margin) > 0.2
     assert abs(ref_margin - base_margin) < 0.05
     assert read_json(tmp_path / "d" / "adapter_meta.json")["dpo_reference"].startswith("adapter disabled")
+
+
+@pytest.mark.parametrize("wanted", [False, True])
+def test_gradient_checkpointing_follows_the_config_not_trls_default(wanted, tmp_path):
+    # TRL's SFT/CPO configs default gradient checkpointing to True; the student config must decide
+    from trl import SFTConfig
+    from trl.experimental.cpo import CPOConfig
+
+    from iterkd_lib.config import config_from_dict
+    from iterkd_lib.training import _common_args
+
+    cfg = config_from_dict({"student": {"gradient_checkpointing": wanted}})
+    args = _common_args(cfg, tmp_path, 0, torch.nn.Linear(2, 2), save_steps=10)
+    for conf_cls in (SFTConfig, CPOConfig):
+        conf = conf_cls(**args)
+        assert conf.activation_checkpointing is wanted and conf.gradient_checkpointing is wanted

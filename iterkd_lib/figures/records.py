@@ -13,8 +13,8 @@ the notebooks' narrative.
 
 Entry points: `fig_pass_at_1`, `fig_level_flow`, `fig_judge_vs_tests`, `fig_judge_rules`,
 `fig_pylint_categories`, `fig_loss_curves`, `fig_fault_types`, `fig_acceptance`, `fig_cycle_diagram`,
-`fig_difficulty_distribution`, `settings_text`, `is_empty`. The paper's cycle diagram and ablation table are in
-`figures.paper`; writing HTML/PNG files is in `figures.export`.
+`fig_difficulty_distribution`, `fig_teacher_yield`, `fig_repair_success`, `settings_text`, `is_empty`. The
+paper's cycle diagram and ablation table are in `figures.paper`; writing HTML/PNG files is in `figures.export`.
 """
 
 from __future__ import annotations
@@ -323,12 +323,12 @@ def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
 
     def asked(r: dict) -> str:
-        return (r.get("fault_type") or "(unspecified)") if r["requested"] == "faulty" else "correct"
+        return (r.get("fault_type") or "(unspecified)") if r["requested"] == "faulty" else r["requested"]
 
     def observed(r: dict) -> str:
         return "passed" if r["verdict"]["passed"] else (r["verdict"].get("error_type") or r["verdict"]["status"])
 
-    rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a))
+    rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a != "repair", a))
     cols = sorted({observed(r) for r in recs}, key=lambda o: (o != "passed", o))
     consistent = sum(1 for r in recs if r.get("consistent"))
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55],
@@ -402,3 +402,54 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     fig.update_yaxes(title="generated questions", row=1, col=1)
     return fig
 
+
+
+def fig_teacher_yield(store: RunStore) -> go.Figure:
+    """Stage I's yield per cycle: share of pool problems with a verified teacher solution (from a sample,
+    or only after repair), share of SFT positives the teacher wrote, teacher tokens per verified solution."""
+    title = "teacher yield per cycle (Stage I)"
+    s = {c: m["teacher_yield"] for c, m in cycle_summaries(store).items() if m.get("teacher_yield")}
+    if not s:
+        return _empty(title, store, None, "no data: no cycle_summary with a teacher yield yet")
+    cycles = sorted(s)
+    fig = _titled(go.Figure(), title, store)
+    fig.add_bar(x=cycles, y=[s[c]["share_by_sample"] for c in cycles], name="verified sample",
+                marker_color="#4caf50",
+                text=[f"{s[c]['solved_by_sample']}/{s[c]['problems']}" for c in cycles])
+    fig.add_bar(x=cycles, y=[s[c]["share_by_repair_only"] for c in cycles], name="only after repair",
+                marker_color="#ffb300",
+                text=[f"+{s[c]['solved_by_repair_only']}" for c in cycles])
+    fig.add_scatter(x=cycles, y=[(s[c].get("positives") or {}).get("teacher_share") for c in cycles],
+                    name="SFT positives written by the teacher", mode="lines+markers", line=dict(color="black"))
+    for c in cycles:
+        tpv = (s[c].get("tokens_per_verified") or {}).get("all")
+        fig.add_annotation(x=c, y=1.04, showarrow=False, yref="y",
+                           text=f"{tpv:.0f} tok/verified" if tpv is not None else "tokens n/a")
+    fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1),
+                      yaxis=dict(title="share of pool problems / of SFT positives", range=[0, 1.1]))
+    return fig
+
+
+def fig_repair_success(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Repairs from execution feedback by the error type of the code repaired: attempted vs fixed, for the
+    teacher's own failed samples and for the student's failed attempts."""
+    cycle = _latest(store, "02_teacher_attempts") if cycle is None else cycle
+    title = f"repair from execution feedback: success by error type (cycle {cycle})"
+    summary = store.stage_summary(cycle, "02_teacher_attempts")
+    if summary is None:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
+    groups = {k: v for k, v in ((summary.get("yield") or {}).get("repair") or {}).items() if k != "all"}
+    if not groups:
+        return _empty(title, store, cycle, f"no repairs in cycle {cycle}")
+    errors = sorted({e for g in groups.values() for e in g if e != "all"})
+    fig = _titled(go.Figure(), title, store, cycle)
+    names = {"teacher_sample": "teacher's failed samples", "student": "student's failed attempts"}
+    for who, g in sorted(groups.items()):
+        fig.add_bar(x=errors, y=[g.get(e, {}).get("attempted", 0) for e in errors], name=f"{names.get(who, who)}: "
+                    "attempted", opacity=0.45, offsetgroup=who)
+        fig.add_bar(x=errors, y=[g.get(e, {}).get("fixed", 0) for e in errors], name=f"{names.get(who, who)}: fixed",
+                    offsetgroup=who, base=0,
+                    text=[f"{g[e]['fixed']}/{g[e]['attempted']}" if e in g else "" for e in errors])
+    fig.update_layout(barmode="group", xaxis=dict(title="error type of the code repaired"),
+                      yaxis=dict(title="repairs"))
+    return fig

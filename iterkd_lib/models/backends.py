@@ -1,29 +1,45 @@
 """Generation backends: prompts in, completions out, every request cached on disk by its full content.
 
-Two backends share one interface (`chat`, `complete`, `describe`, `usage`):
+Backends share one interface (`chat`, `complete`, `describe`, `usage`, `close`); `make_backend` picks one by
+`backend:` -- `hf` (alias `local`) and `openai` here, `llamacpp` (engine_llamacpp: the GGUF on a llama.cpp
+server this process starts, reached through `OpenAIBackend`) and `ctranslate2` (engine_ct2). Engines and
+what they support (LOG.md has the measurements):
+
+    engine       seeded sampling reproducible          logprobs  grammar/json_schema  stop strings
+    hf           per row (own torch.Generator)         no        no                   yes (early stop)
+    llamacpp     per request (seed sent, no prompt     yes       yes                  yes (server side)
+                 cache), independent of batch-mates
+    ctranslate2  no: one RNG per call, and upstream    no        no                   yes (step callback)
+                 set_random_seed does not pin it (CTranslate2 issue 1757); greedy is deterministic
+    openai       what the server does with `seed`      yes       json_schema (chat)   first 4 server side
+
 - `LocalBackend`: a transformers causal LM on this machine. Chat templates, batches with left padding
   (sorted by length so little padding is computed), stop strings that end generation early, greedy or
   nucleus sampling with per-request seeds.
 - `OpenAIBackend`: any OpenAI-compatible server through the official `openai` client, with a concurrency
   limit, timeouts and retries with exponential backoff on 429, 5xx, timeouts and malformed bodies.
 
-Both return `list[list[str]]`: n samples per conversation/prompt. After each call `last_finish_reasons`
+All return `list[list[str]]`: n samples per conversation/prompt. After each call `last_finish_reasons`
 holds, in the same shape, why each answer ended: 'stop' (end of turn or a stop string) or 'length' (it hit
 `max_new_tokens`; the server's own finish_reason for OpenAI, derived locally: the token budget spent without
 an end token or a stop string). Cache entries written before this was recorded derive it from their
 completion token count ('unknown' without one). `usage` counts `answers` and `cut_at_length` (cache hits
-included), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
+included); `prompt_tokens` / `completion_tokens` are the tokens paid for in this process, `cached_prompt` /
+`cached_completion` those of replies served from the cache (as recorded when they were paid for), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
 `derive_seed(seed, sha(request text), j)`, so its output does not depend on which other requests share the
 batch, nor on its position. Locally each row draws from its own `torch.Generator`; the limit is numerics:
 a different batch means different padding, and bf16 logits can differ in the last bit, which can flip a
 near-tie. Greedy decoding (temperature 0) is deterministic, so n > 1 returns n copies of one generation.
 
-The cache key holds the backend kind, model identity (path, dtype, adapter fingerprint), the messages or
+The cache key holds the backend kind, model identity (path, dtype, adapter fingerprint; for an engine its
+version and the model checksum), request options (logprobs, grammar), the messages or
 prompt, the decoding settings, the seed and the sample index; see `response_cache`. `make_backend` builds
 a cached backend from config; `LocalBackend.from_model` wraps an already loaded (student) model uncached
 unless given a fingerprint of its weights.
 
-Not covered: streaming, tool calls, logprobs, multi-GPU placement (`device_map="auto"` is used when CUDA
+`details=True` returns dicts (text, the sample seed sent, usage, logprobs) instead of strings.
+
+Not covered: streaming, tool calls, multi-GPU placement (`device_map="auto"` is used when CUDA
 exists), code extraction (`scoring/code_extraction.py`).
 Entry points: `make_backend`, `LocalBackend`, `OpenAIBackend`, `settings_record`.
 """
@@ -71,7 +87,7 @@ def _finish_of(usage: dict, decoding: DecodingConfig) -> str:
     return "unknown"
 
 
-class _Base:
+class BackendBase:
     """Shared request bookkeeping: expand n samples, consult the cache, count usage."""
 
     kind = "base"
@@ -79,47 +95,80 @@ class _Base:
     def __init__(self, cache: ResponseCache | None):
         self.cache = cache
         self.usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "answers": 0,
-                      "cut_at_length": 0}
+                      "cut_at_length": 0, "cached_prompt": 0, "cached_completion": 0}
         self.last_finish_reasons: list[list[str]] = []
         self._lock = threading.Lock()
 
     def _identity(self) -> dict:
         raise NotImplementedError
 
-    def chat(self, messages_list: list[list[dict]], decoding: DecodingConfig, seed: int, n: int = 1):
-        return self._run("chat", messages_list, decoding, seed, n)
+    # Request options beyond the decoding config; each backend lists the ones it implements.
+    supported_options: frozenset = frozenset()
 
-    def complete(self, prompts: list[str], decoding: DecodingConfig, seed: int, n: int = 1):
-        return self._run("complete", prompts, decoding, seed, n)
+    def chat(self, messages_list: list[list[dict]], decoding: DecodingConfig, seed: int, n: int = 1, *,
+             details: bool = False, **options):
+        """n answers per conversation: list[list[str]] (details=True: list[list[dict]], see `_run`)."""
+        return self._run("chat", messages_list, decoding, seed, n, details, options)
 
-    def _run(self, mode: str, items: list, decoding: DecodingConfig, seed: int, n: int) -> list[list[str]]:
+    def complete(self, prompts: list[str], decoding: DecodingConfig, seed: int, n: int = 1, *,
+                 details: bool = False, **options):
+        """n continuations per prompt: list[list[str]] (details=True: list[list[dict]], see `_run`)."""
+        return self._run("complete", prompts, decoding, seed, n, details, options)
+
+    def close(self) -> None:
+        """Release engine resources (a server process); a no-op for in-process backends."""
+
+    def _run(self, mode: str, items: list, decoding: DecodingConfig, seed: int, n: int, details: bool = False,
+             options: dict | None = None) -> list[list]:
+        """Expand n samples, answer from the cache or the engine.
+
+        options: `logprobs` (int k: top-k log-probabilities per generated token), `grammar` (a GBNF
+        grammar string), `json_schema` (dict): only where `supported_options` lists them, else ValueError.
+        They are part of the cache key. With details=True each answer is a dict: text, sample_seed (the
+        seed sent to the engine for this sample), sample_index, usage, logprobs (a list of
+        {token, logprob, top: {token: logprob}} when asked for, else None), cached (bool).
+        """
+        options = {k: v for k, v in (options or {}).items() if v is not None}
+        unknown = set(options) - set(self.supported_options)
+        if unknown:
+            raise ValueError(f"backend '{self.kind}' does not support the option(s) {sorted(unknown)}; "
+                             f"it supports {sorted(self.supported_options) or 'none'}")
         greedy = decoding.temperature == 0
         dec = _decoding_dict(decoding)
         jobs, out = [], [[None] * n for _ in items]
         finish = [[None] * n for _ in items]
         for i, item in enumerate(items):
-            digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
             for j in range(1 if greedy else n):
-                sample_seed = derive_seed(seed, digest, j)
+                sample_seed = self.sample_seed(seed, item, j)
                 req = {**self._identity(), "mode": mode, "input": item, "decoding": dec, "seed": seed,
-                       "sample_index": j}
+                       "sample_index": j, **({"options": options} if options else {})}
                 key = request_key(req)
                 hit = self.cache.get(key) if self.cache is not None else None
                 if hit is not None:
-                    out[i][j] = hit["text"]
-                    finish[i][j] = _finish_of(hit.get("usage") or {}, decoding)
+                    hit_usage = hit.get("usage") or {}
+                    out[i][j] = {"text": hit["text"], "sample_seed": hit.get("sample_seed", sample_seed),
+                                 "sample_index": j, "usage": hit.get("usage", {}), "logprobs": hit.get("logprobs"),
+                                 "cached": True}
+                    finish[i][j] = _finish_of(hit_usage, decoding)
                     self.usage["cache_hits"] += 1
+                    # tokens this reply cost when it was paid for: a method's teacher budget counts them
+                    # whether or not the reply came from the cache (named so `*_tokens` sums stay "paid")
+                    self.usage["cached_prompt"] += int(hit_usage.get("prompt_tokens") or 0)
+                    self.usage["cached_completion"] += int(hit_usage.get("completion_tokens") or 0)
                 else:
-                    jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req})
+                    jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req,
+                                 "options": options})
 
         bar = None
 
-        def done(job: dict, text: str, usage: dict) -> None:
+        def done(job: dict, text: str, usage: dict, logprobs: list | None = None) -> None:
             # stored as each answer arrives, so a crash mid-list keeps everything already paid for
-            out[job["i"]][job["j"]] = text
+            out[job["i"]][job["j"]] = {"text": text, "sample_seed": job["seed"], "sample_index": job["j"],
+                                       "usage": usage, "logprobs": logprobs, "cached": False}
             finish[job["i"]][job["j"]] = _finish_of(usage, decoding)
             if self.cache is not None:
-                self.cache.put(job["key"], job["req"], text, usage)
+                self.cache.put(job["key"], job["req"], text, usage,
+                               extra={"sample_seed": job["seed"], **({"logprobs": logprobs} if logprobs else {})})
             bar.update(1)
 
         if jobs:
@@ -135,7 +184,13 @@ class _Base:
         with self._lock:
             self.usage["answers"] += sum(len(row) for row in finish)
             self.usage["cut_at_length"] += sum(f == "length" for row in finish for f in row)
-        return out
+        return out if details else [[a["text"] for a in row] for row in out]
+
+    @staticmethod
+    def sample_seed(seed: int, item, j: int) -> int:
+        """The seed sent to the engine for sample j of a request (a 32-bit int): derive_seed(seed, digest, j)."""
+        digest = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()[:16]
+        return derive_seed(seed, digest, j)
 
     def _count(self, prompt_tokens: int, completion_tokens: int) -> None:
         with self._lock:
@@ -189,7 +244,7 @@ class _StopOnStrings:
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
 
 
-def _stop_token_ids(tokenizer, model) -> list[int]:
+def stop_token_ids(tokenizer, model) -> list[int]:
     ids = set()
     eos = getattr(model.generation_config, "eos_token_id", None)
     ids.update(eos if isinstance(eos, list) else [eos] if eos is not None else [])
@@ -202,7 +257,7 @@ def _stop_token_ids(tokenizer, model) -> list[int]:
     return sorted(ids)
 
 
-class LocalBackend(_Base):
+class LocalBackend(BackendBase):
     """A transformers model generating in-process, batched, one seed per sample (see _RowSampler)."""
     kind = "local"
 
@@ -213,7 +268,7 @@ class LocalBackend(_Base):
         self.model, self.tok, self.name, self.batch_size = model, tokenizer, name, batch_size
         if self.tok.pad_token_id is None:
             self.tok.pad_token = self.tok.eos_token
-        self.eos_ids = _stop_token_ids(tokenizer, model)
+        self.eos_ids = stop_token_ids(tokenizer, model)
         self._id = {"backend": "local", "model": name, "dtype": str(model.dtype).replace("torch.", ""),
                     **(identity or {})}
 
@@ -287,7 +342,7 @@ class LocalBackend(_Base):
 
 # ------------------------------------------------------------------------------------------ openai
 
-class OpenAIBackend(_Base):
+class OpenAIBackend(BackendBase):
     """A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, OpenAI); retries with backoff."""
     kind = "openai"
     retry_base_s = 1.0  # tests lower this; production servers want a real pause
@@ -319,17 +374,38 @@ class OpenAIBackend(_Base):
         with ThreadPoolExecutor(max_workers=self.cfg.max_concurrency) as pool:
             list(pool.map(lambda job: done(job, *self._call(mode, job, decoding)), jobs))
 
-    def _request_once(self, mode, job, decoding) -> tuple[str, dict]:
+    supported_options = frozenset({"logprobs", "json_schema"})
+    max_stops: int | None = 4  # stop strings sent to the server (OpenAI allows 4); None = all
+
+    def _extra_body(self, job: dict, decoding, options: dict) -> dict:
+        """Engine-specific request fields (none for a generic server; see engine_llamacpp)."""
+        return {}
+
+    def _request_once(self, mode, job, decoding) -> tuple[str, dict, list | None]:
+        options = job.get("options") or {}
         args = {"model": self.cfg.model, "max_tokens": decoding.max_new_tokens, "seed": job["seed"],
                 "temperature": decoding.temperature}
         if decoding.temperature > 0:
             args["top_p"] = decoding.top_p
         if decoding.stop:
-            args["stop"] = list(decoding.stop)[:4]  # the protocol allows four; the rest are cut client-side
+            args["stop"] = list(decoding.stop)[: self.max_stops]  # the protocol allows four; the rest are cut here
+        extra = self._extra_body(job, decoding, options)
+        if extra:
+            args["extra_body"] = extra
+        k = options.get("logprobs")
         if mode == "chat":
+            if k:
+                args.update(logprobs=True, top_logprobs=int(k))
+            if options.get("json_schema") and "json_schema" not in extra:
+                args["response_format"] = {"type": "json_schema",
+                                           "json_schema": {"name": "answer", "schema": options["json_schema"]}}
             resp = self.client.chat.completions.create(messages=job["item"], **args)
             text = resp.choices[0].message.content
         else:
+            if options.get("json_schema") and "json_schema" not in extra:
+                raise ValueError(f"backend '{self.kind}': json_schema needs chat mode on a generic server")
+            if k:
+                args["logprobs"] = int(k)
             resp = self.client.completions.create(prompt=job["item"], **args)
             text = resp.choices[0].text
         if not isinstance(text, str):
@@ -342,9 +418,9 @@ class OpenAIBackend(_Base):
             usage["finish_reason"] = "stop"   # a stop string beyond the four sent, cut here
         elif reason in ("stop", "length"):
             usage["finish_reason"] = reason
-        return cut_at_stop(text, decoding.stop), usage
+        return cut_at_stop(text, decoding.stop), usage, (_logprobs_of(resp.choices[0], mode) if k else None)
 
-    def _call(self, mode, job, decoding) -> tuple[str, dict]:
+    def _call(self, mode, job, decoding) -> tuple[str, dict, list | None]:
         import openai
 
         retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
@@ -352,9 +428,9 @@ class OpenAIBackend(_Base):
                      AttributeError, TypeError)
         for attempt in range(self.cfg.max_retries + 1):
             try:
-                text, usage = self._request_once(mode, job, decoding)
+                text, usage, logprobs = self._request_once(mode, job, decoding)
                 self._count(usage["prompt_tokens"], usage["completion_tokens"])
-                return text, usage
+                return text, usage, logprobs
             except retryable as e:
                 if attempt == self.cfg.max_retries:
                     raise RuntimeError(f"OpenAI backend: giving up after {attempt + 1} attempts: {e!r}") from e
@@ -364,6 +440,24 @@ class OpenAIBackend(_Base):
                     wait = max(wait, min(float(retry_after), 60.0))
                 time.sleep(wait)
         raise AssertionError("unreachable")
+
+
+def _logprobs_of(choice, mode: str) -> list[dict] | None:
+    """[{token, logprob, top: {token: logprob}}] per generated token, from a chat or a completions choice."""
+    lp = getattr(choice, "logprobs", None)
+    if lp is None:
+        return None
+    content = lp.content if mode == "chat" else getattr(lp, "content", None)  # llama.cpp: chat format in both
+    if content is not None:
+        def get(x, k):
+            return x.get(k) if isinstance(x, dict) else getattr(x, k, None)
+
+        return [{"token": get(t, "token"), "logprob": get(t, "logprob"),
+                 "top": {get(c, "token"): get(c, "logprob") for c in (get(t, "top_logprobs") or [])}}
+                for t in content]
+    tokens, lps, tops = lp.tokens or [], lp.token_logprobs or [], lp.top_logprobs or []
+    return [{"token": t, "logprob": p, "top": dict(tops[i]) if i < len(tops) and tops[i] else {}}
+            for i, (t, p) in enumerate(zip(tokens, lps))]
 
 
 # ----------------------------------------------------------------------------------------- factory
@@ -379,11 +473,25 @@ def load_local_model(path: str, dtype: str):
     return model.eval(), tok
 
 
-def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True, response_cache_dir: str | None = None):
-    """A backend for `backend_cfg`; models resolve under cache_dir, responses cache under response_cache_dir."""
+def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True, response_cache_dir: str | None = None,
+                 log_dir: str | None = None):
+    """A backend for `backend_cfg`; models resolve under cache_dir, responses cache under response_cache_dir.
+
+    backend: 'hf' (alias 'local'): transformers here; 'llamacpp': the GGUF on a llama.cpp server this process
+    starts (its log under log_dir, default <cache_dir>/logs); 'ctranslate2': an int8 CTranslate2 copy
+    converted once under cache_dir; 'openai': a server at base_url.
+    """
     rc = ResponseCache(response_cache_dir or cache_dir) if cache else None
     if backend_cfg.backend == "openai":
         return OpenAIBackend(backend_cfg, rc)
+    if backend_cfg.backend == "llamacpp":
+        from iterkd_lib.models.engine_llamacpp import LlamaCppBackend
+
+        return LlamaCppBackend(backend_cfg, rc, cache_dir, log_dir=log_dir)
+    if backend_cfg.backend == "ctranslate2":
+        from iterkd_lib.models.engine_ct2 import CT2Backend
+
+        return CT2Backend.from_config(backend_cfg, rc, cache_dir)
     from iterkd_lib.models.registry import resolve_model
 
     path = resolve_model(backend_cfg.model, cache_dir)
@@ -396,7 +504,7 @@ def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True,
 def chat_once(backend: Any, messages_list: list[list[dict]], decoding: Any, seed: int) -> list[str]:
     """One reply per message list (n=1), whichever shape the backend returns (list[str] or list[list[str]]).
 
-    `seed` is the call seed (see `_Base.chat`); returns len(messages_list) strings, [] for no messages."""
+    `seed` is the call seed (see `BackendBase.chat`); returns len(messages_list) strings, [] for no messages."""
     if not messages_list:
         return []
     out = backend.chat(messages_list, decoding, seed)

@@ -96,7 +96,7 @@ class ModelCacheError(RuntimeError):
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def _sha256_file(path: Path, progress=None) -> str:
+def sha256_file(path: Path, progress=None) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         while block := fh.read(1 << 22):
@@ -112,7 +112,7 @@ def _bar(total: int, desc: str, enabled: bool):
     return tqdm(total=total, desc=desc, unit="B", unit_scale=True, disable=not enabled, file=sys.stderr)
 
 
-def _source_files(name: str) -> tuple[list[Path], list[str]]:
+def source_files(name: str) -> tuple[list[Path], list[str]]:
     """Paths of the GGUF chunks in order, and the packages that are missing."""
     spec = REGISTRY[name]
     paths, missing = [], []
@@ -161,7 +161,7 @@ def _verify(target: Path) -> dict:
         key = (str(path), st.st_size, st.st_mtime_ns, want["sha256"])
         if key in _VERIFIED:  # a multi-GB hash per load is wasteful once this process has seen the file
             continue
-        if st.st_size != want["bytes"] or _sha256_file(path) != want["sha256"]:
+        if st.st_size != want["bytes"] or sha256_file(path) != want["sha256"]:
             raise ModelCacheError(f"{path}: checksum mismatch (file changed or truncated)")
         _VERIFIED.add(key)
     return manifest
@@ -191,7 +191,7 @@ def prepare_model(name: str, cache_dir: str, progress: bool = True) -> str:
 
 def _convert(name: str, target: Path, progress: bool) -> None:
     spec = REGISTRY[name]
-    paths, missing = _source_files(name)
+    paths, missing = source_files(name)
     if missing:
         raise MissingModelPackage(name, missing)
     t0 = time.time()
@@ -233,7 +233,7 @@ def _convert(name: str, target: Path, progress: bool) -> None:
         sums = {}
         with _bar(sum(p.stat().st_size for p in files), f"checksum {name}", progress) as bar:
             for p in files:
-                sums[p.name] = {"bytes": p.stat().st_size, "sha256": _sha256_file(p, bar)}
+                sums[p.name] = {"bytes": p.stat().st_size, "sha256": sha256_file(p, bar)}
         import transformers
 
         manifest = {"name": name, "hf_id": spec["hf_id"], "quant": spec["quant"],
@@ -276,7 +276,7 @@ def list_models(cache_dir: str) -> list[dict]:
     """One row per registry model: what it is, whether its packages are installed and it is converted."""
     rows = []
     for name, spec in REGISTRY.items():
-        _, missing = _source_files(name)
+        _, missing = source_files(name)
         target = model_dir(name, cache_dir)
         prepared = (target / MANIFEST).is_file()
         rows.append({"name": name, "hf_id": spec["hf_id"], "quant": spec["quant"], "packages": spec["packages"],

@@ -31,14 +31,19 @@ from typing import Any
 
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.sandbox import executor
+from iterkd_lib.scoring.agreement import agreement_with_ci
 from iterkd_lib.scoring.code_extraction import verdict_with_extraction
 from iterkd_lib.scoring.judge_parser import judge_attempts
 from iterkd_lib.scoring.static_analysis import compile_run_view, pylint_views
 
 
 def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge_backend: Any | None,
-                     seed: int) -> list[dict]:
-    """`06_feedback`: one record per attempt combining all views, with the settings that produced them."""
+                     seed: int, teacher_attempts: list[dict] | None = None) -> list[dict]:
+    """`06_feedback`: one record per attempt combining all views, with the settings that produced them.
+
+    teacher_attempts: this cycle's `02_teacher_attempts` (labelled by execution); the anchor pool when
+    feedback.judge.calibration is 'anchors' (see `anchor_pool`).
+    """
     by_id = {p["task_id"]: p for p in problems}
     attempts = [a for a in attempts if a["task_id"] in by_id]
     ex = cfg.execution
@@ -49,13 +54,28 @@ def collect_feedback(problems: list[dict], attempts: list[dict], cfg: Any, judge
     compile_runs = [compile_run_view(c, ex.timeout_s) for c in codes]
     lint = pylint_views(codes) if cfg.feedback.use_pylint else [None] * len(attempts)
     use_judge = cfg.feedback.use_judge and judge_backend is not None
-    judged = (judge_attempts(by_id, attempts, judge_backend, cfg.feedback.judge.decoding, seed)
+    judged = (judge_attempts(by_id, attempts, judge_backend, cfg.feedback.judge.decoding, seed,
+                             judge_cfg=cfg.feedback.judge, anchor_pool=anchor_pool(by_id, teacher_attempts))
               if use_judge and attempts else [None] * len(attempts))
     settings = {"execution": config_to_dict(ex), "use_pylint": cfg.feedback.use_pylint, "use_judge": use_judge,
                 "judge_seed": seed if use_judge else None}
     return [{"task_id": a["task_id"], "sample_index": a["sample_index"], "execution": v,
              "compile_run": c, "pylint": pl, "judge": j, "settings": settings}
             for a, v, c, pl, j in zip(attempts, verdicts, compile_runs, lint, judged)]
+
+
+def anchor_pool(problems_by_id: dict, teacher_attempts: list[dict] | None) -> list[dict]:
+    """Stage I teacher attempts as anchor candidates: {task_id, prompt, code, passed} (passed = the verdict).
+
+    Only attempts with a real verdict (not a sandbox failure) on a problem of the pool are used.
+    """
+    out = []
+    for r in teacher_attempts or []:
+        v, p = r.get("verdict") or {}, problems_by_id.get(r.get("task_id"))
+        if p is not None and v and v.get("status") != "harness_error" and r.get("code"):
+            out.append({"task_id": r["task_id"], "prompt": p.get("prompt", ""), "code": r["code"],
+                        "passed": bool(v.get("passed"))})
+    return out
 
 
 def _pairs(feedback: list[dict]) -> list[tuple[float, int]]:
@@ -73,14 +93,18 @@ def judge_test_agreement(feedback: list[dict]) -> dict:
 
     `correlation`: Pearson between score and pass (0/1), i.e. the point-biserial correlation.
     `auc`: chance that a random passing attempt scores higher than a random failing one (ties count half);
-    0.5 = the judge cannot tell them apart. Values that cannot be computed (too few attempts, all passing,
+    0.5 = the judge cannot tell them apart; `auc_ci`: its 95% percentile-bootstrap CI over all attempts of the
+    cycle (`scoring.agreement`, with `ci_level`, `n_boot`, `ci_method`); `score_methods`: how many scores were
+    G-Eval expectations / sampled numbers. Values that cannot be computed (too few attempts, all passing,
     constant scores) are None, with `note` saying why.
     """
     pairs = _pairs(feedback)
     n_judged = sum(1 for r in feedback if r.get("judge"))
     out = {"n": len(pairs), "n_judged": n_judged,
            "n_unparseable": sum(1 for r in feedback if r.get("judge") and not r["judge"].get("parse_ok")),
-           "correlation": None, "auc": None, "mean_score_passed": None, "mean_score_failed": None, "note": None}
+           "correlation": None, "auc": None, "auc_ci": None, "mean_score_passed": None, "mean_score_failed": None,
+           "note": None, "score_methods": dict(Counter(r["judge"].get("score_method") or "sampled"
+                                                        for r in feedback if r.get("judge") and r["judge"].get("parse_ok")))}
     passed = [s for s, y in pairs if y]
     failed = [s for s, y in pairs if not y]
     out["mean_score_passed"] = mean(passed) if passed else None
@@ -91,8 +115,9 @@ def judge_test_agreement(feedback: list[dict]) -> dict:
     if not passed or not failed:
         out["note"] = "every attempt passed" if passed else "no attempt passed"
         return out
-    wins = sum(1.0 if p > f else 0.5 if p == f else 0.0 for p in passed for f in failed)
-    out["auc"] = wins / (len(passed) * len(failed))
+    agr = agreement_with_ci([s for s, _ in pairs], [y for _, y in pairs], seed=0)
+    out.update(auc=agr["auc"], auc_ci=agr["auc_ci"], ci_level=agr["ci_level"], n_boot=agr["n_boot"],
+               ci_method=agr["ci_method"])
     xs, ys = [s for s, _ in pairs], [y for _, y in pairs]
     mx, my = mean(xs), mean(ys)
     sxy = sum((x - mx) * (y - my) for x, y in pairs)

