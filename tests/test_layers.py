@@ -27,8 +27,6 @@ LONG_MODULES = {
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
-    "stages/teacher_attempts.py": "Stage I's three request kinds (samples, faulty attempts, repair rounds) and the "
-                                  "yield summary over exactly those records",
     "stages/new_questions.py": "parse, validate (five checks in order) and the batched regeneration loop of Stage III",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
                         "documented sources and result fields",

@@ -295,3 +295,20 @@ def test_pool_policy_prefers_what_the_teacher_solves_and_the_student_does_not(tm
         order_pool(pool, "teachable", bad)
     with pytest.raises(ConfigError, match="data.pool_policy"):
         load_config(None, ["data.pool_policy=hardest"])
+
+
+def test_token_counts_use_backend_usage_and_count_a_greedy_answer_once():
+    from iterkd_lib.config import DecodingConfig
+    from iterkd_lib.stages.teacher_attempts import token_counts
+
+    class Detailed:  # a backend that reports usage per answer (the `details=True` contract)
+        def chat(self, messages, decoding, seed, n=1, *, details=False):
+            return [[{"text": f"t{j}", "usage": {"completion_tokens": 10 + j}} for j in range(n)] for _ in messages]
+
+    texts, toks, src = token_counts(Detailed(), [[{}], [{}]], DecodingConfig(temperature=0.7), 1, 3)
+    assert src == "backend" and texts[0] == ["t0", "t1", "t2"] and toks == [[10, 11, 12]] * 2
+    _, toks, _ = token_counts(Detailed(), [[{}]], DecodingConfig(temperature=0.0), 1, 3)
+    assert toks == [[10, 0, 0]]  # greedy: one generation repeated, paid for once
+    _, toks, src = token_counts(FakeTeacher(), [[{"role": "user", "content": "def add("}]],
+                                DecodingConfig(temperature=0.7), 1, 2)
+    assert src == "retokenised" and all(t and t > 1 for t in toks[0])

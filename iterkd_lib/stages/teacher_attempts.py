@@ -1,15 +1,12 @@
 """Stage I, `02_teacher_attempts`: the teacher's verified solutions (sample-and-verify, repair) and faulty attempts.
 
 Three parts (issue 15), every answer run against the problem's tests in the sandbox:
-- sample-and-verify: `distill.correct_per_problem` (n) samples per problem of the correct prompt
-  (`prompts.student_messages`, the very prompt the student is later asked with) at `distill.sample_temperature`,
-  in ONE batched chat call (n samples per conversation) -- origin "teacher_sample". PERsD, SelfCodeAlign and
-  KodCode keep only solutions that pass; the paper does not filter (`stages/training_set.py` keeps the distinct
-  passing ones).
-- faulty attempts: `distill.faulty_per_problem` per problem (`prompts.faulty_messages`) whose fault types cycle
-  through `distill.fault_types`, starting at an offset fixed by the task_id (so with 2 faulty attempts per
-  problem all five types still occur across a pool, and the assignment does not depend on pool order); one
-  call per round of fault types, at teacher.decoding -- origin "teacher_faulty".
+- sample-and-verify: `distill.correct_per_problem` (n) samples per problem of `prompts.student_messages` at
+  `distill.sample_temperature`, in ONE batched chat call -- origin "teacher_sample" (PERsD, SelfCodeAlign and
+  KodCode keep only what passes; the paper does not filter).
+- faulty attempts: `distill.faulty_per_problem` per problem (`prompts.faulty_messages`), fault types cycling
+  through `distill.fault_types` from an offset fixed by the task_id (all types occur across a pool, whatever
+  its order); one call per round of types, at teacher.decoding -- origin "teacher_faulty".
 - repair from execution feedback (PERsD's personalised refinement): for every problem whose samples ALL failed
   (its first failing sample with code) and every distinct failed attempt of the student in the previous cycle
   (`student_failures`, when `distill.repair_student_failures`), the teacher gets the failing code and the
@@ -25,8 +22,7 @@ correct); an executor failure (`harness_error`) or a reply whose code could not 
 "extraction_failed", scoring/code_extraction.py) leaves an attempt unlabelled and unrepaired.
 `completion_tokens` per answer: see `token_counts`. `teacher_yield`: the stage's yield (see there).
 
-Not covered: the training set built from these (stages/training_set.py), the prompts (prompts.py), code
-extraction (scoring/code_extraction.py), running code (sandbox/).
+Not covered: the training set (stages/training_set.py), prompts (prompts.py), extraction (scoring/), the sandbox.
 
 Entry points: `teacher_attempts(problems, teacher_backend, cfg, seed, execute, student_failures)`,
 `teacher_yield`, `label_counts`, `fault_schedule`, `sample_decoding`, `sample_seed`, `token_counts`.
@@ -81,18 +77,21 @@ def token_counts(backend: Any, messages: list[list[dict]], decoding: Any, seed: 
     Backend-agnostic: a backend whose `chat` takes `details=True` (answers as dicts with `usage`, the
     cached ones included) gives exact per-answer counts ("backend"); otherwise the text list is used and
     the counts come from the backend's tokenizer when it has one ("retokenised": the answer's text encoded
-    again, plus one end token), else they are None ("unknown").
+    again, plus one end token), else they are None ("unknown"). With greedy decoding the n answers are one
+    generation repeated, so samples 1..n-1 count 0 tokens.
     """
+    once = decoding.temperature == 0  # greedy: sample 0 is generated once and repeated n times
     if "details" in inspect.signature(backend.chat).parameters:
         rows = backend.chat(messages, decoding, seed, n=n, details=True)
         texts = [[a["text"] for a in row] for row in rows]
-        return texts, [[(a.get("usage") or {}).get("completion_tokens") for a in row] for row in rows], "backend"
-    texts = backend.chat(messages, decoding, seed, n=n)
-    tok = getattr(backend, "tok", None)
-    if tok is None:
-        return texts, [[None] * len(row) for row in texts], "unknown"
-    return texts, [[len(tok(t, add_special_tokens=False).input_ids) + 1 for t in row] for row in texts], \
-        "retokenised"
+        toks = [[(a.get("usage") or {}).get("completion_tokens") for a in row] for row in rows]
+        source = "backend"
+    else:
+        texts = backend.chat(messages, decoding, seed, n=n)
+        tok = getattr(backend, "tok", None)
+        source = "retokenised" if tok is not None else "unknown"
+        toks = [[len(tok(t, add_special_tokens=False).input_ids) + 1 if tok else None for t in row] for row in texts]
+    return texts, [[t if j == 0 or not once or t is None else 0 for j, t in enumerate(row)] for row in toks], source
 
 
 def _fill(jobs: list[dict], execute: Callable) -> list[dict]:
@@ -237,15 +236,14 @@ def teacher_yield(problems: list[dict], attempts: list[dict]) -> dict:
     samples = [r for r in recs if origin[id(r)] == "teacher_sample"]
     verified = {o: len({(r["task_id"], code_key(r["code"])) for r in ok if origin[id(r)] == o})
                 for o in ("teacher_sample", "teacher_repair")}
-    tokens = {}
-    for o in ("teacher_sample", "teacher_repair", "teacher_faulty"):
-        ts = [r.get("completion_tokens") for r in recs if origin[id(r)] == o]
-        tokens[o] = None if any(t is None for t in ts) else sum(ts)
+    tokens = {o: [r.get("completion_tokens") for r in recs if origin[id(r)] == o]
+              for o in ("teacher_sample", "teacher_repair", "teacher_faulty")}
+    tokens = {o: None if None in ts else sum(ts) for o, ts in tokens.items()}
 
-    def per(tok, ver):
-        return round(tok / ver, 1) if tok is not None and ver else None
+    def per(num, den, digits=1):
+        return round(num / den, digits) if num is not None and den else None
 
-    spent = None if tokens["teacher_sample"] is None or tokens["teacher_repair"] is None else \
+    spent = None if None in (tokens["teacher_sample"], tokens["teacher_repair"]) else \
         tokens["teacher_sample"] + tokens["teacher_repair"]
     # Final outcome per repair chain: the root (what was first repaired) is fixed if any round passed.
     chains: dict = {}
@@ -265,19 +263,14 @@ def teacher_yield(problems: list[dict], attempts: list[dict]) -> dict:
                         "fixed": sum(b["fixed"] for b in group.values())}
         for b in group.values():
             b["rate"] = round(b["fixed"] / b["attempted"], 4) if b["attempted"] else None
-    out = {"problems": n, "solved_by_sample": len(by_sample), "solved_by_repair_only": len(by_repair),
-           "solved_any": len(by_sample | by_repair),
-           "share_by_sample": round(len(by_sample) / n, 4) if n else None,
-           "share_by_repair_only": round(len(by_repair) / n, 4) if n else None,
-           "share_any": round(len(by_sample | by_repair) / n, 4) if n else None,
-           "sample_pass_rate": round(sum(r["label"] == "correct" for r in samples) / len(samples), 4)
-           if samples else None,
-           "verified_distinct": verified, "tokens": tokens,
-           "tokens_per_verified": {"all": per(spent, sum(verified.values())),
-                                   "teacher_sample": per(tokens["teacher_sample"], verified["teacher_sample"]),
-                                   "teacher_repair": per(tokens["teacher_repair"], verified["teacher_repair"])},
-           "repair": repair}
-    return out
+    solved = by_sample | by_repair
+    return {"problems": n, "solved_by_sample": len(by_sample), "solved_by_repair_only": len(by_repair),
+            "solved_any": len(solved), "share_by_sample": per(len(by_sample), n, 4),
+            "share_by_repair_only": per(len(by_repair), n, 4), "share_any": per(len(solved), n, 4),
+            "sample_pass_rate": per(sum(r["label"] == "correct" for r in samples), len(samples), 4),
+            "verified_distinct": verified, "tokens": tokens,
+            "tokens_per_verified": {"all": per(spent, sum(verified.values())),
+                                    **{o: per(tokens[o], verified[o]) for o in verified}}, "repair": repair}
 
 
 def _sample_seed(backend: Any, seed: int, request: Any, j: int) -> int | None:
