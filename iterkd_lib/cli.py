@@ -14,7 +14,7 @@ import sys
 
 from iterkd_lib.config import ConfigError
 
-COMMANDS = ["config", "run", "figures", "evaluate", "models", "train"]
+COMMANDS = ["config", "run", "figures", "evaluate", "models", "train", "export", "study"]
 
 
 def build_parser() -> argparse.ArgumentParser:

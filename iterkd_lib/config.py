@@ -19,7 +19,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -138,7 +138,7 @@ class StudentConfig:
 
 @dataclass
 class DataConfig:
-    """Seed problems, held-out split and pool size limits."""
+    """Seed problems, held-out split, pool size limits and the teachable-pool rule."""
     seed_problems: str = _f("data/seed_problems.jsonl", "Seed pool in HumanEval record format.")
     pool_size: int = _f(0, "Use only the first N seed problems after the held-out split (0 = all).", min=0)
     held_out: int = _f(40, "Seed problems held out of training (never in any pool), evaluated every cycle.", min=0)
@@ -147,17 +147,58 @@ class DataConfig:
                              "'random': the first `held_out` of a seeded shuffle, as runs before this key did.",
                              choices=("stratified", "random"))
     max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
+    pool_policy: Literal["file_order", "teachable", "gap"] = _f(
+        "file_order", "Which seed problems form cycle 1's pool (after the held-out split): 'file_order' (the "
+                      "first pool_size), 'teachable' (problems the teacher solves first, by its measured pass@1), "
+                      "'gap' (largest teacher-minus-student pass@1 first). See stages/pool.py.",
+        choices=("file_order", "teachable", "gap"))
+    """The teachable-pool rule; 'teachable' and 'gap' read teacher_passk (and student_passk)."""
+    teacher_passk: str = _f("data/teacher_passk.jsonl", "Teacher pass@k per seed problem "
+                                                         "(data/measure_teacher_passk.py) for pool_policy.")
+    """Measured teacher pass@k per problem (JSONL: task_id, n, c, pass@1)."""
+    student_passk: str = _f("", "Student pass@k per seed problem, same format, for pool_policy 'gap' ('' = the "
+                                "student is taken to solve nothing, so 'gap' orders by the teacher alone).")
+    """Measured student pass@k per problem (optional)."""
+
+    def __post_init__(self):
+        if self.pool_policy not in ("file_order", "teachable", "gap"):
+            raise ConfigError(f"data.pool_policy is {self.pool_policy!r}; expected file_order, teachable or gap")
 
 
 @dataclass
 class DistillConfig:
-    """Stage I data: teacher samples per problem, fault types, pair cap, student failures as negatives."""
-    correct_per_problem: int = _f(2, "Teacher attempts asked to be correct, per problem.", min=0)
+    """Stage I data: sample-and-verify, repair from execution feedback, canonical policy, faults, pairs."""
+    correct_per_problem: int = _f(2, "Sample-and-verify: teacher samples of the correct request per problem (n), "
+                                     "all run against the tests in one batched call.", min=0)
+    """n of sample-and-verify: samples of the student's instruction asked from the teacher per problem."""
+    sample_temperature: float = _f(0.7, "Temperature of those samples (teacher.decoding's other settings apply; "
+                                        "0 = greedy, and then n > 1 repeats one answer).", min=0.0, max=5.0)
+    """Sampling temperature of the correct samples and of repairs."""
+    max_correct_per_problem: int = _f(2, "Distinct verified-correct teacher solutions kept per problem "
+                                         "(deduplicated by their parsed AST; 0 = keep all).", min=0)
+    """Cap on the distinct verified teacher solutions (samples + repairs) kept as positives per problem."""
+    repair_rounds: int = _f(1, "Repair from execution feedback: rounds in which the teacher corrects failing code "
+                               "shown with the sandbox's report (0 = no repair).", min=0)
+    """Rounds of repair; each round repairs what the previous round left failing."""
+    repair_student_failures: bool = _f(True, "Also repair the student's failed attempts of the previous cycle "
+                                             "(PERsD-style personalised refinement).")
+    """Whether the student's own failures (previous cycle) are sent to the teacher for repair."""
+    canonical: Literal["always", "fallback", "never"] = _f(
+        "fallback", "Seed file's canonical solutions as positives: 'always', 'fallback' (only for problems "
+                    "without a verified teacher solution), 'never'.", choices=("always", "fallback", "never"))
+    """When the problem's own (verified) canonical solution joins the SFT positives."""
+    personalised_pairs: bool = _f(True, "Build (student's failing attempt, teacher's repair of it) pairs, a "
+                                        "separate counted kind (ablation switch).")
+    """Ablation switch for the personalised contrastive pairs."""
     faulty_per_problem: int = _f(2, "Teacher attempts asked to hide a fault, per problem.", min=0)
     fault_types: list = _f(["syntax", "logical", "type", "name", "timeout"],
                            "Fault types the faulty prompt cycles through (the paper's five).")
     use_student_failures: bool = _f(True, "Use the student's failed attempts of the previous cycle as negatives.")
     max_pairs_per_problem: int = _f(4, "Cap on (correct, faulty) pairs built per problem.", min=1)
+
+    def __post_init__(self):
+        if self.canonical not in ("always", "fallback", "never"):
+            raise ConfigError(f"distill.canonical is {self.canonical!r}; expected always, fallback or never")
 
 
 @dataclass
@@ -213,22 +254,44 @@ class DifficultyConfig:
     hard_max_judge: float = _f(2.0, "Judge mean <= this counts towards hard.", min=0.0, max=6.0)
 
 
+def _sampling(temperature: float, max_new_tokens: int, stop: list, help: str) -> Any:
+    return field(default_factory=lambda: DecodingConfig(temperature=temperature, max_new_tokens=max_new_tokens,
+                                                        stop=list(stop)), metadata={"help": help})
+
+
 @dataclass
 class RegenerationConfig:
     """Stage III new questions: how many per level, tries, validation thresholds, decoding."""
     per_level: dict = _f({"easy": 2, "medium": 2, "hard": 2}, "New questions asked from the teacher per level.")
     max_tries_factor: int = _f(2, "Teacher calls allowed per wanted question (rejections are common).", min=1)
-    drop_failing_asserts: bool = _f(False, "When the reference fails a minority of its own asserts (and nothing "
-                                    "else), drop those asserts instead of the question (recorded in tests_dropped).")
-    min_asserts: int = _f(3, "Asserts a question must keep after drop_failing_asserts.", min=1)
+    n_inputs: int = _f(8, "Test inputs (calls) the teacher is asked to write with each question; the docstring's "
+                          "examples are added to them.", min=1)
+    solutions_per_question: int = _f(4, "k: independent teacher solutions sampled per question (the solution "
+                                        "written with the question is one more candidate).", min=1)
+    min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
+                           "outcome on every input (and no other group is as large).", min=2)
+    min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
+    drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
+                                           "teacher's asserts); kept so runs made before that change reopen.")
+    rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",
+                        min=0.0, max=1.0)
+    abs_tol: float = _f(1e-9, "Absolute tolerance when float outputs are compared and written as tests.", min=0.0)
+    call_timeout_s: float = _f(2.0, "Limit per input call when the candidate solutions are run.", min=0.1)
+    check_nondeterminism: bool = _f(True, "Run every candidate twice (another sandbox server) and leave out "
+                                          "those whose outcomes change ('nondeterministic').")
+    reject_example_mismatch: bool = _f(True, "Reject a question whose docstring example disagrees with the "
+                                             "agreed output ('example_mismatch'); else only count it.")
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",
                                   min=0.0, max=1.0)
-    contamination_max: float = _f(0.5, "Reject when 13-gram overlap with HumanEval exceeds this.",
+    contamination_max: float = _f(0.5, "Reject when 13-gram overlap with HumanEval or the held-out seeds exceeds "
+                                       "this (ROUGE-L above rouge_l_max to a held-out prompt too).",
                                   min=0.0, max=1.0)
     keep_hard: bool = _f(True, "Carry the cycle's hard questions into the next pool.")
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for question writing (sampling helps variety).")
+    solution_decoding: DecodingConfig = _sampling(0.8, 384, ["\n```\n"], "Decoding for the k solutions (must sample: "
+                                                  "temperature > 0, else the k solutions are one).")
 
 
 @dataclass
@@ -251,6 +314,25 @@ class EvaluationConfig:
 
 
 @dataclass
+class StudyConfig:
+    """`iterkd study`: which variants, how many IterKD cycles, how the one-shot budget is matched (study.py)."""
+    variants: list = _f(["untrained", "iterkd", "oneshot"], "Variants to run, from 'untrained' (the student "
+                        "before training: cycle 0's evaluation), 'iterkd' (the cycle loop), 'oneshot' (Stage I "
+                        "once on the seed pool at IterKD's teacher-token budget), 'selftrain' (the student's own "
+                        "verified samples, no teacher).")
+    cycles: int = _f(3, "IterKD (and self-training) cycles after the cycle-0 baseline.", min=1)
+    budget_tolerance: float = _f(0.10, "One-shot teacher tokens must lie within this fraction of IterKD's "
+                                 "(prompt + completion, cycles 1..N, cached replies counted).", min=0.0, max=1.0)
+    sizing_tries: int = _f(4, "One-shot sizing rounds (pool size, then samples per problem, rescaled from the "
+                           "tokens its teacher attempts spent) before the closest try is used.", min=1)
+    max_samples_factor: int = _f(8, "Cap on the factor that multiplies the distill.*_per_problem counts "
+                                 "of the one-shot variant once the whole seed pool is in use.", min=1)
+    ref_ratio: float = _f(1.3, "The claim tested: gain(IterKD) >= ref_ratio x gain(one-shot) over the untrained "
+                          "student (arXiv 2408.03680's headline), by stats.ratio_of_gains.", min=0.0)
+    figures_dir: str = _f("figures", "Where the study_* table (Markdown, CSV) and figure (HTML, PNG) go.")
+
+
+@dataclass
 class IterKDConfig:
     """The one configuration object: one section per concern; YAML <-> dataclasses via this module."""
     run: RunConfig = _sub(RunConfig, "Run identity, seed, threads.")
@@ -264,6 +346,7 @@ class IterKDConfig:
     difficulty: DifficultyConfig = _sub(DifficultyConfig, "Stage III: difficulty levels.")
     regeneration: RegenerationConfig = _sub(RegenerationConfig, "Stage III: new questions from the teacher.")
     evaluation: EvaluationConfig = _sub(EvaluationConfig, "Per-cycle benchmark evaluation.")
+    study: StudyConfig = _sub(StudyConfig, "`iterkd study`: IterKD vs one-shot vs untrained at equal teacher tokens.")
 
 
 # ----------------------------------------------------------------------------------------- loading
@@ -338,6 +421,13 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     for level, n in cfg.regeneration.per_level.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"{where}: regeneration.per_level.{level} must be a non-negative integer, got {n!r}")
+    rg = cfg.regeneration
+    if rg.min_agree > rg.solutions_per_question + 1:
+        raise ConfigError(f"{where}: regeneration.min_agree ({rg.min_agree}) exceeds the candidates per question "
+                          f"(regeneration.solutions_per_question + 1 = {rg.solutions_per_question + 1})")
+    if rg.solution_decoding.temperature == 0 and rg.solutions_per_question > 1:
+        raise ConfigError(f"{where}: regeneration.solution_decoding.temperature is 0: the "
+                          f"{rg.solutions_per_question} solutions would be one greedy answer repeated")
     if not cfg.evaluation.pass_k or any(not isinstance(k, int) or k < 1 for k in cfg.evaluation.pass_k):
         raise ConfigError(f"{where}: evaluation.pass_k must be a list of positive integers")
     if max(cfg.evaluation.pass_k) > cfg.evaluation.samples:
@@ -352,6 +442,13 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     unknown_faults = set(cfg.distill.fault_types) - {"syntax", "logical", "type", "name", "timeout"}
     if unknown_faults:
         raise ConfigError(f"{where}: distill.fault_types has unknown type(s) {sorted(unknown_faults)}")
+    unknown_variants = set(cfg.study.variants) - {"untrained", "iterkd", "oneshot", "selftrain"}
+    if unknown_variants or not cfg.study.variants:
+        raise ConfigError(f"{where}: study.variants has unknown or no variant(s) {sorted(unknown_variants)}; "
+                          "use untrained/iterkd/oneshot/selftrain")
+    if "oneshot" in cfg.study.variants and "iterkd" not in cfg.study.variants:
+        raise ConfigError(f"{where}: study.variants has 'oneshot' without 'iterkd' (its teacher-token budget "
+                          "is IterKD's)")
     if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
 

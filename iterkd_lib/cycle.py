@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from iterkd_lib import launch
+from iterkd_lib import console, launch
 from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.models.backends import LocalBackend, make_backend
@@ -63,6 +63,7 @@ log = logging.getLogger("iterkd")
 # change what any finished stage computed.
 RESUME_SAFE_KEYS = {"run.cycles", "run.runs_root", "run.name", "run.cache_dir", "run.response_cache_dir",
                     "run.torch_threads", "training.num_processes"}
+RESUME_SAFE_PREFIXES = ("study.",)   # `iterkd study` settings: they choose runs, not what a stage computes
 
 
 @dataclass
@@ -188,7 +189,8 @@ def reopen_run(run_dir: str | Path, cfg: IterKDConfig | None = None, overrides: 
     wanted = config_to_dict(cfg) if cfg is not None else saved
     if overrides:
         wanted = apply_overrides(wanted, overrides)
-    changed = [k for k in diff_configs(saved, wanted) if k not in RESUME_SAFE_KEYS]
+    changed = [k for k in diff_configs(saved, wanted)
+               if k not in RESUME_SAFE_KEYS and not k.startswith(RESUME_SAFE_PREFIXES)]
     if changed and not allow_config_change:
         raise ConfigError(f"{store.run_json}: the config differs from the one this run started with in "
                           f"{', '.join(changed)}; pass --allow-config-change to continue anyway")
@@ -236,9 +238,14 @@ def _pool(run: Run, cycle: int, inp: Inputs):
 
 
 def _teacher_attempts(run: Run, cycle: int, inp: Inputs):
+    failures = []
+    if run.cfg.distill.repair_student_failures:  # the teacher repairs the previous cycle's failed attempts
+        failures = training_set.student_failures_from(inp["prev/05_student_attempts"], inp["prev/06_feedback"])
     recs = teacher_attempts.teacher_attempts(inp["01_pool"], run.teacher(), run.cfg,
-                                             derive_seed(run.seed, cycle, "teacher"), execute=run.execute)
-    return recs, {"counts": teacher_attempts.label_counts(recs)}, {}
+                                             derive_seed(run.seed, cycle, "teacher"), execute=run.execute,
+                                             student_failures=failures)
+    return recs, {"counts": teacher_attempts.label_counts(recs),
+                  "yield": teacher_attempts.teacher_yield(inp["01_pool"], recs)}, {}
 
 
 def _training_set(run: Run, cycle: int, inp: Inputs):
@@ -248,7 +255,8 @@ def _training_set(run: Run, cycle: int, inp: Inputs):
     recs = training_set.build_training_set(inp["01_pool"], inp["02_teacher_attempts"], failures, run.cfg,
                                            execute=run.execute)
     n_sft = sum(r["kind"] == "sft" for r in recs)
-    return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures)}, {}
+    return recs, {"n_sft": n_sft, "n_pairs": len(recs) - n_sft, "student_failures": len(failures),
+                  "positives": training_set.positive_origins(recs)}, {}
 
 
 def _adapter(run: Run, cycle: int, inp: Inputs):
@@ -348,7 +356,8 @@ class Stage:
 
 STAGES: tuple[Stage, ...] = (
     Stage("pool", "01_pool", _pool, ("prev/01_pool", "prev/07_levels", "prev/08_new_questions")),
-    Stage("teacher_attempts", "02_teacher_attempts", _teacher_attempts, ("01_pool",),
+    Stage("teacher_attempts", "02_teacher_attempts", _teacher_attempts,
+          ("01_pool", "prev/05_student_attempts", "prev/06_feedback"),
           spends=lambda run, k: run.teacher()),
     Stage("training_set", "03_training_set", _training_set,
           ("01_pool", "02_teacher_attempts", "prev/05_student_attempts", "prev/06_feedback")),
@@ -377,7 +386,7 @@ def _read_input(run: Run, cycle: int, name: str) -> list[dict]:
 
 def _compute(run: Run, cycle: int, stage: Stage) -> None:
     """Compute one stage from its inputs; write its records, extra files, then its marker (last)."""
-    log.info("cycle %d: %s ...", cycle, stage.file)
+    log.debug("cycle %d: %s ...", cycle, stage.file)
     inputs = {name: _read_input(run, cycle, name) for name in stage.inputs}
     backend = stage.spends(run, cycle) if stage.spends is not None else None
     before = dict(backend.usage) if backend is not None and hasattr(backend, "usage") else None
@@ -393,8 +402,8 @@ def _compute(run: Run, cycle: int, stage: Stage) -> None:
     if before is not None:
         summary["teacher_usage"] = {k: backend.usage.get(k, 0) - before.get(k, 0) for k in backend.usage}
     run.store.mark_complete(cycle, stage.file, summary)
-    log.info("cycle %d: %s done in %.1fs %s", cycle, stage.file, seconds,
-             {k: v for k, v in summary.items() if k not in ("seconds", "teacher_usage")})
+    log.info("%s", console.stage_line(cycle, stage.file, summary))   # the full summary is in the .done marker
+    log.debug("cycle %d: %s summary %s", cycle, stage.file, summary)
 
 
 def run_stage(run: Run, cycle: int, name: str) -> list[dict]:

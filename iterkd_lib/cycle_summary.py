@@ -1,9 +1,9 @@
 """Per-cycle summary records and the keep-best marker.
 
 `cycle_summary` gathers, from the stage markers of one cycle, every number the report and the figures show
-(pass@k of student and teacher, data sizes, losses, levels, judge agreement, acceptance, stage seconds,
-teacher tokens) together with the settings that produced them. `record_summary_and_best` appends it to
-metrics.jsonl once and rewrites best.json; a cycle below the best is reported as a regression, not hidden.
+(pass@k of student and teacher, data sizes, Stage I's teacher yield, losses, levels, judge agreement,
+acceptance, stage seconds, teacher tokens) together with the settings that produced them.
+`record_summary_and_best` appends it to metrics.jsonl once and rewrites best.json; a cycle below the best is reported as a regression, not hidden.
 
 `evaluation_statistics(store, cycle)` adds the uncertainty, from the per-problem evaluation records: pass@1
 with its 95% CI per view (benchmark, benchmark_<second protocol>, held_out; teacher_ prefixed for the
@@ -49,6 +49,7 @@ def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
         ad = store.stage_summary(cycle, "04_adapter") or {}
         s.update({"pool_size": (store.stage_summary(cycle, "01_pool") or {}).get("n"),
                   "n_sft": ts.get("n_sft"), "n_pairs": ts.get("n_pairs"),
+                  "teacher_yield": _yield(store, cycle, ts),
                   "final_sft_loss": ad.get("final_sft_loss"), "final_margin": ad.get("final_margin"),
                   "final_contrastive_loss": ad.get("final_contrastive_loss"),
                   "levels": (store.stage_summary(cycle, "07_levels") or {}).get("distribution"),
@@ -60,6 +61,14 @@ def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
                      "eval_subset": cfg.evaluation.subset, "eval_samples": cfg.evaluation.samples,
                      "eval_protocol": cfg.evaluation.protocol, "eval_second_protocol": cfg.evaluation.second_protocol}
     return s
+
+
+def _yield(store: RunStore, cycle: int, training_summary: dict) -> dict | None:
+    """Stage I's yield (`teacher_attempts.teacher_yield`) with the SFT origins of the training set."""
+    y = (store.stage_summary(cycle, "02_teacher_attempts") or {}).get("yield")
+    if y is None:
+        return None  # a run from before the yield was recorded
+    return {**y, "positives": training_summary.get("positives")}
 
 
 def _view_of(record: dict) -> str:

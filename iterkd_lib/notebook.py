@@ -6,7 +6,8 @@ paths are relative to it), loads the config and says whether RUN_DIR already hol
 reopened with the config it started with (`cycle.open_run(None, RUN_DIR)`), so the notebook's controls then
 apply only to a new run.
 
-Not covered: opening the run itself (one visible `cycle.open_run` call in each notebook).
+Not covered: opening the run itself (one visible call in each notebook: `controls.open_run()` of
+`widgets.ConfigControls`, which is `cycle.open_run` with the saved config or the controls' config).
 """
 
 from __future__ import annotations

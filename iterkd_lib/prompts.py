@@ -6,10 +6,14 @@ The wording is ours (method.md gives the ideas, not the text). Prompts are chat 
 Who sees what:
 - the STUDENT: `student_messages` (training prompts, its Stage II attempts, chat-protocol evaluation) and is
   trained on answers shaped by `format_answer`;
-- the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones;
+- the TEACHER, Stage I: `student_messages` for correct solutions, `faulty_messages` for faulty ones,
+  `repair_messages` to correct code that failed its tests (its own failed samples, the student's failures);
 - the JUDGE, Stage II: `judge_messages` (text or JSON layout, optional anchors), then `JUDGE_REMINDER`
   (`JUDGE_REMINDER_JSON`) once when its reply could not be read;
-- the TEACHER, Stage III: `question_messages` (breadth / depth), replies start with `QUESTION_MARKER`.
+- the TEACHER, Stage III: `question_messages` (breadth / depth) writes a new question -- signature + docstring
+  with examples, a list of test INPUTS (calls, no results) and one solution; the reply starts with
+  `QUESTION_MARKER`. Then `question_solution_messages` solves that question k more times, independently (the
+  prompt alone: no inputs, no earlier solution); the outputs they agree on become its tests.
 
 Not covered: parsing the replies (scoring/code_extraction.py, scoring/judge_parser.py,
 stages/new_questions.py) and chat templates (the model's tokenizer).
@@ -72,6 +76,36 @@ def faulty_messages(problem: dict, fault_type: str) -> list[dict]:
 def format_answer(code: str) -> str:
     """The assistant answer the student is trained on: the code in one fenced block (the format it is asked for)."""
     return "```python\n" + code.strip("\n") + "\n```"
+
+
+# ------------------------------------------------------------------------------ teacher, Stage I repair
+
+REPAIR_SYSTEM = "You are a careful Python programmer who fixes code. You answer with code only."
+
+
+def repair_messages(problem: dict, code: str, failure: str) -> list[dict]:
+    """Seen by the teacher in Stage I: correct `code` for `problem`, given what the sandbox saw (`failure`).
+
+    WHO sees it: the teacher only (the student is trained on `student_messages`, never on this). WHY: when
+    every teacher sample of a problem failed, or the student failed a pool problem in the previous cycle, the
+    teacher is shown the failing code and the sandbox's report (`sandbox.describe_failure`: the failed
+    assertion with its call, expected and actual value, or the exception and the line that raised it, quoted
+    verbatim) and asked for a corrected function (PERsD's personalised refinement, Chen et al. 2023,
+    "Personalised Distillation", arXiv 2310.18628). A repair that passes becomes a positive; a repair of the
+    student's own attempt also gives a personalised (failing attempt, repair) pair. The answer is asked for
+    in the format the student is trained on, so it is used as a training answer as it is.
+    `problem` needs a "prompt"; `code` may be empty (the teacher is told nothing could be extracted).
+    Returns [system, user] messages.
+    """
+    shown = code.strip("\n") or "# (no function could be extracted from the previous answer)"
+    user = ("The function below was written for this task:\n\n```python\n" + problem["prompt"].rstrip()
+            + "\n```\n\nThis attempt does not pass the task's tests:\n\n```python\n" + shown + "\n```\n\n"
+            "What happened when the tests ran it:\n" + failure.strip() + "\n\n"
+            "Work out why the attempt goes wrong for those inputs, then write a corrected version that satisfies "
+            "the task description for every valid input (not only the case shown). Keep the function's name "
+            "and signature, add any imports it needs, and reply with the complete function, self-contained, "
+            "inside a single ```python code block, with no text before or after the block.")
+    return [{"role": "system", "content": REPAIR_SYSTEM}, {"role": "user", "content": user}]
 
 
 # ------------------------------------------------------------------------------------------ judge, Stage II
@@ -182,7 +216,7 @@ QUESTION_MARKER = "=== NEW QUESTION ==="
 # Which prompt a parent's level asks for: "breadth" keeps the size and moves sideways, "depth" demands more.
 QUESTION_KIND_BY_LEVEL = {"easy": "breadth", "medium": "depth", "hard": "depth"}
 
-_QUESTION_SYSTEM = "You write Python programming exercises with unit tests and a reference solution."
+_QUESTION_SYSTEM = "You write Python programming exercises and the inputs they will be tested on."
 _QUESTION_ASK = {
     "breadth": ("Below is an exercise our student already solves well. Write ONE new exercise from the same "
                 "domain, about the same length and difficulty, but on a less common topic the student has "
@@ -191,17 +225,19 @@ _QUESTION_ASK = {
               "domain and the same kind of task that practises the same skill more thoroughly (an extra "
               "condition, an awkward edge case or one more step of reasoning)."),
 }
-_QUESTION_LAYOUT = f"""Answer with nothing but this layout, beginning with the first line exactly as shown:
-{QUESTION_MARKER}
+_QUESTION_LAYOUT = """Answer with nothing but this layout, beginning with the first line exactly as shown:
+{marker}
 ENTRY POINT: <function name>
 PROMPT:
 ```python
-<imports, then the function signature with a docstring stating the task and one or two examples; no body>
+<imports, then the function signature with a docstring that says exactly what to return, also for empty or
+unusual inputs, and shows one or two examples as `>>> call` lines each followed by its result; no body>
 ```
-TESTS:
+INPUTS:
 ```python
-def check(candidate):
-    <four to six assert statements calling candidate(...), including edge cases>
+<{n} calls of the function, one per line, such as name(arg1, arg2), with literal arguments; cover ordinary
+cases and edge cases (empty, a single item, repeats, negatives, boundaries); only inputs the docstring allows;
+no results>
 ```
 SOLUTION:
 ```python
@@ -209,14 +245,31 @@ SOLUTION:
 ```"""
 
 
-def question_messages(parent: dict, kind: str, avoid: list[str] | None = None) -> list[dict]:
+def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n_inputs: int = 8) -> list[dict]:
     """Seen by the teacher in Stage III: write one new question modelled on `parent` ('breadth' or 'depth').
 
-    `avoid`: entry points already written this cycle; naming them steers even greedy decoding elsewhere on a
-    retry. Raises KeyError for an unknown `kind`. Returns [system, user] messages.
+    parent: a pool record with a "prompt". avoid: entry points already written this stage (retries name them,
+    which steers even greedy decoding elsewhere). n_inputs: how many test inputs to ask for.
+    Returns [system, user]. Raises KeyError for an unknown kind.
     """
-    exercise = parent["prompt"].strip()
-    text = f"{_QUESTION_ASK[kind]}\n\nExisting exercise:\n```python\n{exercise}\n```\n\n{_QUESTION_LAYOUT}"
-    if avoid:  # retries: naming what was already written steers even greedy decoding elsewhere
+    text = (f"{_QUESTION_ASK[kind]}\n\nExisting exercise:\n```python\n{parent['prompt'].strip()}\n```\n\n"
+            + _QUESTION_LAYOUT.format(marker=QUESTION_MARKER, n=n_inputs))
+    if avoid:
         text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
     return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]
+
+
+_SOLVER_SYSTEM = "You are a careful Python programmer. You answer with code only."
+
+
+def question_solution_messages(question: dict) -> list[dict]:
+    """Seen by the teacher in Stage III: solve a newly written question (its "prompt": signature + docstring).
+
+    Sampled k times per question (n=k); the samples must not see the question's inputs or the solution
+    written with it, so that their agreement is evidence. Returns [system, user].
+    """
+    user = ("Implement the Python function below exactly as its docstring specifies. Keep its name and "
+            "signature, add any imports it needs, and reply with the complete function inside a single "
+            "```python code block, with no text before or after the block.\n\n```python\n"
+            + question["prompt"].rstrip() + "\n```")
+    return [{"role": "system", "content": _SOLVER_SYSTEM}, {"role": "user", "content": user}]

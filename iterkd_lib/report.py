@@ -35,16 +35,31 @@ COLUMNS = [
     ("easy/med/hard", 13, _levels),
     ("sft/ctr loss", 13, lambda m: _fmt(m.get("final_sft_loss"), ".3f") + "/"
      + _fmt(m.get("final_contrastive_loss"), ".3f")),
+    ("T yield", 7, lambda m: _fmt((m.get("teacher_yield") or {}).get("share_any"), ".2f")),
     ("new q", 5, lambda m: _fmt(m.get("n_new_questions"), "d")),
     ("teacher tok", 11, lambda m: _fmt(m.get("teacher_tokens"), "d")),
     ("time (s)", 8, lambda m: _fmt(sum(v for v in (m.get("stage_seconds") or {}).values() if v), ".0f")),
 ]
 
 
+def yield_line(y: dict) -> str:
+    """One line of Stage I's yield (`stages.teacher_attempts.teacher_yield` + the training set's positives)."""
+    pos, errors = y.get("positives") or {}, (y.get("repair") or {}).get("all") or {}
+    rep = errors.get("all") or {}
+    by_err = ", ".join(f"{k} {v['fixed']}/{v['attempted']}" for k, v in sorted(errors.items()) if k != "all")
+    tpv = (y.get("tokens_per_verified") or {}).get("all")
+    return (f"teacher yield: {y['solved_any']}/{y['problems']} problems with a verified teacher solution "
+            f"(samples {y['solved_by_sample']}, repair +{y['solved_by_repair_only']}); "
+            f"{_fmt(tpv, '.0f')} teacher tokens per verified solution; SFT positives teacher-written "
+            f"{_fmt(pos.get('teacher_share'), '.2f')} of {_fmt(pos.get('sft'), 'd')}"
+            + (f"; repairs fixed {rep['fixed']}/{rep['attempted']} ({by_err})" if rep.get("attempted") else ""))
+
+
 def report_table(run_dir: str | Path) -> str:
     """The per-cycle table of a run as text: a settings header, one row per cycle_summary record in
-    metrics.jsonl (pass@1 as fractions, counts, final losses, teacher tokens, seconds), the teacher ceiling
-    under cycle 0, and the best cycle marked `*`. Raises FileNotFoundError when run_dir holds no run.json."""
+    metrics.jsonl (pass@1 as fractions, counts, final losses, teacher yield, teacher tokens, seconds), a
+    line of Stage I's teacher yield under each cycle that has one, the teacher ceiling under cycle 0, and
+    the best cycle marked `*`. Raises FileNotFoundError when run_dir holds no run.json."""
     store = RunStore(run_dir)
     cfg = store.read_run_info()["config"]
     rows = sorted((m for m in store.metrics() if m.get("kind") == "cycle_summary"), key=lambda m: m["cycle"])
@@ -67,6 +82,8 @@ def report_table(run_dir: str | Path) -> str:
         lines.append(f"{m['cycle']:>5}{mark} " + " ".join(f"{cell(m):>{w}}" for _, w, cell in COLUMNS)
                      + "  " + stages)
         lines += _evaluation_lines(store, m)
+        if m.get("teacher_yield"):
+            lines.append("       " + yield_line(m["teacher_yield"]))
         if "teacher_benchmark_pass@1" in m:
             lines.append(f"       teacher (ceiling): bench p@1 {_fmt(m.get('teacher_benchmark_pass@1'), '.3f')}"
                          f"  held p@1 {_fmt(m.get('teacher_held_out_pass@1'), '.3f')}")

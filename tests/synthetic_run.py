@@ -21,6 +21,8 @@ HELD_OUT = {0: 0.0, 1: 0.5, 2: 0.5}
 TEACHER = 0.9
 LEVELS = {1: {"t/0": "easy", "t/1": "medium", "t/2": "hard", "t/3": "hard"},
           2: {"t/0": "easy", "t/1": "easy", "t/2": "medium", "g/1": "hard", "g/2": "easy"}}  # t/3 dropped
+POSITIVES = {"sft": 4, "by_origin": {"canonical": 1, "teacher_repair": 1, "teacher_sample": 2},
+             "pairs": {"fault_aware": 3, "personalised": 1}, "teacher_share": 0.75}
 EXPECTED = {"pass": PASS, "held_out": HELD_OUT, "teacher": TEACHER, "levels": LEVELS}
 
 
@@ -43,7 +45,24 @@ def _teacher_attempts(cycle: int) -> list[dict]:
                     "label": label, "consistent": label == req,
                     "teacher": {"model": SETTINGS["teacher"], "backend": "local", "dtype": "bfloat16"},
                     "decoding": {"temperature": 0.7}, "seed": 7 + cycle})
+    # issue 15: a repair of the student's failure that passes, and a repair of a failed sample that still fails
+    for k, (root, passed, err) in enumerate((("student", True, "AssertionError"),
+                                              ("teacher_sample", False, "NameError"))):
+        out.append({"task_id": f"t/{k + 1}", "requested": "repair", "origin": "teacher_repair", "fault_type": None,
+                    "attempt_index": 0, "raw": "", "code": f"def f():\n    return {k + 2}\n", "completion": "",
+                    "verdict": _verdict(passed, None if passed else "AssertionError"),
+                    "label": "correct" if passed else "faulty", "consistent": passed,
+                    "teacher": {"model": SETTINGS["teacher"]}, "decoding": {"temperature": 0.7}, "seed": 9,
+                    "repair_round": 1, "repair_root": {"origin": root, "sample_index": 0, "code": "x = 1\n"},
+                    "repaired_error_type": err, "completion_tokens": 40, "tokens_source": "backend"})
     return out
+
+
+def teacher_yield_of(cycle: int, pool: list[dict]) -> dict:
+    """The 02 stage summary's yield, computed by the library from the synthetic records."""
+    from iterkd_lib.stages.teacher_attempts import teacher_yield
+
+    return teacher_yield(pool, _teacher_attempts(cycle))
 
 
 def _feedback(cycle: int) -> list[dict]:
@@ -72,6 +91,7 @@ def build_synthetic_run(root: str | Path, config_path: str | Path | None = None)
     cfg = load_config(config_path) if config_path else load_config(None)
     store.write_run_info({"config": config_to_dict(cfg), "seed": SETTINGS["seed"], "teacher": SETTINGS["teacher"],
                           "student": SETTINGS["student"], "synthetic": True})
+    yields: dict[int, dict] = {}
     for c in (0, 1, 2):
         if c > 0:
             pool = [{"task_id": t, "prompt": f"def f_{t[-1]}():\n", "entry_point": "f", "test": "",
@@ -79,6 +99,7 @@ def build_synthetic_run(root: str | Path, config_path: str | Path | None = None)
                     for t in LEVELS[c]]
             store.write_records(c, "01_pool", pool)
             store.write_records(c, "02_teacher_attempts", _teacher_attempts(c))
+            yields[c] = {**teacher_yield_of(c, pool), "positives": POSITIVES}
             store.write_records(c, "03_training_set", [
                 {"kind": "sft", "task_id": "t/0", "prompt": "p", "completion": "c"},
                 {"kind": "pair", "task_id": "t/0", "prompt": "p", "chosen": "c", "rejected": "r",
@@ -97,23 +118,42 @@ def build_synthetic_run(root: str | Path, config_path: str | Path | None = None)
                 for t, lv in LEVELS[c].items()])
             store.write_records(c, "08_new_questions", [
                 {"task_id": "g/1", "prompt": "def g1():\n", "entry_point": "g1", "test": "", "source": "generated",
-                 "origin_cycle": c, "parent_task_id": "t/0", "parent_level": "easy", "prompt_kind": "breadth"},
+                 "origin_cycle": c, "parent_task_id": "t/0", "parent_level": "easy", "prompt_kind": "breadth",
+                 "agreement": {"candidates": 5, "largest": 4, "min_agree": 3, "groups": [4, 1]},
+                 "teacher_expectations": [{"call": "g1()", "expected": "1", "agrees": True}]},
                 {"task_id": "g/2", "prompt": "def g2():\n", "entry_point": "g2", "test": "", "source": "generated",
                  "origin_cycle": c, "parent_task_id": "t/2", "parent_level": "hard", "prompt_kind": "depth"}])
             store.write_records(c, "08_rejected_questions", [
-                {"parent_task_id": "t/2", "parent_level": "hard", "reason": "reference_fails", "detail": "", "raw": ""},
+                {"parent_task_id": "t/2", "parent_level": "hard", "reason": "no_agreement", "detail": "", "raw": "",
+                 "agreement": {"candidates": 5, "largest": 2, "min_agree": 3, "groups": [2, 2, 1]},
+                 "teacher_expectations": [{"call": "g(1)", "expected": "2", "agrees": False}]},
                 {"parent_task_id": "t/3", "parent_level": "hard", "reason": "near_duplicate", "detail": "", "raw": ""},
                 {"parent_task_id": "t/0", "parent_level": "easy", "reason": "near_duplicate", "detail": "", "raw": ""}])
-            for stage in ("01_pool", "02_teacher_attempts", "03_training_set", "04_adapter", "06_feedback",
-                          "07_levels", "08_new_questions"):
+            for stage in ("01_pool", "03_training_set", "04_adapter", "06_feedback", "07_levels",
+                          "08_new_questions"):
                 store.mark_complete(c, stage, {"seconds": 1.0})
+            store.mark_complete(c, "02_teacher_attempts", {"seconds": 1.0, "yield": teacher_yield_of(c, pool)})
         summary = {"cycle": c, "kind": "cycle_summary", "benchmark_pass@1": PASS[c], "held_out_pass@1": HELD_OUT[c],
                    "stage_seconds": {"09_evaluation": 2.0}, "teacher_tokens": 100 * c, "settings": SETTINGS}
         if c == 0:
             summary["teacher_benchmark_pass@1"] = TEACHER
         else:
-            summary.update({"n_sft": 1, "n_pairs": 1, "final_loss": 0.8,
+            summary.update({"n_sft": 1, "n_pairs": 1, "final_loss": 0.8, "teacher_yield": yields[c],
                             "levels": {lv: list(LEVELS[c].values()).count(lv) for lv in ("easy", "medium", "hard")}})
         store.append_metrics(summary)
     write_json(store.root / "best.json", {"cycle": 2, "metric": "benchmark_pass@1", "value": PASS[2]})
+    return store
+
+
+def complete_for_notebooks(store: RunStore) -> RunStore:
+    """Add what reopening the run and reading Stage II back needs (held-out split, 05_student_attempts), so
+    notebooks and the control panel read every stage of cycles 1-2 up to 08 without loading a model."""
+    write_jsonl(store.root / "held_out.jsonl", [{"task_id": "h/0", "prompt": "def h():\n", "entry_point": "h",
+                                                 "test": "", "source": "seed"}])
+    for c in (1, 2):
+        store.write_records(c, "05_student_attempts", [
+            {"task_id": f"t/{i % 4}", "sample_index": i, "raw": "```python\n...\n```", "code": "def f():\n    return 1\n",
+             "completion": "    return 1\n", "student": {"model": SETTINGS["student"]}, "decoding": {"temperature": 0.7},
+             "seed": 7 + c} for i in range(5)])
+        store.mark_complete(c, "05_student_attempts", {"seconds": 1.0, "n": 5})
     return store

@@ -104,12 +104,36 @@ def test_acceptance_counts_accepted_and_rejected_by_reason(store):
     fig = F.fig_acceptance(store, 1)
     assert list(_trace(fig, "accepted").y) == [1, 0, 1]
     assert list(_trace(fig, "rejected: near_duplicate").y) == [1, 0, 1]
-    assert list(_trace(fig, "rejected: reference_fails").y) == [0, 0, 1]
+    assert list(_trace(fig, "rejected: no_agreement").y) == [0, 0, 1]
     assert any("accepted 2/5" in a.text for a in fig.layout.annotations)
+    # agreement panel: largest agreeing group per question that reached the vote, min_agree marked
+    assert list(_trace(fig, "accepted (agreement)").y) == [0, 0, 0, 0, 1, 0]
+    assert list(_trace(fig, "rejected (agreement)").y) == [0, 0, 1, 0, 0, 0]
+    assert any("min_agree 3" in (a.text or "") for a in fig.layout.annotations)
+    assert any("expected values wrong: 1/2 (50%)" in (a.text or "") for a in fig.layout.annotations)
+
+
+def test_teacher_yield_and_repair_success(store):
+    fig = F.fig_teacher_yield(store)
+    # pool t/0..t/3 in cycle 1: t/0 has a passing sample; t/1's student-failure repair passes (repair only)
+    assert list(_trace(fig, "verified sample").y) == [0.25, round(1 / 5, 4)]
+    assert list(_trace(fig, "only after repair").y) == [0.25, round(1 / 5, 4)]
+    assert list(_trace(fig, "SFT positives written").y) == [0.75, 0.75]
+    # the synthetic samples predate token counts: the figure says so instead of inventing a number
+    assert [a.text for a in fig.layout.annotations if "tok" in (a.text or "")] == ["tokens n/a"] * 2
+    rep = F.fig_repair_success(store, 1)
+    fixed = _trace(rep, "student's failed attempts: fixed")
+    assert list(fixed.x) == ["AssertionError", "NameError"] and list(fixed.y) == [1, 0]
+    assert list(_trace(rep, "teacher's failed samples: attempted").y) == [0, 1]
+    from iterkd_lib.report import report_table
+
+    text = report_table(store.root)
+    assert "teacher yield: 2/4 problems with a verified teacher solution (samples 1, repair +1)" in text
+    assert "repairs fixed 1/2 (AssertionError 1/1, NameError 0/1)" in text
 
 
 @pytest.mark.parametrize("fn", [F.fig_judge_vs_tests, F.fig_judge_rules, F.fig_pylint_categories,
-                                F.fig_loss_curves, F.fig_fault_types, F.fig_acceptance])
+                                F.fig_loss_curves, F.fig_fault_types, F.fig_acceptance, F.fig_repair_success])
 def test_missing_stage_gives_an_annotated_empty_figure(store, fn):
     fig = fn(store, 0)                                              # cycle 0 is evaluation only
     assert F.is_empty(fig) and not fig.data

@@ -105,7 +105,7 @@ def test_retries_through_429_500_malformed_then_cache_survives_restart(tmp_path)
         assert len(srv.requests) == 4
         assert out[0][0].startswith("```python\ndef f():")
         assert backend.usage == {"calls": 1, "prompt_tokens": 11, "completion_tokens": 7, "cache_hits": 0,
-                                 "answers": 1, "cut_at_length": 0}
+                                 "answers": 1, "cut_at_length": 0, "cached_prompt": 0, "cached_completion": 0}
         assert backend.last_finish_reasons == [["stop"]]
         sent = srv.requests[-1]["body"]
         assert sent["messages"] == MSGS[0] and sent["max_tokens"] == 32 and sent["temperature"] == 0.0
@@ -114,6 +114,9 @@ def test_retries_through_429_500_malformed_then_cache_survives_restart(tmp_path)
         assert restarted.chat(MSGS, GREEDY, seed=3) == out
         assert len(srv.requests) == 4  # nothing new reached the server
         assert restarted.usage["cache_hits"] == 1 and restarted.usage["calls"] == 0
+        # the cached reply still counts what it cost when paid for (a method's budget includes it)
+        assert restarted.usage["cached_prompt"] == 11 and restarted.usage["cached_completion"] == 7
+        assert restarted.usage["prompt_tokens"] == 0
         # a different seed or decoding is a different request
         restarted.chat(MSGS, DecodingConfig(temperature=0.0, max_new_tokens=33), seed=3)
         assert len(srv.requests) == 5

@@ -8,11 +8,12 @@ PKG = Path(__file__).resolve().parents[1] / "iterkd_lib"
 
 # By top-level name: a flat module, or a subpackage with every module in it.
 LAYERS = {
-    1: {"config", "records", "runstore", "seeding", "problems", "splits"},            # foundation
+    1: {"config", "records", "runstore", "seeding", "problems", "splits", "tracking"},  # foundation
     2: {"sandbox", "models", "scoring", "prompts"},                                   # capabilities
     3: {"stages"},                                                                    # one module per run file
-    4: {"cycle", "cycle_summary", "launch"},                                          # the loop
-    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics"},    # presentation
+    4: {"cycle", "cycle_summary", "launch", "console", "study"},                      # the loop
+    5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics", "export", "control_panel",
+        "study_report"},                                                              # presentation
 }
 LAYER_OF = {name: level for level, names in LAYERS.items() for name in names}
 
@@ -28,6 +29,8 @@ LONG_MODULES = {
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
+    "stages/teacher_attempts.py": "Stage I's three request kinds (samples, faulty attempts, repair rounds) and the "
+                                  "yield summary over exactly those records",
     "stages/new_questions.py": "parse, validate (five checks in order) and the batched regeneration loop of Stage III",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
                         "documented sources and result fields",

@@ -1,16 +1,39 @@
-"""New questions: parsing the teacher's layout, each rejection reason for the right cause, the stage, next pool."""
+"""New questions: parsing the teacher's layout, agreement-validated tests (the sandbox runs the recorded-style
+replies of stage3_replies.py for real), each rejection reason for the right cause, the stage, next pool."""
 
 from __future__ import annotations
 
 import functools
 
 import pytest
+from stage3_replies import (
+    DEDUPE,
+    DIGIT_SUM,
+    EVENS,
+    MEANS,
+    SECOND_LARGEST,
+    SHUFFLED,
+    VOWEL_RUN,
+    VOWEL_RUN_SOLUTIONS,
+    WRONG_EXAMPLE,
+    ScriptedTeacher,
+    fenced,
+    question,
+)
 
 from iterkd_lib.config import IterKDConfig
-from iterkd_lib.prompts import QUESTION_MARKER as MARKER
-from iterkd_lib.prompts import question_messages
+from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.stages.new_questions import Embedder, parse_question, regenerate_questions, validate_question
+from iterkd_lib.stages.new_questions import (
+    Embedder,
+    check_text,
+    docstring_examples,
+    parse_inputs,
+    parse_question,
+    regenerate_questions,
+    summarise_agreement,
+    trivial_bodies,
+)
 from iterkd_lib.stages.pool import next_pool
 
 EXECUTE = functools.partial(check_completions, timeout_s=5.0, memory_mb=512, workers=2)
@@ -23,168 +46,284 @@ POOL = [
      'of running maxima of xs.\n    >>> running_max([1, 3, 2])\n    [1, 3, 3]\n    """\n',
      "entry_point": "running_max", "test": "def check(candidate):\n    assert candidate([1, 3, 2]) == [1, 3, 3]\n"},
 ]
+LEVELS = [{"task_id": "Seed/0", "level": "easy"}, {"task_id": "Seed/1", "level": "hard"}]
 
 
-def reply(prompt: str, tests: str, solution: str, entry: str, preamble: str = "") -> str:
-    return (f"{preamble}{MARKER}\nENTRY POINT: {entry}\nPROMPT:\n```python\n{prompt}```\nTESTS:\n```python\n"
-            f"{tests}```\nSOLUTION:\n```python\n{solution}```\n")
-
-
-GOOD = reply(
-    'def longest_vowel_run(s: str) -> int:\n    """Return the length of the longest run of consecutive vowels\n'
-    '    (a, e, i, o, u, either case) in s; 0 when s has none.\n    >>> longest_vowel_run("beautiful")\n    3\n'
-    '    """\n',
-    "def check(candidate):\n    assert candidate('beautiful') == 3\n    assert candidate('') == 0\n"
-    "    assert candidate('rhythm') == 0\n    assert candidate('AEIx') == 3\n    assert candidate('queue') == 4\n",
-    "def longest_vowel_run(s: str) -> int:\n    best = cur = 0\n    for ch in s.lower():\n"
-    "        cur = cur + 1 if ch in 'aeiou' else 0\n        best = max(best, cur)\n    return best\n",
-    "longest_vowel_run", preamble="Here is a new exercise for the student.\n\n")
-
-FAILING_REFERENCE = reply(
-    'def second_largest(xs: list) -> int:\n    """Return the second largest distinct value in xs.\n'
-    '    >>> second_largest([4, 1, 4, 3])\n    3\n    """\n',
-    "def check(candidate):\n    assert candidate([4, 1, 4, 3]) == 3\n    assert candidate([10, 9]) == 9\n"
-    "    assert candidate([-1, -5, -3]) == -3\n",
-    "def second_largest(xs: list) -> int:\n    return sorted(xs)[-2]\n",  # ignores "distinct": 4, not 3
-    "second_largest")
-
-TRIVIAL_TESTS = reply(
-    'def dedupe_sorted(xs: list) -> list:\n    """Remove repeated neighbours from the sorted list xs.\n'
-    '    >>> dedupe_sorted([1, 2, 3])\n    [1, 2, 3]\n    """\n',
-    "def check(candidate):\n    assert candidate([1, 2, 3]) == [1, 2, 3]\n    assert candidate([5]) == [5]\n"
-    "    assert candidate([]) == []\n",  # every test input is already free of repeats
-    "def dedupe_sorted(xs: list) -> list:\n    out = []\n    for x in xs:\n        if not out or out[-1] != x:\n"
-    "            out.append(x)\n    return out\n",
-    "dedupe_sorted")
-
-DUPLICATE = reply(  # Seed/0 with one word changed
-    'def count_vowels(s: str) -> int:\n    """Return how many vowels (a, e, i, o, u, any case) the string s '
-    'contains.\n    >>> count_vowels("Hello")\n    2\n    """\n',
-    "def check(candidate):\n    assert candidate('Hello') == 2\n    assert candidate('') == 0\n"
-    "    assert candidate('xyz') == 0\n    assert candidate('AEIOU') == 5\n",
-    "def count_vowels(s: str) -> int:\n    return sum(ch in 'aeiouAEIOU' for ch in s)\n",
-    "count_vowels")
-
-CONTAMINATED = reply(  # HumanEval/0, as a teacher that memorised it would write it
-    'from typing import List\n\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n'
-    '    """ Check if in given list of numbers, are any two numbers closer to each other than\n'
-    '    given threshold.\n    >>> has_close_elements([1.0, 2.0, 3.0], 0.5)\n    False\n'
-    '    >>> has_close_elements([1.0, 2.8, 3.0, 4.0, 5.0, 2.0], 0.3)\n    True\n    """\n',
-    "def check(candidate):\n    assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.3) == True\n"
-    "    assert candidate([1.0, 2.0, 3.9, 4.0, 5.0, 2.2], 0.05) == False\n"
-    "    assert candidate([1.0, 2.0, 5.9, 4.0, 5.0], 0.95) == True\n",
-    "from typing import List\n\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n"
-    "    for idx, elem in enumerate(numbers):\n        for idx2, elem2 in enumerate(numbers):\n"
-    "            if idx != idx2:\n                distance = abs(elem - elem2)\n"
-    "                if distance < threshold:\n                    return True\n\n    return False\n",
-    "has_close_elements")
-
-UNPARSEABLE = [
-    "Sure! Here's a question: write a function that reverses a string.",  # no marker
-    f"{MARKER}\nENTRY POINT: f\nPROMPT:\n```python\ndef f(x):\n    \"\"\"Double x.\"\"\"\n```\n",  # no tests
-    reply("def f(x):\n    return 2 * x\n", "def check(candidate):\n    assert candidate(1) == 2\n",
-          "def f(x):\n    return 2 * x\n", "f"),  # prompt without docstring
-    reply('def f(x):\n    """Double x."""\n', "def check(candidate):\n    candidate(1)\n",
-          "def f(x):\n    return 2 * x\n", "f"),  # check without asserts
-]
-
-
-@pytest.fixture(scope="module")
-def cfg():
+def make_cfg(**regeneration):
     c = IterKDConfig()
     c.regeneration.embedding_sim_max = 0.0  # the embedding check has its own test (model load costs seconds)
+    c.execution.memory_mb = 512
+    for k, v in regeneration.items():
+        setattr(c.regeneration, k, v)
     return c
 
 
-def test_parse_cuts_body_from_prompt_and_finds_entry_point():
-    q, why = parse_question(GOOD)
-    assert why == "" and q["entry_point"] == "longest_vowel_run"
+def run_stage(replies, per_level=None, **regeneration):
+    """Stage III on scripted replies: one easy parent asking for len(replies) questions in one round."""
+    cfg = make_cfg(per_level=per_level or {"easy": len(replies), "medium": 0, "hard": 0}, max_tries_factor=1,
+                   **regeneration)
+    teacher = ScriptedTeacher(replies)
+    accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 11, 3, EXECUTE)
+    return accepted, rejected, stats, teacher
+
+
+@pytest.fixture(scope="module")
+def all_cases():
+    """One round over every recorded question (one sandbox batch for all of them)."""
+    return run_stage([VOWEL_RUN, SECOND_LARGEST, DIGIT_SUM, SHUFFLED, MEANS, EVENS, DEDUPE])
+
+
+def by_entry(records):
+    return {r["entry_point"]: r for r in records}
+
+
+# --------------------------------------------------------------------------------------------- parsing
+
+def test_parse_question_reads_prompt_inputs_examples_and_the_written_solution():
+    q, why = parse_question(VOWEL_RUN)
+    assert why == "" and q["entry_point"] == "longest_vowel_run" and q["args"] == ["s"]
     assert q["prompt"].rstrip().endswith('"""') and "best" not in q["prompt"]
-    assert q["test"].startswith("def check(candidate):") and q["args"] == ["s"]
-    body_in_prompt = GOOD.replace('    """\n```\nTESTS', '    """\n    return 0\n```\nTESTS')
+    assert q["inputs"][0] == 'longest_vowel_run("beautiful")' and len(q["inputs"]) == 6  # the example is input 0
+    assert q["expectations"] == [
+        {"call": 'longest_vowel_run("beautiful")', "expected": "3", "source": "docstring"},
+        {"call": 'longest_vowel_run("queue")', "expected": "3", "source": "inputs"}]  # the comment: kept, not trusted
+    assert q["solution"].startswith("def longest_vowel_run")
+    body_in_prompt = VOWEL_RUN.replace('    """\n```\nINPUTS', '    """\n    return 0\n```\nINPUTS')
     assert "return 0" not in parse_question(body_in_prompt)[0]["prompt"]
 
 
-@pytest.mark.parametrize("text", UNPARSEABLE)
-def test_unparseable(text, cfg):
+def test_parse_inputs_takes_calls_only_and_unwraps_common_wrappers():
+    calls, bad = parse_inputs("f(1)\n>>> f(2)\nassert f(3) == 9\nprint(f(4))\n# a comment\nx = f(5)\ng(6)\n"
+                              "f(7)  # -> 49\nf([1, (2, 3)], key='a')\n\nf(8) returns 64\n", "f")
+    assert calls == [("f(1)", None), ("f(2)", None), ("f(3)", "9"), ("f(4)", None), ("f(7)", "49"),
+                     ("f([1, (2, 3)], key='a')", None), ("f(8)", "64")]
+    assert bad == 2  # the assignment and the call of another function
+
+
+def test_docstring_examples_in_both_styles():
+    doc = ("Sum it.\n>>> f([1, 2])\n3\n>>> sorted(f([0]))\n[0]\nFor example f([4]) -> 4, and f([]) returns 0.\n"
+           ">>> f([9])\n>>> f([1])\n1\nCall f(x) to get the sum.\n")
+    assert docstring_examples(doc, "f") == [("f([1, 2])", "3"), ("f([4])", "4"), ("f([])", "0"), ("f([9])", None),
+                                           ("f([1])", "1")]
+
+
+@pytest.mark.parametrize("text", [
+    "Sure! Here's a question: write a function that reverses a string.",  # no marker
+    f"{QUESTION_MARKER}\nENTRY POINT: f\nPROMPT:\n```python\ndef f(x):\n    \"\"\"Double x.\"\"\"\n```\n",  # no inputs
+    question("f", "def f(x):\n    return 2 * x\n", "f(1)\n", "def f(x):\n    return 2 * x\n"),  # no docstring
+    question("f", 'def f(x):\n    """Double x."""\n', "x = 3\ng(1)\n", "def f(x):\n    return 2 * x\n"),  # no call
+])
+def test_unparseable(text):
     q, why = parse_question(text)
     assert q is None and why
-    ok, reason, detail = validate_question(q, POOL, cfg, EXECUTE, None, why)
-    assert (ok, reason, detail) == (False, "unparseable", why)
 
 
-@pytest.mark.parametrize("text, reason, detail_part", [
-    (FAILING_REFERENCE, "reference_fails", "AssertionError"),
-    (TRIVIAL_TESTS, "trivial_tests", "return xs"),
-    (DUPLICATE, "near_duplicate", "Seed/0"),
-    (CONTAMINATED, "contaminated", "HumanEval"),
-])
-def test_each_rejection_reason(text, reason, detail_part, cfg):
-    q, _ = parse_question(text)
-    assert q is not None
-    ok, got, detail = validate_question(q, POOL, cfg, EXECUTE)
-    assert (ok, got) == (False, reason), detail
-    assert detail_part in detail
+def test_unparseable_is_a_recorded_reason():
+    _, rejected, stats, _ = run_stage(["no layout at all"])
+    assert [r["reason"] for r in rejected] == ["unparseable"] and stats["easy"]["rejected"] == {"unparseable": 1}
 
 
-def test_good_question_is_accepted(cfg):
-    q, _ = parse_question(GOOD)
-    assert validate_question(q, POOL, cfg, EXECUTE) == (True, "", "")
+def test_prose_prompt_is_rebuilt_from_the_written_solution_signature():
+    """Qwen2.5-Coder-1.5B mostly wrote the PROMPT section as prose; the signature comes from the solution."""
+    raw = question("count_upper", "Return how many upper-case letters the string s contains.\n>>> count_upper('AbC')\n2\n",
+                   "count_upper('AbC')\ncount_upper('')\n",
+                   "def count_upper(s: str) -> int:\n    return sum(c.isupper() for c in s)\n")
+    q, why = parse_question(raw)
+    assert why == "" and q["prompt"].startswith("def count_upper(s: str) -> int:\n    \"\"\"")
+    assert "Return how many upper-case letters" in q["prompt"] and "return sum" not in q["prompt"]
+    assert q["expectations"] == [{"call": "count_upper('AbC')", "expected": "2", "source": "docstring"}]
 
 
-def test_embedding_catches_a_paraphrase_that_rouge_misses(cfg):
+def test_a_misnamed_entry_point_resolves_to_the_solutions_only_function():
+    raw = question("weave_longest_first", "Interleave two strings one character at a time, longer one first.\n",
+                   "weave_longer_first('ab', 'xyz')\n",
+                   "def weave_longer_first(a: str, b: str) -> str:\n    if len(a) < len(b):\n        a, b = b, a\n"
+                   "    out = [x + y for x, y in zip(a, b)]\n    return ''.join(out) + a[len(b):]\n")
+    q, why = parse_question(raw)
+    assert why == "" and q["entry_point"] == "weave_longer_first" and q["inputs"] == ["weave_longer_first('ab', 'xyz')"]
+
+
+def test_missing_typing_import_is_added_to_prompt_and_candidates():
+    q, _ = parse_question(MEANS.replace("from typing import List\n\n", ""))
+    assert q["prompt"].startswith("from typing import List\n")
+
+
+def test_prompts_differ_by_kind_ask_for_inputs_and_solutions_see_only_the_prompt():
+    breadth = question_messages(POOL[0], "breadth", n_inputs=7)[-1]["content"]
+    depth = question_messages(POOL[0], "depth")[-1]["content"]
+    assert breadth != depth and "count_vowels" in breadth and QUESTION_MARKER in depth
+    assert "7 calls" in breadth and "INPUTS:" in breadth and "no results" in breadth
+    q, _ = parse_question(VOWEL_RUN)
+    solve = question_solution_messages(q)[-1]["content"]
+    assert q["prompt"].strip() in solve and "rhythm" not in solve and "best = cur" not in solve
+
+
+# ------------------------------------------------------------------------------------------- agreement
+
+def test_agreement_accepts_with_tests_from_the_agreed_outputs(all_cases):
+    accepted, _, _, _ = all_cases
+    a = by_entry(accepted)["longest_vowel_run"]
+    assert a["agreement"]["groups"] == [4, 1] and a["agreement"]["candidates"] == 5
+    assert "assert candidate(\"queue\") == 4" in a["test"]  # agreed, not the teacher's "# -> 3"
+    wrong = [x for x in a["teacher_expectations"] if x["agrees"] is False]
+    assert wrong == [{"call": 'longest_vowel_run("queue")', "expected": "3", "source": "inputs", "agreed": "4",
+                      "agrees": False}]
+    assert a["test"].count("assert") == 6 and a["reference"] == 0
+    assert a["task_id"] == "Gen/c3/0" and (a["source"], a["origin_cycle"], a["parent_task_id"]) == ("generated", 3, "Seed/0")
+
+
+def test_every_accepted_question_reference_passes_and_trivial_bodies_fail(all_cases):
+    accepted = all_cases[0]
+    assert {a["entry_point"] for a in accepted} == {"longest_vowel_run", "digit_sum", "running_mean"}
+    for a in accepted:
+        verdicts = EXECUTE([(a, a["canonical_solution"])] + [(a, b) for b in trivial_bodies(a)])
+        assert len(verdicts) == 9  # the reference and the eight trivial bodies (return the first argument too)
+        assert verdicts[0]["passed"], (a["entry_point"], verdicts[0])
+        assert not any(v["passed"] for v in verdicts[1:]), a["entry_point"]
+
+
+def test_disagreement_is_no_agreement(all_cases):
+    r = by_entry(all_cases[1])["second_largest"]
+    assert r["reason"] == "no_agreement" and r["agreement"]["groups"] == [1, 1, 1, 1, 1]
+    assert "need one of >= 3" in r["detail"]
+
+
+def test_a_tie_is_no_agreement():
+    tie = [fenced("def longest_vowel_run(s):\n    return 0\n")] * 2 + VOWEL_RUN_SOLUTIONS[:1] * 2
+    cfg_solutions = {"longest_vowel_run": tie}
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, min_agree=2)
+    teacher = ScriptedTeacher([VOWEL_RUN.replace("SOLUTION:\n```python\n", "SOLUTION:\n```python\n#")], cfg_solutions)
+    _, rejected, _ = regenerate_questions(LEVELS, POOL, teacher, cfg, 1, 1, EXECUTE)
+    assert rejected[0]["reason"] == "no_agreement" and rejected[0]["agreement"]["groups"] == [2, 2]
+
+
+def test_exceptions_are_outcomes_and_become_checks_only_when_the_docstring_names_them(all_cases):
+    a = by_entry(all_cases[0])["digit_sum"]
+    assert a["agreement"]["groups"] == [5]  # all raise ValueError on -5 and TypeError on '12': they agree
+    assert "except ValueError:" in a["test"] and "candidate(-5)" in a["test"]
+    assert "'12'" not in a["test"] and list(a["left_out"].values()) == ["raises TypeError, which the docstring does not name"]
+    raising = EXECUTE([(a, "    return sum(int(d) for d in str(abs(n)))\n")])[0]  # forgets the ValueError
+    assert not raising["passed"]
+
+
+def test_nondeterministic_candidates_do_not_vote(all_cases):
+    r = by_entry(all_cases[1])["shuffled_copy"]
+    assert r["reason"] == "nondeterministic" and r["agreement"]["excluded"]["nondeterministic"] == 5
+
+
+def test_floats_agree_within_tolerance_and_tests_use_it(all_cases):
+    a = by_entry(all_cases[0])["running_mean"]
+    assert a["agreement"]["groups"] == [5]  # fsum, running totals and slices differ in the last bits
+    assert "def _close(" in a["test"] and "assert _close(candidate([0.1, 0.2, 0.3])" in a["test"]
+    off_by_rounding = "    return [round(sum(xs[:i + 1]) / (i + 1), 12) for i in range(len(xs))]\n"
+    off_by_much = "    return [round(sum(xs[:i + 1]) / (i + 1), 2) for i in range(len(xs))]\n"
+    v = EXECUTE([(a, off_by_rounding), (a, off_by_much)])
+    assert v[0]["passed"] and not v[1]["passed"]
+
+
+def test_unserialisable_outputs_reject(all_cases):
+    r = by_entry(all_cases[1])["evens"]
+    assert r["reason"] == "unserialisable_output" and r["agreement"]["excluded"]["unserialisable"] == 5
+
+
+def test_trivial_tests_still_reject(all_cases):
+    r = by_entry(all_cases[1])["dedupe_sorted"]
+    assert r["reason"] == "trivial_tests" and "return xs" in r["detail"]
+
+
+def test_a_wrong_docstring_example_rejects_or_is_only_counted():
+    _, rejected, stats, _ = run_stage([WRONG_EXAMPLE])
+    assert rejected[0]["reason"] == "example_mismatch" and "agreeing solutions give 4" in rejected[0]["detail"]
+    accepted, _, stats, _ = run_stage([WRONG_EXAMPLE], reject_example_mismatch=False)
+    assert len(accepted) == 1 and stats["easy"]["agreement"]["expectations_wrong"] == 2  # example + comment
+
+
+def test_too_few_tests_when_most_inputs_raise_unnamed_exceptions():
+    raw = question("halve", 'def halve(n: int) -> int:\n    """Return n // 2."""\n', "halve('a')\nhalve(None)\nhalve(4)\n",
+                   "def halve(n):\n    return n // 2\n")
+    teacher_solutions = {"halve": [fenced("def halve(n: int) -> int:\n    return n // 2\n")] * 4}
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
+    _, rejected, _ = regenerate_questions(LEVELS, POOL, ScriptedTeacher([raw], teacher_solutions), cfg, 1, 1, EXECUTE)
+    assert rejected[0]["reason"] == "too_few_tests" and "1 tests written" in rejected[0]["detail"]
+
+
+# ------------------------------------------------------------------------------- text checks and stage
+
+def test_near_duplicate_and_contaminated_before_any_solution_is_sampled():
+    dup = question("count_vowels", 'def count_vowels(s: str) -> int:\n    """Return how many vowels (a, e, i, o, u, '
+                   'any case) the string s contains.\n    >>> count_vowels("Hello")\n    2\n    """\n',
+                   "count_vowels('')\n", "def count_vowels(s):\n    return 0\n")
+    he0 = question("has_close_elements",
+                   'from typing import List\n\n\ndef has_close_elements(numbers: List[float], threshold: float) -> bool:\n'
+                   '    """ Check if in given list of numbers, are any two numbers closer to each other than\n'
+                   '    given threshold.\n    >>> has_close_elements([1.0, 2.0, 3.0], 0.5)\n    False\n'
+                   '    >>> has_close_elements([1.0, 2.8, 3.0, 4.0, 5.0, 2.0], 0.3)\n    True\n    """\n',
+                   "has_close_elements([1.0], 0.5)\n", "def has_close_elements(numbers, threshold):\n    return False\n")
+    _, rejected, _, teacher = run_stage([dup, he0])
+    assert [r["reason"] for r in rejected] == ["near_duplicate", "contaminated"]
+    assert "Seed/0" in rejected[0]["detail"] and "HumanEval" in rejected[1]["detail"]
+    assert [n for _, _, n in teacher.calls] == [1]  # nothing left to solve: no solution request at all
+
+
+def test_held_out_seed_problems_count_as_contamination():
+    q, _ = parse_question(VOWEL_RUN)
+    held = [{"task_id": "Held/3", "prompt": q["prompt"].replace("either case", "any case"),
+             "canonical_solution": "    return 0\n"}]
+    reason, detail = check_text(q, POOL, held, make_cfg())
+    assert reason == "contaminated" and "held-out Held/3" in detail
+    assert check_text(q, POOL, [], make_cfg()) == ("", "")
+
+
+def test_stage_batches_rounds_and_records_reasons_and_rates(all_cases):
+    accepted, rejected, stats, teacher = all_cases
+    assert [(len(m), n) for m, _, n in teacher.calls] == [(7, 1), (7, 4)]  # questions, then k=4 solutions each
+    assert stats["easy"]["requests"] == 7 and stats["easy"]["accepted"] == 3
+    assert stats["easy"]["rejected"] == {"no_agreement": 1, "nondeterministic": 1, "unserialisable_output": 1,
+                                         "trivial_tests": 1}
+    assert stats["easy"]["acceptance_rate"] == pytest.approx(3 / 7)
+    ag = stats["easy"]["agreement"]
+    assert ag["voted"] == 7 and ag["largest_group"] == {0: 2, 1: 1, 4: 1, 5: 3} and ag["candidates"] == 5
+    # the docstring examples of the 3 accepted and of dedupe_sorted (agreed, then trivial), and queue's "# -> 3"
+    assert ag["expectations_wrong"] == 1 and ag["expectations_checked"] == 5
+    assert summarise_agreement(accepted + rejected) == ag
+    assert all(a["teacher"]["model"] == "scripted" and a["solution_decoding"]["temperature"] > 0 for a in accepted)
+
+
+def test_retries_name_what_was_written_and_stop_at_the_budget():
+    cfg = make_cfg(per_level={"easy": 0, "medium": 0, "hard": 1}, max_tries_factor=2)
+    teacher = ScriptedTeacher([SECOND_LARGEST, VOWEL_RUN])
+    accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 5, 1, EXECUTE)
+    assert [r["reason"] for r in rejected] == ["no_agreement"] and len(accepted) == 1
+    assert accepted[0]["prompt_kind"] == "depth" and accepted[0]["parent_task_id"] == "Seed/1"
+    question_calls = [m for m, _, n in teacher.calls if n == 1]
+    assert "second_largest" in question_calls[1][0][-1]["content"]  # the retry names what was written
+    seeds = [s for _, s, _ in teacher.calls]
+    assert len(set(seeds)) == 4 and stats["hard"]["requests"] == 2
+
+
+def test_embedding_catches_a_paraphrase_that_rouge_misses():
     import dataclasses
 
-    paraphrase = reply(
-        'def count_vowels(text: str) -> int:\n    """Count the vowel letters a e i o u in text, ignoring '
-        'case.\n    >>> count_vowels("Hello")\n    2\n    """\n',
-        "def check(candidate):\n    assert candidate('Hello') == 2\n    assert candidate('') == 0\n"
-        "    assert candidate('xyz') == 0\n    assert candidate('AEIOU') == 5\n",
-        "def count_vowels(text: str) -> int:\n    return sum(ch in 'aeiouAEIOU' for ch in text)\n",
-        "count_vowels")
+    paraphrase = question(
+        "count_vowels", 'def count_vowels(text: str) -> int:\n    """Count the vowel letters a e i o u in text, '
+        'ignoring case.\n    >>> count_vowels("Hello")\n    2\n    """\n', "count_vowels('')\n",
+        "def count_vowels(text: str) -> int:\n    return sum(ch in 'aeiouAEIOU' for ch in text)\n")
     q, _ = parse_question(paraphrase)
+    cfg = make_cfg()
     default = IterKDConfig().regeneration.embedding_sim_max  # measured: cosine 0.955, ROUGE-L 0.59
     strict = dataclasses.replace(cfg, regeneration=dataclasses.replace(cfg.regeneration, embedding_sim_max=default))
-    assert validate_question(q, POOL, cfg, EXECUTE)[0] is True  # ROUGE-L alone lets it through
-    ok, reason, detail = validate_question(q, POOL, strict, EXECUTE, Embedder())
-    assert (ok, reason) == (False, "near_duplicate") and "embedding cosine" in detail
+    assert check_text(q, POOL, [], cfg) == ("", "")  # ROUGE-L alone lets it through
+    reason, detail = check_text(q, POOL, [], strict, Embedder())
+    assert reason == "near_duplicate" and "embedding cosine" in detail
 
 
-class ScriptedTeacher:
-    """Replays canned replies in order (unit-test stand-in for a teacher backend)."""
+def test_config_refuses_impossible_agreement_settings():
+    from iterkd_lib.config import ConfigError, load_config
 
-    def __init__(self, replies):
-        self.replies, self.calls = list(replies), []
-
-    def chat(self, messages_list, decoding, seed, n=1):
-        self.calls.append((messages_list, seed))
-        return [[self.replies.pop(0)] for _ in messages_list]
-
-    def describe(self):
-        return {"model": "scripted", "backend": "test"}
-
-
-def test_regenerate_questions_records_reasons_and_rates(cfg):
-    cfg.regeneration.per_level = {"easy": 1, "medium": 0, "hard": 2}
-    levels = [{"task_id": "Seed/0", "level": "easy"}, {"task_id": "Seed/1", "level": "hard"}]
-    # Round 1 asks both levels in one batch: easy GOOD (accepted), hard GOOD again (now a duplicate of the
-    # accepted one) and TRIVIAL; round 2 asks hard for 2 -> FAILING, garbage; budget 4 spent -> 0 accepted.
-    teacher = ScriptedTeacher([GOOD, GOOD, TRIVIAL_TESTS, FAILING_REFERENCE, "no idea"])
-    accepted, rejected, stats = regenerate_questions(levels, POOL, teacher, cfg, 11, 3, EXECUTE)
-    assert [a["task_id"] for a in accepted] == ["Gen/c3/0"]
-    a = accepted[0]
-    assert (a["source"], a["origin_cycle"], a["parent_task_id"], a["prompt_kind"]) == ("generated", 3, "Seed/0",
-                                                                                         "breadth")
-    assert a["domain"] == "strings" and a["teacher"]["model"] == "scripted"
-    assert EXECUTE([(a, a["canonical_solution"])])[0]["passed"]  # usable as a problem record as it stands
-    assert [r["reason"] for r in rejected] == ["near_duplicate", "trivial_tests", "reference_fails", "unparseable"]
-    assert all(r["parent_level"] == "hard" and r["prompt_kind"] == "depth" for r in rejected)
-    assert stats["easy"]["acceptance_rate"] == 1.0 and stats["hard"]["acceptance_rate"] == 0.0
-    assert stats["hard"]["requests"] == 4 and stats["medium"]["requests"] == 0
-    seeds = [s for _, s in teacher.calls]
-    assert len(seeds) == len(set(seeds)) == 2
-    assert [len(msgs) for msgs, _ in teacher.calls] == [3, 2]  # one batch per round, across levels
-    assert "longest_vowel_run" in teacher.calls[1][0][0][-1]["content"]  # the retry names what was written
+    with pytest.raises(ConfigError, match="min_agree"):
+        load_config(None, ["regeneration.solutions_per_question=2", "regeneration.min_agree=4"])
+    with pytest.raises(ConfigError, match="solution_decoding.temperature"):
+        load_config(None, ["regeneration.solution_decoding.temperature=0"])
 
 
 def test_next_pool_policy():
@@ -207,79 +346,3 @@ def test_next_pool_policy():
     assert [p["task_id"] for p in kept] == ["P/0"] and "previous pool kept" in kept[0]["pool_reason"]
 
 
-def test_prompts_differ_by_kind_and_carry_the_parent():
-    breadth = question_messages(POOL[0], "breadth")[-1]["content"]
-    depth = question_messages(POOL[0], "depth")[-1]["content"]
-    assert breadth != depth and "count_vowels" in breadth and MARKER in depth
-
-
-def test_prose_prompt_is_rebuilt_from_the_solution_signature():
-    """Qwen2.5-Coder-1.5B mostly wrote the PROMPT section as prose; the signature comes from the solution."""
-    raw = reply("Return how many upper-case letters the string s contains.\n>>> count_upper('AbC')\n2\n",
-                "def check(candidate):\n    assert candidate('AbC') == 2\n    assert candidate('') == 0\n",
-                "from typing import List\n\ndef count_upper(s: str) -> int:\n    return sum(c.isupper() for c in s)\n",
-                "count_upper")
-    q, why = parse_question(raw)
-    assert why == "" and q["entry_point"] == "count_upper"
-    assert q["prompt"].startswith("from typing import List\n\ndef count_upper(s: str) -> int:\n    \"\"\"")
-    assert "Return how many upper-case letters" in q["prompt"] and "return sum" not in q["prompt"]
-    verdict = EXECUTE([({"task_id": "t", **q}, "    return sum(c.isupper() for c in s)\n")])[0]
-    assert verdict["passed"], verdict
-
-
-def test_a_misnamed_entry_point_resolves_to_the_solutions_only_function():
-    """Seen in the demo: ENTRY POINT named a function that the solution (one function) did not define."""
-    raw = reply("Interleave two strings one character at a time, longer one first.\n",
-                "def check(candidate):\n    assert candidate('ab', 'xyz') == 'xaybz'\n    assert candidate('', 'q') == 'q'\n",
-                "def weave_longer_first(a: str, b: str) -> str:\n    if len(a) < len(b):\n        a, b = b, a\n"
-                "    out = [x + y for x, y in zip(a, b)]\n    return ''.join(out) + a[len(b):]\n",
-                "weave_longest_first")
-    q, why = parse_question(raw)
-    assert why == "" and q["entry_point"] == "weave_longer_first"
-    assert q["prompt"].startswith("def weave_longer_first(a: str, b: str) -> str:")
-    two = reply("Say hi.\n", "def check(c):\n    assert c() == 1\n",
-                "def a():\n    return 1\n\ndef b():\n    return a()\n", "nope")
-    q, why = parse_question(two)  # two functions: no guessing, the stated name stays and the question is refused
-    assert q is None and why
-
-
-def test_drop_failing_asserts_keeps_a_question_whose_teacher_got_one_expected_value_wrong(cfg):
-    # 'queue' has a run of 4 vowels; the "teacher" wrote 3. The reference is right, so that assert goes.
-    wrong_value = GOOD.replace("assert candidate('queue') == 4", "assert candidate('queue') == 3")
-    q, why = parse_question(wrong_value)
-    assert why == ""
-    ok, reason, _ = validate_question(dict(q), [], cfg, EXECUTE)
-    assert (ok, reason) == (False, "reference_fails")  # off by default
-    cfg.regeneration.drop_failing_asserts = True
-    repaired = dict(q)
-    ok, reason, _ = validate_question(repaired, [], cfg, EXECUTE)
-    assert (ok, reason) == (True, "")
-    assert repaired["tests_dropped"] == ["assert candidate('queue') == 3"]
-    assert "queue" not in repaired["test"] and repaired["test"].count("assert") == 4
-    # FAILING_REFERENCE fails 1 of 3 asserts: dropping it would leave 2 < min_asserts = 3
-    q2, _ = parse_question(FAILING_REFERENCE)
-    assert validate_question(q2, [], cfg, EXECUTE)[1] == "reference_fails" and "tests_dropped" not in q2
-
-
-def test_drop_asserts_refuses_majorities_and_non_assertion_failures():
-    from iterkd_lib.stages.new_questions import drop_asserts
-
-    test = "def check(candidate):\n" + "".join(f"    assert candidate({i}) == {i}\n" for i in range(4))
-    one = {"error_type": "AssertionError", "failed_assertions": ["assert candidate(2) == 2"]}
-    kept, dropped = drop_asserts(test, one, 3)
-    assert dropped == ["assert candidate(2) == 2"] and "candidate(2)" not in kept and kept.count("assert") == 3
-    two = {"error_type": "AssertionError", "failed_assertions": ["assert candidate(0) == 0", "assert candidate(1) == 1"]}
-    assert drop_asserts(test, two, 1) is None                      # half failed: the reference is suspect
-    assert drop_asserts(test, {**one, "error_type": "NameError"}, 1) is None
-    assert drop_asserts(test, {**one, "failed_assertions": ["assert other()"]}, 1) is None  # not found
-    assert drop_asserts(test, one, 4) is None                      # too few would remain
-
-
-def test_a_question_near_a_held_out_problem_is_rejected(cfg):
-    cfg.regeneration.per_level = {"easy": 1, "medium": 0, "hard": 0}
-    cfg.regeneration.max_tries_factor = 1
-    levels = [{"task_id": "Seed/0", "level": "easy"}]
-    held = [{"task_id": "Seed/held", "prompt": parse_question(GOOD)[0]["prompt"]}]
-    accepted, rejected, _ = regenerate_questions(levels, POOL, ScriptedTeacher([GOOD]), cfg, 11, 3, EXECUTE,
-                                                 held_out=held)
-    assert accepted == [] and rejected[0]["reason"] == "near_duplicate" and "Seed/held" in rejected[0]["detail"]

@@ -101,7 +101,8 @@ def test_attempts_are_labelled_by_execution_and_carry_their_settings(attempts, c
     for r in attempts:
         assert r["label"] == ("correct" if r["verdict"]["passed"] else "faulty")
         assert r["consistent"] == (r["label"] == r["requested"])
-        assert r["teacher"]["model"] == "test-teacher" and r["decoding"]["temperature"] == 0.0
+        want_t = cfg.distill.sample_temperature if r["requested"] == "correct" else cfg.teacher.decoding.temperature
+        assert r["teacher"]["model"] == "test-teacher" and r["decoding"]["temperature"] == want_t
         assert isinstance(r["seed"], int) and r["prompt"][-1]["role"] == "user"
     by = {(r["task_id"], r["requested"], r["fault_type"], r["attempt_index"]): r for r in attempts}
     assert by[("t/add", "correct", None, 0)]["label"] == "correct"
@@ -152,11 +153,13 @@ def test_training_set_uses_only_failing_negatives_and_student_failures(attempts,
     failures = student_failures_from(student_attempts, feedback)
     assert [f["sample_index"] for f in failures] == [0, 2]
     recs = build_training_set([ADD, EVEN], attempts, failures, cfg, execute=lambda pairs: check_completions(
-        pairs, timeout_s=1.0, memory_mb=512, workers=2))
+        pairs, timeout_s=1.0, memory_mb=512, workers=2), use_canonical=True)  # = distill.canonical "always"
     sft = [r for r in recs if r["kind"] == "sft"]
     pairs = [r for r in recs if r["kind"] == "pair"]
-    # add: the teacher's two identical correct samples dedupe to one; the verified canonical adds a second
-    assert [r["source"] for r in sft if r["task_id"] == "t/add"] == ["teacher", "canonical"]
+    # add: the teacher's two identical correct samples dedupe to one; the verified canonical is the same code up to
+    # its docstring (dedup compares parsed code without docstrings), so it adds nothing
+    assert [r["source"] for r in sft if r["task_id"] == "t/add"] == ["teacher"]
+    assert [r["origin"] for r in sft] == ["teacher_sample", "teacher_sample"]
     assert [r["source"] for r in sft if r["task_id"] == "t/even"] == ["teacher"]  # wrong canonical not used
     assert all(len([p for p in pairs if p["task_id"] == t]) == 3 for t in ("t/add", "t/even"))  # the cap
     passing = {a["code"].strip() for a in attempts if a["label"] == "correct"}

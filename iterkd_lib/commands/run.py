@@ -28,8 +28,17 @@ def _run(args: argparse.Namespace) -> int:
         if args.run_dir and (Path(args.run_dir) / "run.json").exists():
             raise ConfigError(f"{args.run_dir}: already holds a run; use --resume {args.run_dir}")
         run = cycle.create_run(load_config(args.config, overrides), args.run_dir)
-    print(f"run directory: {run.store.root}", file=sys.stderr)
-    cycle.run_all(run)
+    from iterkd_lib import console, tracking
+
+    for h in logging.getLogger().handlers:
+        h.setLevel(logging.INFO)          # the console gets one line per stage; iterkd.log gets the details
+    log_path = console.attach_run_log(run.store.root)
+    print(f"run directory: {run.store.root}  (details: {log_path})", file=sys.stderr)
+    if tracking.tensorboard_available():
+        print(f"training curves: {run.store.root}/cycle_<k>/04_adapter/tensorboard/  "
+              f"(watch: tensorboard --logdir {run.store.root})", file=sys.stderr)
+    for k in range(run.cfg.run.cycles + 1):
+        print(console.cycle_table(cycle.run_cycle(run, k)), file=sys.stderr)
     print(report_table(run.store.root))
     return 0
 

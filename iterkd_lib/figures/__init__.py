@@ -31,6 +31,8 @@ from iterkd_lib.figures.records import (
                                       fig_loss_curves,
                                       fig_pass_at_1,
                                       fig_pylint_categories,
+                                      fig_repair_success,
+                                      fig_teacher_yield,
                                       is_empty,
                                       settings_text,
 )
@@ -39,5 +41,6 @@ from iterkd_lib.figures.tables import record_table, side_by_side_html
 __all__ = ["ABLATIONS", "PngExportUnavailable", "ablation_figure", "ablation_markdown", "ablation_name",
            "ablation_rows", "ablation_table", "export_figures", "fig_acceptance", "fig_cycle_diagram",
            "fig_difficulty_distribution", "fig_fault_types", "fig_judge_rules", "fig_judge_vs_tests", "fig_level_flow",
-           "fig_loss_curves", "fig_pass_at_1", "fig_pylint_categories", "is_empty", "png_export_status", "record_table",
+           "fig_loss_curves", "fig_pass_at_1", "fig_pylint_categories", "fig_repair_success", "fig_teacher_yield",
+           "is_empty", "png_export_status", "record_table",
            "run_figures", "save_figure", "settings_text", "side_by_side_html"]

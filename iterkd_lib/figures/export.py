@@ -84,10 +84,12 @@ def save_figure(fig: go.Figure, name: str, out_dir: str | Path = "figures", png:
 def run_figures(store: RunStore, cycle: int | None = None) -> dict[str, go.Figure]:
     """Every figure of one run, by file name; per-cycle figures for `cycle` or for every cycle."""
     figs = {"cycle_diagram": fig_cycle_diagram(), "pass_at_1": F.fig_pass_at_1(store),
-            "level_flow": F.fig_level_flow(store), "difficulty_distribution": F.fig_difficulty_distribution(store)}
+            "level_flow": F.fig_level_flow(store), "difficulty_distribution": F.fig_difficulty_distribution(store),
+            "teacher_yield": F.fig_teacher_yield(store)}
     per_cycle = {"fault_types": F.fig_fault_types, "loss_curves": F.fig_loss_curves,
                  "judge_vs_tests": F.fig_judge_vs_tests, "judge_rules": F.fig_judge_rules,
-                 "pylint_categories": F.fig_pylint_categories, "acceptance": F.fig_acceptance}
+                 "pylint_categories": F.fig_pylint_categories, "acceptance": F.fig_acceptance,
+                 "repair_success": F.fig_repair_success}
     for k in ([cycle] if cycle is not None else store.cycles()):
         for name, fn in per_cycle.items():
             figs[f"{name}_cycle{k}"] = fn(store, k)

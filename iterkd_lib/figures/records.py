@@ -13,8 +13,8 @@ the notebooks' narrative.
 
 Entry points: `fig_pass_at_1`, `fig_level_flow`, `fig_judge_vs_tests`, `fig_judge_rules`,
 `fig_pylint_categories`, `fig_loss_curves`, `fig_fault_types`, `fig_acceptance`, `fig_cycle_diagram`,
-`fig_difficulty_distribution`, `settings_text`, `is_empty`. The paper's cycle diagram and ablation table are in
-`figures.paper`; writing HTML/PNG files is in `figures.export`.
+`fig_difficulty_distribution`, `fig_teacher_yield`, `fig_repair_success`, `settings_text`, `is_empty`. The
+paper's cycle diagram and ablation table are in `figures.paper`; writing HTML/PNG files is in `figures.export`.
 """
 
 from __future__ import annotations
@@ -323,12 +323,12 @@ def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
 
     def asked(r: dict) -> str:
-        return (r.get("fault_type") or "(unspecified)") if r["requested"] == "faulty" else "correct"
+        return (r.get("fault_type") or "(unspecified)") if r["requested"] == "faulty" else r["requested"]
 
     def observed(r: dict) -> str:
         return "passed" if r["verdict"]["passed"] else (r["verdict"].get("error_type") or r["verdict"]["status"])
 
-    rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a))
+    rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a != "repair", a))
     cols = sorted({observed(r) for r in recs}, key=lambda o: (o != "passed", o))
     consistent = sum(1 for r in recs if r.get("consistent"))
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55],
@@ -347,8 +347,17 @@ def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
     return fig
 
 
+# Rejection reasons of Stage III in check order (stages/new_questions.REASONS; older runs also have
+# "reference_fails" from teacher-written tests). Listed here so colours and order are the same in every figure.
+REASONS = ("unparseable", "near_duplicate", "contaminated", "nondeterministic", "unserialisable_output",
+           "no_agreement", "too_few_tests", "example_mismatch", "reference_fails", "trivial_tests")
+
+
 def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
-    """Generated questions per parent level: accepted, and rejected by reason."""
+    """Generated questions per parent level: accepted, and rejected by reason (left); how many candidate
+    solutions agreed, per question that reached the vote (right: size of the largest agreeing group, accepted
+    and rejected stacked, the min_agree threshold marked); the teacher's own expected values that disagree
+    with the agreed outputs, in the annotation."""
     cycle = _latest(store, "08_new_questions") if cycle is None else cycle
     title = f"new questions: accepted vs rejected (cycle {cycle})"
     acc = _records(store, cycle, "08_new_questions")
@@ -356,18 +365,91 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     if acc is None and rej is None:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 08_new_questions")
     acc, rej = acc or [], rej or []
-    fig = _titled(go.Figure(), title, store, cycle)
+    fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45],
+                        subplot_titles=("by level of the parent question", "agreement among candidate solutions"))
+    fig = _titled(fig, title, store, cycle)
     fig.add_bar(x=list(LEVELS), y=[sum(1 for q in acc if q.get("parent_level") == lv) for lv in LEVELS],
-                name="accepted", marker_color="#4caf50")
+                name="accepted", marker_color="#4caf50", row=1, col=1)
     by_reason: dict[str, Counter] = defaultdict(Counter)
     for q in rej:
         by_reason[q.get("reason", "?")][q.get("parent_level")] += 1
-    for reason in sorted(by_reason):
-        fig.add_bar(x=list(LEVELS), y=[by_reason[reason].get(lv, 0) for lv in LEVELS], name=f"rejected: {reason}")
+    order = [r for r in REASONS if r in by_reason] + sorted(set(by_reason) - set(REASONS))
+    for reason in order:
+        fig.add_bar(x=list(LEVELS), y=[by_reason[reason].get(lv, 0) for lv in LEVELS], name=f"rejected: {reason}",
+                    row=1, col=1)
+    voted = [(q["agreement"], ok) for ok, qs in ((True, acc), (False, rej)) for q in qs if q.get("agreement")]
+    if voted:
+        top = max(a.get("candidates", 0) for a, _ in voted)
+        sizes = list(range(0, top + 1))
+        for ok, colour in ((True, "#4caf50"), (False, "#9e9e9e")):
+            fig.add_bar(x=sizes, y=[sum(1 for a, o in voted if o == ok and a.get("largest") == k) for k in sizes],
+                        name="accepted (agreement)" if ok else "rejected (agreement)", marker_color=colour,
+                        showlegend=True, row=1, col=2)
+        min_agree = voted[0][0].get("min_agree")
+        if min_agree is not None:
+            fig.add_vline(x=min_agree - 0.5, line_dash="dash", line_color="#333", row=1, col=2,
+                          annotation_text=f"min_agree {min_agree}", annotation_position="top right")
+        fig.update_xaxes(title=f"largest agreeing group (of {top} candidates)", dtick=1, row=1, col=2)
+    checked = [x for q in acc + rej for x in q.get("teacher_expectations") or [] if x.get("agrees") is not None]
+    wrong = sum(1 for x in checked if x["agrees"] is False)
     total = len(acc) + len(rej)
-    fig.add_annotation(text=f"accepted {len(acc)}/{total}" + (f" ({len(acc) / total:.0%})" if total else ""),
-                       showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
-    fig.update_layout(barmode="stack", xaxis=dict(title="level of the parent question"),
-                      yaxis=dict(title="generated questions"))
+    text = f"accepted {len(acc)}/{total}" + (f" ({len(acc) / total:.0%})" if total else "")
+    if checked:
+        text += f"; teacher's own expected values wrong: {wrong}/{len(checked)} ({wrong / len(checked):.0%})"
+    fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
+    fig.update_layout(barmode="stack", margin=dict(t=150))
+    fig.update_xaxes(title="level of the parent question", row=1, col=1)
+    fig.update_yaxes(title="generated questions", row=1, col=1)
     return fig
 
+
+
+def fig_teacher_yield(store: RunStore) -> go.Figure:
+    """Stage I's yield per cycle: share of pool problems with a verified teacher solution (from a sample,
+    or only after repair), share of SFT positives the teacher wrote, teacher tokens per verified solution."""
+    title = "teacher yield per cycle (Stage I)"
+    s = {c: m["teacher_yield"] for c, m in cycle_summaries(store).items() if m.get("teacher_yield")}
+    if not s:
+        return _empty(title, store, None, "no data: no cycle_summary with a teacher yield yet")
+    cycles = sorted(s)
+    fig = _titled(go.Figure(), title, store)
+    fig.add_bar(x=cycles, y=[s[c]["share_by_sample"] for c in cycles], name="verified sample",
+                marker_color="#4caf50",
+                text=[f"{s[c]['solved_by_sample']}/{s[c]['problems']}" for c in cycles])
+    fig.add_bar(x=cycles, y=[s[c]["share_by_repair_only"] for c in cycles], name="only after repair",
+                marker_color="#ffb300",
+                text=[f"+{s[c]['solved_by_repair_only']}" for c in cycles])
+    fig.add_scatter(x=cycles, y=[(s[c].get("positives") or {}).get("teacher_share") for c in cycles],
+                    name="SFT positives written by the teacher", mode="lines+markers", line=dict(color="black"))
+    for c in cycles:
+        tpv = (s[c].get("tokens_per_verified") or {}).get("all")
+        fig.add_annotation(x=c, y=1.04, showarrow=False, yref="y",
+                           text=f"{tpv:.0f} tok/verified" if tpv is not None else "tokens n/a")
+    fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1),
+                      yaxis=dict(title="share of pool problems / of SFT positives", range=[0, 1.1]))
+    return fig
+
+
+def fig_repair_success(store: RunStore, cycle: int | None = None) -> go.Figure:
+    """Repairs from execution feedback by the error type of the code repaired: attempted vs fixed, for the
+    teacher's own failed samples and for the student's failed attempts."""
+    cycle = _latest(store, "02_teacher_attempts") if cycle is None else cycle
+    title = f"repair from execution feedback: success by error type (cycle {cycle})"
+    summary = store.stage_summary(cycle, "02_teacher_attempts")
+    if summary is None:
+        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
+    groups = {k: v for k, v in ((summary.get("yield") or {}).get("repair") or {}).items() if k != "all"}
+    if not groups:
+        return _empty(title, store, cycle, f"no repairs in cycle {cycle}")
+    errors = sorted({e for g in groups.values() for e in g if e != "all"})
+    fig = _titled(go.Figure(), title, store, cycle)
+    names = {"teacher_sample": "teacher's failed samples", "student": "student's failed attempts"}
+    for who, g in sorted(groups.items()):
+        fig.add_bar(x=errors, y=[g.get(e, {}).get("attempted", 0) for e in errors], name=f"{names.get(who, who)}: "
+                    "attempted", opacity=0.45, offsetgroup=who)
+        fig.add_bar(x=errors, y=[g.get(e, {}).get("fixed", 0) for e in errors], name=f"{names.get(who, who)}: fixed",
+                    offsetgroup=who, base=0,
+                    text=[f"{g[e]['fixed']}/{g[e]['attempted']}" if e in g else "" for e in errors])
+    fig.update_layout(barmode="group", xaxis=dict(title="error type of the code repaired"),
+                      yaxis=dict(title="repairs"))
+    return fig

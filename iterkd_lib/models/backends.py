@@ -24,7 +24,8 @@ holds, in the same shape, why each answer ended: 'stop' (end of turn or a stop s
 `max_new_tokens`; the server's own finish_reason for OpenAI, derived locally: the token budget spent without
 an end token or a stop string). Cache entries written before this was recorded derive it from their
 completion token count ('unknown' without one). `usage` counts `answers` and `cut_at_length` (cache hits
-included), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
+included); `prompt_tokens` / `completion_tokens` are the tokens paid for in this process, `cached_prompt` /
+`cached_completion` those of replies served from the cache (as recorded when they were paid for), so a stage's share of answers cut at the limit is a difference of two snapshots. Seeds: sample j of a request uses
 `derive_seed(seed, sha(request text), j)`, so its output does not depend on which other requests share the
 batch, nor on its position. Locally each row draws from its own `torch.Generator`; the limit is numerics:
 a different batch means different padding, and bf16 logits can differ in the last bit, which can flip a
@@ -94,7 +95,7 @@ class BackendBase:
     def __init__(self, cache: ResponseCache | None):
         self.cache = cache
         self.usage = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "cache_hits": 0, "answers": 0,
-                      "cut_at_length": 0}
+                      "cut_at_length": 0, "cached_prompt": 0, "cached_completion": 0}
         self.last_finish_reasons: list[list[str]] = []
         self._lock = threading.Lock()
 
@@ -144,11 +145,16 @@ class BackendBase:
                 key = request_key(req)
                 hit = self.cache.get(key) if self.cache is not None else None
                 if hit is not None:
+                    hit_usage = hit.get("usage") or {}
                     out[i][j] = {"text": hit["text"], "sample_seed": hit.get("sample_seed", sample_seed),
                                  "sample_index": j, "usage": hit.get("usage", {}), "logprobs": hit.get("logprobs"),
                                  "cached": True}
-                    finish[i][j] = _finish_of(hit.get("usage") or {}, decoding)
+                    finish[i][j] = _finish_of(hit_usage, decoding)
                     self.usage["cache_hits"] += 1
+                    # tokens this reply cost when it was paid for: a method's teacher budget counts them
+                    # whether or not the reply came from the cache (named so `*_tokens` sums stay "paid")
+                    self.usage["cached_prompt"] += int(hit_usage.get("prompt_tokens") or 0)
+                    self.usage["cached_completion"] += int(hit_usage.get("completion_tokens") or 0)
                 else:
                     jobs.append({"i": i, "j": j, "item": item, "seed": sample_seed, "key": key, "req": req,
                                  "options": options})

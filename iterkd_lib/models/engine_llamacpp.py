@@ -179,8 +179,8 @@ class LlamaServer:
     Args: gguf (path of the model file), threads (CPU threads for decoding and prompt processing),
     parallel (slots: requests decoded together, continuous batching), ctx_per_slot (tokens of context per
     slot; the server allocates parallel x ctx_per_slot), port (0 = a free port), log_path (the server's
-    stdout/stderr), start_timeout_s. Raises EngineError (naming the log file) when xllamacpp is missing, the
-    port is taken, or the server exits or is not healthy within start_timeout_s.
+    stdout/stderr; "{port}" in it becomes the port), start_timeout_s. Raises EngineError (naming the log
+    file) when xllamacpp is missing, the port is taken, or the server exits or is not healthy in time.
     """
 
     def __init__(self, gguf: str, threads: int = 1, parallel: int = 8, ctx_per_slot: int = 2048, port: int = 0,
@@ -195,7 +195,9 @@ class LlamaServer:
                               "or stop whatever listens there")
         self.gguf, self.threads, self.parallel, self.ctx_per_slot = gguf, threads, parallel, ctx_per_slot
         self.port = port or free_port()
-        self.log_path = Path(log_path or Path.home() / ".cache" / "iterkd" / "logs" / f"llamacpp-{self.port}.log")
+        # one file per server: "{port}" in log_path is replaced by the port (two servers never share a log)
+        self.log_path = Path(str(log_path or Path.home() / ".cache" / "iterkd" / "logs" / "llamacpp-{port}.log")
+                             .replace("{port}", str(self.port)))
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
         cmd = [sys.executable, "-m", "iterkd_lib.models.engine_llamacpp", "serve", "--model", gguf, "--port", str(self.port),
@@ -301,7 +303,7 @@ class LlamaCppBackend(_openai_backend_class()):
         logs = Path(os.path.expanduser(log_dir or os.path.join(cache_dir, "logs")))
         safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in Path(cfg.model).name)
         self.server = LlamaServer(path, threads=cfg.threads, parallel=cfg.parallel, ctx_per_slot=cfg.ctx_per_slot,
-                                  port=cfg.port, log_path=str(logs / f"llamacpp-{safe}.log"),
+                                  port=cfg.port, log_path=str(logs / f"llamacpp-{safe}-{{port}}.log"),
                                   start_timeout_s=cfg.start_timeout_s)
         os.environ.setdefault("ITERKD_LLAMACPP_KEY", "local")
         served = type(cfg)(**{**cfg.__dict__, "base_url": self.server.base_url, "api_key_env": "ITERKD_LLAMACPP_KEY",

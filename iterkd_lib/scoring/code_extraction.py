@@ -52,7 +52,8 @@ tests/test_extraction_field_inputs.py):
 
 Not covered: languages other than Python; deciding whether the code is correct (sandbox/).
 Entry points: `extract`, `extract_code`, `completion_from_code`, `verdict_with_extraction`,
-`truncate_completion`, `fenced_blocks`.
+`truncate_completion`, `fenced_blocks`, `code_key` (the dedup key of a solution: the same parsed code without
+docstrings = the same key).
 """
 
 from __future__ import annotations
@@ -544,3 +545,19 @@ def truncate_completion(text: str, stop=("\ndef ", "\nclass ", "\nif __name__", 
     """Cut a raw continuation at the first stop sequence (the HumanEval completion protocol)."""
     cuts = [i for i in (text.find(s) for s in stop) if i != -1]
     return text[: min(cuts)] if cuts else text
+
+
+def code_key(code: str) -> str:
+    """Dedup key of a solution: `ast.dump` of the parsed code with docstrings removed, so comments, blank
+    lines, quoting and layout do not count; "text:" + the whitespace-normalised text when it does not parse."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError):
+        return "text:" + "\n".join(line.rstrip() for line in code.strip().splitlines())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree)

@@ -62,6 +62,7 @@ from pathlib import Path
 
 import torch
 
+from iterkd_lib import tracking
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.models.student import save_adapter
 from iterkd_lib.runstore import read_json, write_jsonl
@@ -111,7 +112,7 @@ def _common_args(cfg, out: Path, seed: int, model, save_steps: int) -> dict:
         "learning_rate": t.learning_rate, "num_train_epochs": t.epochs, "max_steps": t.max_steps or -1,
         "warmup_steps": min(t.warmup_ratio, 0.999),  # < 1 is read as a ratio by transformers 5
         "lr_scheduler_type": "linear", "logging_steps": 1, "save_strategy": "steps", "save_steps": save_steps,
-        "save_total_limit": 2, "report_to": "none", "push_to_hub": False, "use_cpu": not cuda,
+        "save_total_limit": 2, "report_to": tracking.report_to(), "push_to_hub": False, "use_cpu": not cuda,
         "bf16": _model_dtype(model) == torch.bfloat16 and bf16_ok, "seed": seed, "data_seed": seed,
         "dataloader_num_workers": 0, "disable_tqdm": True, "max_length": t.max_length,
         # DDP only: every LoRA weight takes part in every forward; for a PeftModel the Trainer would otherwise
@@ -206,9 +207,11 @@ def _step_bar(phase: str):
 
 
 def _run_phase(trainer, ckpt_dir: Path, resume: bool, phase: str = "") -> tuple[list[dict], int, str | None]:
+    from transformers.trainer_callback import PrinterCallback
     from transformers.trainer_utils import get_last_checkpoint
 
     last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.exists() else None
+    trainer.remove_callback(PrinterCallback)   # it prints every log dict; the step bar and TensorBoard have them
     trainer.add_callback(_step_bar(phase))
     trainer.train(resume_from_checkpoint=last)
     return list(trainer.state.log_history), int(trainer.state.global_step), last
@@ -258,8 +261,9 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
     for name, rows in phases:
         seed_everything(seed)
         args = _common_args(cfg, ckpt_root / name, seed, model, save_steps)
-        trainer = (_sft_trainer(model, tokenizer, rows, args) if name == "sft"
-                   else _contrastive_trainer(model, tokenizer, rows, args, t))
+        with tracking.tensorboard_dir_env(tracking.tensorboard_dir(out, name)):   # live curves: tracking.py
+            trainer = (_sft_trainer(model, tokenizer, rows, args) if name == "sft"
+                       else _contrastive_trainer(model, tokenizer, rows, args, t))
         history, steps, resumed_from = _run_phase(trainer, ckpt_root / name, resume, name)
         log += _log_rows(history, name, offset, t.loss, cpo_alpha)
         per_phase[name] = {"rows": len(rows), "steps": steps, "first_step": offset + 1, "resumed_from": resumed_from,

@@ -1,7 +1,16 @@
 """Stage III -> next cycle, `01_pool`: the questions a cycle works on.
 
 - Cycle 1: the seed problems less the held-out ones (`seed_pool`), split by the run seed before anything else
-  touches the pool; written when a run is created (`cycle.create_run`).
+  touches the pool; written when a run is created (`cycle.create_run`). Which of them, when data.pool_size
+  caps the pool, follows data.pool_policy (the teachable pool, issue 15):
+  * "file_order": the first pool_size problems in file order (the behaviour before the rule existed);
+  * "teachable": problems the teacher solved at least once in data.teacher_passk first, by the teacher's
+    pass@1 (highest first), then the unsolved ones -- distillation passes on only what the teacher knows;
+  * "gap": the teacher-student gap: problems the teacher solved at least once first, by teacher pass@1 minus
+    student pass@1 (data.student_passk; a problem missing there counts as unsolved by the student), largest
+    first; then the problems the teacher never solved.
+  Problems missing from the teacher file come last, in file order. The chosen problems keep file order. The
+  held-out set does not depend on the policy. The pass@k files come from `data/measure_teacher_passk.py`.
 - Cycle k > 1 (`next_pool`): accepted new questions first, then the parents that were hard (if
   regeneration.keep_hard), then the medium ones; easy ones leave (the student has them, and their breadth
   children take their place). Capped at data.max_pool in that priority order. If that would leave nothing,
@@ -10,11 +19,14 @@
 
 Not covered: writing new questions (stages/new_questions.py), levelling (stages/levels.py).
 
-Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, accepted, cfg, cycle)`.
+Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, accepted, cfg, cycle)`,
+`select_pool` / `order_pool` (the pool policy), `read_passk`.
 """
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from iterkd_lib.config import ConfigError
@@ -23,12 +35,18 @@ from iterkd_lib.seeding import derive_seed
 from iterkd_lib.splits import held_out_indices
 
 
+# How a new question was made (08_new_questions keeps it); the next pool carries only the problem and its origin.
+_STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "solutions_seed", "candidates",
+                   "solution_replies", "outcomes", "teacher_expectations", "inputs", "left_out", "reference")
+
+
 def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
     """(cycle 1's pool, held-out problems) from data.seed_problems: data.held_out problems chosen by the run
     seed are held out (source "seed"; data.held_out_split: stratified by domain and difficulty, or the old
     random split, see `splits.held_out_indices`); the rest, in file order, form the pool (capped at
-    data.pool_size when > 0; origin_cycle 0). Raises problems.ProblemError for an unreadable problem file,
-    ConfigError when data.held_out exceeds the problems."""
+    data.pool_size when > 0, chosen by data.pool_policy; origin_cycle 0). Raises problems.ProblemError for an
+    unreadable problem file, ConfigError when data.held_out exceeds the problems, FileNotFoundError /
+    ValueError for a missing or bad pass@k file."""
     seeds = load_problems(cfg.data.seed_problems)
     try:
         chosen = held_out_indices(seeds, cfg.data.held_out, derive_seed(cfg.run.seed, "held-out split"),
@@ -38,13 +56,14 @@ def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
     held = [dict(seeds[i], source="seed") for i in chosen]
     taken = set(chosen)
     pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken]
-    return (pool[: cfg.data.pool_size] if cfg.data.pool_size else pool), held
+    d = cfg.data
+    return select_pool(pool, d.pool_size, d.pool_policy, d.teacher_passk, d.student_passk), held
 
 
 def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
     """The next cycle's questions (policy in the module docstring); each carries why it is there."""
     level_of = {r["task_id"]: r["level"] for r in levels}
-    new = [{k: v for k, v in q.items() if k not in ("raw", "teacher", "decoding", "seed")} | {"pool_reason": "new"}
+    new = [{k: v for k, v in q.items() if k not in _STAGE_III_ONLY} | {"pool_reason": "new"}
            for q in accepted]
     keep_levels = (["hard"] if cfg.regeneration.keep_hard else []) + ["medium"]
     # a question without a level record (should not happen) counts as medium: we know nothing about it
@@ -60,3 +79,50 @@ def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: A
     if cfg.data.max_pool:
         out = out[: cfg.data.max_pool]
     return [dict(p, pool_cycle=cycle) for p in out]
+
+
+def read_passk(path: str | Path) -> dict[str, dict]:
+    """{task_id: record} from a pass@k JSONL file; ValueError naming file and line for a bad line."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: pass@k file not found (write it with data/measure_teacher_passk.py)")
+    out = {}
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            r = json.loads(line)
+            out[r["task_id"]] = {"n": int(r["n"]), "c": int(r["c"]), "pass@1": float(r["pass@1"])}
+        except (ValueError, KeyError, TypeError) as e:
+            raise ValueError(f"{path}, line {i}: not a pass@k record with task_id, n, c, pass@1 ({e})") from e
+    return out
+
+
+def order_pool(pool: list[dict], policy: str, teacher_passk: str | Path = "",
+               student_passk: str | Path = "") -> list[dict]:
+    """`pool` reordered by `policy` (see the module docstring); the caller takes the first pool_size."""
+    if policy == "file_order":
+        return list(pool)
+    if policy not in ("teachable", "gap"):
+        raise ValueError(f"unknown pool policy {policy!r}; expected file_order, teachable or gap")
+    teacher = read_passk(teacher_passk)
+    student = read_passk(student_passk) if policy == "gap" and student_passk else {}
+
+    def key(ip: tuple[int, dict]):
+        i, p = ip
+        t = teacher.get(p["task_id"])
+        if t is None:
+            return (2, 0.0, i)
+        score = t["pass@1"] - (student.get(p["task_id"], {}).get("pass@1", 0.0) if policy == "gap" else 0.0)
+        return (0 if t["c"] > 0 else 1, -score, i)
+
+    return [p for _, p in sorted(enumerate(pool), key=key)]
+
+
+def select_pool(pool: list[dict], size: int, policy: str, teacher_passk: str | Path = "",
+                student_passk: str | Path = "") -> list[dict]:
+    """The first `size` problems by `policy` (0 = all), returned in their original order."""
+    if not size or size >= len(pool):
+        return list(pool)
+    chosen = {id(p) for p in order_pool(pool, policy, teacher_passk, student_passk)[:size]}
+    return [p for p in pool if id(p) in chosen]
