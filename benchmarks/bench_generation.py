@@ -71,10 +71,10 @@ def make_engine(engine: str, model: str, args):
     cfg = BackendConfig(backend=engine, model=model, threads=args.threads, parallel=args.batch_size,
                         batch_size=args.batch_size, ctx_per_slot=args.ctx_per_slot)
     if engine == "llamacpp":
-        from iterkd_lib.models.engine_llamacpp import LlamaCppBackend
+        from iterkd_lib.models.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(cfg, None, args.cache_dir, log_dir=os.path.join(args.cache_dir, "logs"))
-    from iterkd_lib.models.engine_ct2 import CT2Backend
+    from iterkd_lib.models.ct2 import CT2Backend
 
     return CT2Backend.from_config(cfg, None, args.cache_dir)
 

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 pytest.importorskip("ctranslate2", reason="the ctranslate2 backend needs the ctranslate2 package (a pinned dependency)")
 
-from iterkd_lib.models.engine_ct2 import CT2_MANIFEST, CT2Backend, ct2_model_dir
+from iterkd_lib.models.ct2 import CT2_MANIFEST, CT2Backend, ct2_model_dir
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.models.engine_llamacpp import EngineError, LlamaCppBackend, LlamaServer, gguf_path
 from iterkd_lib.models.backends import make_backend
+from iterkd_lib.models.llamacpp import EngineError, LlamaCppBackend, LlamaServer, gguf_path
 from iterkd_lib.models.response_cache import ResponseCache
 
 pytest.importorskip("xllamacpp", reason="the llamacpp backend needs the xllamacpp package (a pinned dependency)")
@@ -179,7 +179,7 @@ def test_crash_mid_call_names_engine_and_log(model_cache_dir, tmp_path):
 _PARENT = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, {root!r})
-    from iterkd_lib.models.engine_llamacpp import LlamaServer, gguf_path
+    from iterkd_lib.models.llamacpp import LlamaServer, gguf_path
     srv = LlamaServer(gguf_path({model!r}, {cache!r}), parallel=1, ctx_per_slot=256, log_path={log!r})
     print(srv.proc.pid, flush=True)
     time.sleep(600)

@@ -271,7 +271,7 @@ def test_openai_backend_sends_the_schema_as_response_format_and_asks_top_logprob
 
 
 def test_llamacpp_request_carries_the_schema_in_its_body():
-    from iterkd_lib.models.engine_llamacpp import LlamaCppBackend
+    from iterkd_lib.models.llamacpp import LlamaCppBackend
 
     schema = judge_schema(integer_scores=False)
     body = LlamaCppBackend._extra_body(None, {}, DecodingConfig(), {"json_schema": schema})

@@ -23,8 +23,6 @@ LONG_MODULES = {
     "config.py": "one dataclass per config section with a docstring under every field, plus loading/validation",
     "cycle.py": "the Run, creating/reopening a run, the stage table and the one binding per stage",
     "stages/adapter.py": "the two-phase TRL training with its loss formulas documented in the module docstring",
-    "models/engine_llamacpp.py": "one engine: the GGUF lookup, the server child's whole lifecycle (start, health, "
-                                 "log, watchdog, stop) and its backend; one protocol with one owner",
     "models/backends.py": "two backends (local transformers, OpenAI-compatible) sharing the cached request path",
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",

@@ -98,6 +98,9 @@ def test_parse_inputs_takes_calls_only_and_unwraps_common_wrappers():
     assert calls == [("f(1)", None), ("f(2)", None), ("f(3)", "9"), ("f(4)", None), ("f(7)", "49"),
                      ("f([1, (2, 3)], key='a')", None), ("f(8)", "64")]
     assert bad == 2  # the assignment and the call of another function
+    # the layout's placeholder name taken literally (seen from the 1.5B teacher)
+    assert parse_inputs("name('strength')\nname('')\n", "longest_run") == ([("longest_run('strength')", None),
+                                                                             ("longest_run('')", None)], 0)
 
 
 def test_docstring_examples_in_both_styles():

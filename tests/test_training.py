@@ -171,7 +171,7 @@ def test_gradient_checkpointing_follows_the_config_not_trls_default(wanted, tmp_
     from trl.experimental.cpo import CPOConfig
 
     from iterkd_lib.config import config_from_dict
-    from iterkd_lib.training import _common_args
+    from iterkd_lib.stages.adapter import _common_args
 
     cfg = config_from_dict({"student": {"gradient_checkpointing": wanted}})
     args = _common_args(cfg, tmp_path, 0, torch.nn.Linear(2, 2), save_steps=10)

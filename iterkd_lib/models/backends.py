@@ -1,8 +1,8 @@
 """Generation backends: prompts in, completions out, every request cached on disk by its full content.
 
 Backends share one interface (`chat`, `complete`, `describe`, `usage`, `close`); `make_backend` picks one by
-`backend:` -- `hf` (alias `local`) and `openai` here, `llamacpp` (engine_llamacpp: the GGUF on a llama.cpp
-server this process starts, reached through `OpenAIBackend`) and `ctranslate2` (engine_ct2). Engines and
+`backend:` -- `hf` (alias `local`) and `openai` here, `llamacpp` (models/llamacpp.py: the GGUF on a llama.cpp
+server this process starts, reached through `OpenAIBackend`) and `ctranslate2` (models/ct2.py). Engines and
 what they support (LOG.md has the measurements):
 
     engine       seeded sampling reproducible          logprobs  grammar/json_schema  stop strings
@@ -378,7 +378,7 @@ class OpenAIBackend(BackendBase):
     max_stops: int | None = 4  # stop strings sent to the server (OpenAI allows 4); None = all
 
     def _extra_body(self, job: dict, decoding, options: dict) -> dict:
-        """Engine-specific request fields (none for a generic server; see engine_llamacpp)."""
+        """Engine-specific request fields (none for a generic server; see models/llamacpp.py)."""
         return {}
 
     def _request_once(self, mode, job, decoding) -> tuple[str, dict, list | None]:
@@ -485,11 +485,11 @@ def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True,
     if backend_cfg.backend == "openai":
         return OpenAIBackend(backend_cfg, rc)
     if backend_cfg.backend == "llamacpp":
-        from iterkd_lib.models.engine_llamacpp import LlamaCppBackend
+        from iterkd_lib.models.llamacpp import LlamaCppBackend
 
         return LlamaCppBackend(backend_cfg, rc, cache_dir, log_dir=log_dir)
     if backend_cfg.backend == "ctranslate2":
-        from iterkd_lib.models.engine_ct2 import CT2Backend
+        from iterkd_lib.models.ct2 import CT2Backend
 
         return CT2Backend.from_config(backend_cfg, rc, cache_dir)
     from iterkd_lib.models.registry import resolve_model

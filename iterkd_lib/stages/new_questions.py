@@ -224,6 +224,8 @@ def parse_inputs(section: str, entry: str) -> tuple[list[tuple[str, str | None]]
         if not code:
             continue
         code = re.sub(r"^(>>>\s*|assert\s+)", "", code)
+        # seen from Qwen2.5-Coder-1.5B: the layout's placeholder `name(arg1, arg2)` taken literally
+        code = re.sub(r"^name\(", f"{entry}(", code) if entry != "name" else code
         m = re.fullmatch(r"print\((.*)\)", code)
         code = m.group(1) if m and _entry_call(m.group(1), entry) else code
         got = _call_then_value(code, entry)

