@@ -70,7 +70,7 @@ from iterkd_lib.config import config_to_dict
 from iterkd_lib.models.backends import chat_once, describe
 from iterkd_lib.prompts import QUESTION_KIND_BY_LEVEL, QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.records import LEVELS
-from iterkd_lib.sandbox.execution import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
+from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.scoring.decontamination import build_index, humaneval_index, max_rouge_l, overlap
 from iterkd_lib.seeding import derive_seed
