@@ -6,8 +6,15 @@ import time
 import pytest
 
 from iterkd_lib.sandbox import execution
+from iterkd_lib.sandbox.calls import (
+    CallsResult,
+    add_typing_imports,
+    outcomes_agree,
+    output_literal,
+    outputs_agree,
+    run_calls,
+)
 from iterkd_lib.sandbox.child import TYPING_NAMES
-from iterkd_lib.sandbox.calls import CallsResult, add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
 from iterkd_lib.sandbox.execution import check_completion, check_completions, describe_failure
 
 OLD_KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
