@@ -17,7 +17,7 @@ demo: setup models models-large chromium
 	OMP_NUM_THREADS=2 $(VENV)/bin/iterkd run --config configs/demo.yaml $(DEMO_ARGS)
 
 test: setup models chromium
-	OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q
+	OMP_NUM_THREADS=1 TOKENIZERS_PARALLELISM=false $(PY) -m pytest -q --durations=25
 
 setup: $(STAMP)
 

@@ -85,4 +85,5 @@ def test_smoke_run_console_is_tidy(smoke_run):
     assert not any("{'" in x or "': " in x for x in stage_lines), stage_lines
     assert err.count("+-") >= 6 and "| benchmark pass@1 [95% CI]" in err    # one boxed table per cycle (3 cycles)
     assert "details:" in err and (smoke_run["run_dir"] + "/iterkd.log") in err
+    assert "HTTP Request:" not in err  # the teacher's server requests (llama.cpp) are not logged one by one
     assert "03_training_set summary {" in (Path(smoke_run["run_dir"]) / "iterkd.log").read_text()

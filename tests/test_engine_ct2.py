@@ -15,7 +15,7 @@ from iterkd_lib.models.response_cache import ResponseCache
 # slow: the first run converts SmolLM2 (~20 s quiet, minutes on a busy machine); later runs reuse the copy
 pytestmark = pytest.mark.slow
 
-pytest.importorskip("ctranslate2", reason="the ctranslate2 backend needs the ctranslate2 package (a pinned dependency)")
+import ctranslate2  # noqa: E402,F401 - a pinned dependency: missing means a broken install, so fail, not skip
 
 from iterkd_lib.models.ct2 import CT2_MANIFEST, CT2Backend, ct2_model_dir
 

@@ -19,7 +19,7 @@ from iterkd_lib.models.backends import make_backend
 from iterkd_lib.models.llamacpp import EngineError, LlamaCppBackend, LlamaServer, gguf_path
 from iterkd_lib.models.response_cache import ResponseCache
 
-pytest.importorskip("xllamacpp", reason="the llamacpp backend needs the xllamacpp package (a pinned dependency)")
+import xllamacpp  # noqa: E402,F401 - a pinned dependency: missing means a broken install, so fail, not skip
 
 MODEL = "smollm2-135m-instruct"
 ROOT = Path(__file__).resolve().parents[1]

@@ -15,6 +15,8 @@ def _run(args: argparse.Namespace) -> int:
     from iterkd_lib import cycle  # heavy imports (torch, transformers) only when a run starts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    for noisy in ("httpx", "openai", "httpcore"):  # one line per request to a llama.cpp/OpenAI server: not news
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     overrides = list(args.overrides)
     if args.cycles is not None:
         overrides.append(f"run.cycles={args.cycles}")

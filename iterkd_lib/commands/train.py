@@ -53,6 +53,9 @@ def _train(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO if main else logging.WARNING, stream=sys.stderr,
                         format=f"%(asctime)s [rank {state.process_index}] %(message)s", datefmt="%H:%M:%S")
     log = logging.getLogger("iterkd")
+    # every rank says it started (the others log only warnings after this): a rank that never came up shows
+    print(f"{time.strftime('%H:%M:%S')} [rank {state.process_index}] process {state.process_index + 1} of "
+          f"{state.num_processes} started", file=sys.stderr, flush=True)
     try:
         from iterkd_lib.runstore import RunStore
 
