@@ -9,7 +9,7 @@ Records stay plain dicts on disk (JSON lines, docs/design.md); a dataclass here 
 which fields a record has and builds it. Not covered: reading and writing files (runstore.py).
 
 - `Judgement`: the judge's rubric verdict on one attempt (`judge` in 06_feedback), built by
-  `scoring/judge_parser.judge_attempts`; `from_dict` also reads older records that lack the bookkeeping keys.
+  `scoring/judging.judge_attempts`; `from_dict` also reads older records that lack the bookkeeping keys.
 
 Entry points: `LEVELS`, `ExecutionResult`, `Judgement`.
 """
