@@ -235,6 +235,10 @@ class JsonRecord:
         return {**out, **self.extra}
 
 
+# The origin of a teacher attempt stored before origins were recorded, by what was requested.
+ORIGIN_BY_REQUEST = {"correct": "teacher_sample", "faulty": "teacher_faulty", "repair": "teacher_repair"}
+
+
 @dataclass
 class TeacherAttempt(JsonRecord):
     """One row of 02_teacher_attempts: a teacher answer, its code and the sandbox's verdict on it.
@@ -281,8 +285,7 @@ class TeacherAttempt(JsonRecord):
     @property
     def origin_or_requested(self) -> str:
         """The origin; for records from before origins existed, the one implied by what was requested."""
-        return self.origin or {"correct": "teacher_sample", "faulty": "teacher_faulty",
-                               "repair": "teacher_repair"}[self.requested]
+        return self.origin or ORIGIN_BY_REQUEST[self.requested]
 
     @property
     def outcome(self) -> str:

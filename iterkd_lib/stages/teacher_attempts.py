@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from iterkd_lib.prompts import faulty_messages, repair_messages, student_messages
+from iterkd_lib.records import ORIGIN_BY_REQUEST
 from iterkd_lib.sandbox import describe_failure, executor
 from iterkd_lib.scoring.code_extraction import code_key, completion_from_code, extract, verdict_with_extraction
 from iterkd_lib.seeding import derive_seed
@@ -56,8 +57,7 @@ def _label(verdict: dict) -> str | None:
 
 def origin_of(a: dict) -> str:
     """A teacher record's origin (records written before origins existed: from what was requested)."""
-    return a.get("origin") or {"correct": "teacher_sample", "faulty": "teacher_faulty",
-                               "repair": "teacher_repair"}[a["requested"]]
+    return a.get("origin") or ORIGIN_BY_REQUEST[a["requested"]]
 
 
 def sample_decoding(cfg) -> Any:
@@ -95,7 +95,8 @@ def token_counts(backend: Any, messages: list[list[dict]], decoding: Any, seed: 
 
 
 def _fill(jobs: list[dict], execute: Callable) -> list[dict]:
-    """Extract each job's code, run it against its problem's tests, return the labelled records."""
+    """Extract each job's code, run it against its problem's tests, return the labelled records (the fields
+    of `records.TeacherAttempt`, in its order; the verdict stays the executor's dict)."""
     for job in jobs:
         job["extraction"] = extract(job["raw"], job["problem"].get("entry_point"))
         job["code"] = job["extraction"].code
