@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 
 from iterkd_lib.config import IterKDConfig, config_to_dict
-from iterkd_lib.records import CYCLE_ONLY_FIELDS, CycleSummary, SummarySettings
+from iterkd_lib.records import CYCLE_ONLY_FIELDS, CycleSummary, SummarySettings, TeacherYield
 from iterkd_lib.runstore import RunStore, write_json
 from iterkd_lib.scoring.stats import N_RESAMPLES, compare_paired, outcomes_by_task, pass_at_k_ci
 
@@ -58,7 +58,8 @@ def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
 
         ts, ad, nq = summary("03_training_set"), summary("04_adapter"), summary("08_new_questions")
         s.pool_size, s.n_sft, s.n_pairs = summary("01_pool").get("n"), ts.get("n_sft"), ts.get("n_pairs")
-        s.teacher_yield = _yield(store, cycle, ts)
+        y = _yield(store, cycle, ts)
+        s.teacher_yield = TeacherYield.from_dict(y) if y is not None else None
         s.final_sft_loss, s.final_margin = ad.get("final_sft_loss"), ad.get("final_margin")
         s.final_contrastive_loss = ad.get("final_contrastive_loss")
         s.levels = summary("07_levels").get("distribution")

@@ -16,7 +16,7 @@ which fields a record has and builds it. Not covered: reading and writing files 
 - `Question`: one row of 08_new_questions (accepted: `reason` None) or 08_rejected_questions, with its
   `Agreement` (the answer vote of `scoring/agreement_vote.py`).
 - `CycleSummary`: one `cycle_summary` record of metrics.jsonl (`cycle_summary.cycle_summary`), with its
-  `SummarySettings`.
+  `SummarySettings` and `TeacherYield` (also the 02 stage summary's "yield").
 
 These last six share one round-trip (`JsonRecord`): `from_dict` takes the keys it knows, keeps every other
 key in `extra` and remembers which known keys the stored record lacked (`absent`), so `to_dict()` gives back
@@ -24,7 +24,7 @@ exactly the dict that was read -- records of old run directories (tests/fixtures
 added later both survive. A record built in code has no absent keys: every field is written.
 
 Entry points: `LEVELS`, `ExecutionResult`, `Judgement`, `TeacherAttempt`, `StudentAttempt`, `Level`,
-`Question`, `Agreement`, `CycleSummary`, `SummarySettings`.
+`Question`, `Agreement`, `CycleSummary`, `SummarySettings`, `TeacherYield`.
 """
 
 from __future__ import annotations
@@ -188,21 +188,22 @@ class JsonRecord:
 
     `extra`: the stored keys this class does not name (keys of older or newer code), written back unchanged.
     `absent`: the named keys the stored record lacked; `to_dict()` leaves them out, so that
-    `from_dict(d).to_dict() == d` for every d that `from_dict` accepts. `_NESTED` maps a field to the record
-    class its value is read as (None stays None); `_OMIT_IF_NONE` lists additive fields that a record built in
-    code leaves out while they are None. `from_dict` raises TypeError for a non-object and KeyError naming the
+    `from_dict(d).to_dict() == d` for every d that `from_dict` accepts (`stored` is then True). `_NESTED` maps
+    a field to the record class its value is read as (None stays None); `_OMIT_IF_NONE` lists additive fields
+    that a record built in code (not `stored`) leaves out while they are None. `from_dict` raises TypeError for a non-object and KeyError naming the
     class and the required keys a record lacks.
     """
 
     extra: dict = field(default_factory=dict, kw_only=True, repr=False)
     absent: frozenset = field(default=frozenset(), kw_only=True, repr=False, compare=False)
+    stored: bool = field(default=False, kw_only=True, repr=False, compare=False)
 
     _NESTED: ClassVar[dict[str, Any]] = {}
     _OMIT_IF_NONE: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def _named(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name not in ("extra", "absent")]
+        return [f.name for f in fields(cls) if f.name not in ("extra", "absent", "stored")]
 
     @classmethod
     def from_dict(cls, d: dict):
@@ -217,7 +218,7 @@ class JsonRecord:
             raise KeyError(f"{cls.__name__}: the record lacks {missing} (it has {sorted(d)})")
         values = {k: cls._read(k, d[k]) for k in named if k in d}
         return cls(**values, extra={k: v for k, v in d.items() if k not in named},
-                   absent=frozenset(k for k in named if k not in d))
+                   absent=frozenset(k for k in named if k not in d), stored=True)
 
     @classmethod
     def _read(cls, key: str, value: Any) -> Any:
@@ -229,7 +230,7 @@ class JsonRecord:
         out = {}
         for k in self._named():
             v = getattr(self, k)
-            if k in self.absent or (v is None and k in self._OMIT_IF_NONE):
+            if k in self.absent or (v is None and k in self._OMIT_IF_NONE and not self.stored):
                 continue
             out[k] = v.to_dict() if hasattr(v, "to_dict") else v
         return {**out, **self.extra}
@@ -427,6 +428,52 @@ class SummarySettings(JsonRecord):
         return self.eval_decoding if self.eval_decoding is not None else self.extra.get("decoding")
 
 
+@dataclass
+class TeacherYield(JsonRecord):
+    """Stage I's yield over one pool (`stages.teacher_attempts.teacher_yield`; the 02 stage summary's "yield",
+    and a cycle summary's `teacher_yield` with the training set's `positives` added).
+
+    `problems`: pool size; `solved_by_sample` / `solved_by_repair_only` / `solved_any`: problems with a
+    verified teacher solution from a sample / only from a repair / either, and `share_*` the same over
+    `problems` (0-1); `sample_pass_rate`: verified samples over samples; `verified_distinct`: distinct verified
+    solutions per origin; `tokens`: completion tokens per origin (None where not counted);
+    `tokens_per_verified`: {"all", "teacher_sample", "teacher_repair"}: tokens per distinct verified solution;
+    `repair`: {target ("teacher_sample", "student", "all"): {error type or "all": {attempted, fixed, rate}}};
+    `positives`: the training set's SFT origins ({sft, by_origin, pairs, teacher_share}), None if unknown.
+    """
+
+    problems: int = 0
+    solved_by_sample: int = 0
+    solved_by_repair_only: int = 0
+    solved_any: int = 0
+    share_by_sample: float | None = None
+    share_by_repair_only: float | None = None
+    share_any: float | None = None
+    sample_pass_rate: float | None = None
+    verified_distinct: dict = field(default_factory=dict)
+    tokens: dict = field(default_factory=dict)
+    tokens_per_verified: dict = field(default_factory=dict)
+    repair: dict = field(default_factory=dict)
+    positives: dict | None = None
+
+    _OMIT_IF_NONE: ClassVar[tuple[str, ...]] = ("positives",)
+
+    @property
+    def teacher_share(self) -> float | None:
+        """Share of the SFT positives the teacher wrote (0-1), None without `positives`."""
+        return (self.positives or {}).get("teacher_share")
+
+    @property
+    def tokens_per_verified_solution(self) -> float | None:
+        """Teacher tokens (samples + repairs) per distinct verified solution, None when not counted."""
+        return self.tokens_per_verified.get("all")
+
+    def repair_by_target(self) -> dict[str, dict[str, dict]]:
+        """{target: {error type: {attempted, fixed, rate}}} without the "all" target (each target keeps its own
+        "all" row)."""
+        return {k: v for k, v in self.repair.items() if k != "all"}
+
+
 _PASS_KEY = re.compile(r".+_pass@\d+$")
 # The keys of a cycle summary that only cycles >= 1 have (cycle 0 evaluates the base student and nothing else).
 CYCLE_ONLY_FIELDS = frozenset({"pool_size", "n_sft", "n_pairs", "teacher_yield", "final_sft_loss", "final_margin",
@@ -460,7 +507,7 @@ class CycleSummary(JsonRecord):
     pool_size: int | None = None
     n_sft: int | None = None
     n_pairs: int | None = None
-    teacher_yield: dict | None = None
+    teacher_yield: TeacherYield | None = None
     final_sft_loss: float | None = None
     final_margin: float | None = None
     final_contrastive_loss: float | None = None
@@ -470,7 +517,7 @@ class CycleSummary(JsonRecord):
     n_new_questions: int | None = None
     settings: SummarySettings | None = None
 
-    _NESTED: ClassVar[dict[str, Any]] = {"settings": SummarySettings}
+    _NESTED: ClassVar[dict[str, Any]] = {"settings": SummarySettings, "teacher_yield": TeacherYield}
     _OMIT_IF_NONE: ClassVar[tuple[str, ...]] = ("time", "protocols")  # `time` is added when appended
 
     @classmethod

@@ -13,6 +13,7 @@ from iterkd_lib.records import (
     StudentAttempt,
     SummarySettings,
     TeacherAttempt,
+    TeacherYield,
 )
 from iterkd_lib.sandbox import check_completion, execute, run_code
 
@@ -107,3 +108,16 @@ def test_questions_and_cycle_summaries_round_trip():
     assert s.extra == {"benchmark_pass@1_ci": [0.1, 0.9]} and s.levels == {"easy": 2}
     assert isinstance(s.settings, SummarySettings) and s.settings.decoding == {"temperature": 0.0}
     assert s.to_dict() == stored
+
+
+def test_a_stored_none_stays_while_a_built_record_leaves_additive_nones_out():
+    y = {"problems": 4, "solved_by_sample": 1, "repair": {"student": {"all": {"attempted": 1, "fixed": 1}},
+                                                          "all": {"all": {"attempted": 1, "fixed": 1}}},
+         "tokens_per_verified": {"all": 12.5}, "positives": None}
+    read = TeacherYield.from_dict(y)
+    assert read.to_dict() == y and read.teacher_share is None and read.tokens_per_verified_solution == 12.5
+    assert list(read.repair_by_target()) == ["student"]
+    assert "positives" not in TeacherYield(problems=4).to_dict()
+    summary = CycleSummary.from_dict({"cycle": 1, "kind": "cycle_summary", "teacher_yield": {**y, "positives":
+                                                                                            {"teacher_share": 0.5}}})
+    assert summary.teacher_yield.teacher_share == 0.5

@@ -25,7 +25,16 @@ from itertools import pairwise
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from iterkd_lib.records import LEVELS, CycleSummary, Judgement, Level, Question, SummarySettings, TeacherAttempt
+from iterkd_lib.records import (
+    LEVELS,
+    CycleSummary,
+    Judgement,
+    Level,
+    Question,
+    SummarySettings,
+    TeacherAttempt,
+    TeacherYield,
+)
 from iterkd_lib.runstore import RunStore, read_json, read_jsonl
 from iterkd_lib.scoring.judge_parser import RULES as RUBRIC
 
@@ -426,16 +435,16 @@ def fig_teacher_yield(store: RunStore) -> go.Figure:
         return _empty(title, store, None, "no data: no cycle_summary with a teacher yield yet")
     cycles = sorted(s)
     fig = _titled(go.Figure(), title, store)
-    fig.add_bar(x=cycles, y=[s[c]["share_by_sample"] for c in cycles], name="verified sample",
+    fig.add_bar(x=cycles, y=[s[c].share_by_sample for c in cycles], name="verified sample",
                 marker_color="#4caf50",
-                text=[f"{s[c]['solved_by_sample']}/{s[c]['problems']}" for c in cycles])
-    fig.add_bar(x=cycles, y=[s[c]["share_by_repair_only"] for c in cycles], name="only after repair",
+                text=[f"{s[c].solved_by_sample}/{s[c].problems}" for c in cycles])
+    fig.add_bar(x=cycles, y=[s[c].share_by_repair_only for c in cycles], name="only after repair",
                 marker_color="#ffb300",
-                text=[f"+{s[c]['solved_by_repair_only']}" for c in cycles])
-    fig.add_scatter(x=cycles, y=[(s[c].get("positives") or {}).get("teacher_share") for c in cycles],
+                text=[f"+{s[c].solved_by_repair_only}" for c in cycles])
+    fig.add_scatter(x=cycles, y=[s[c].teacher_share for c in cycles],
                     name="SFT positives written by the teacher", mode="lines+markers", line=dict(color="black"))
     for c in cycles:
-        tpv = (s[c].get("tokens_per_verified") or {}).get("all")
+        tpv = s[c].tokens_per_verified_solution
         fig.add_annotation(x=c, y=1.04, showarrow=False, yref="y",
                            text=f"{tpv:.0f} tok/verified" if tpv is not None else "tokens n/a")
     fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1),
@@ -451,7 +460,7 @@ def fig_repair_success(store: RunStore, cycle: int | None = None) -> go.Figure:
     summary = store.stage_summary(cycle, "02_teacher_attempts")
     if summary is None:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
-    groups = {k: v for k, v in ((summary.get("yield") or {}).get("repair") or {}).items() if k != "all"}
+    groups = TeacherYield.from_dict(summary["yield"]).repair_by_target() if summary.get("yield") else {}
     if not groups:
         return _empty(title, store, cycle, f"no repairs in cycle {cycle}")
     errors = sorted({e for g in groups.values() for e in g if e != "all"})
