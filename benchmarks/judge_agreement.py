@@ -8,7 +8,7 @@ Two steps, each writing files under --out (default runs/judge_agreement/):
    completion, extraction, verdict, passed, the student's settings). Recorded once, replayed by every variant.
 2. `judge`: the judge (Qwen2.5-Coder-1.5B-Instruct by default, llama.cpp) scores every recorded attempt with each
    --variants entry (a `constrained/score_method/calibration` triple of `feedback.judge`, see
-   `scoring.judge_parser.judge_attempts`), chunk by chunk with the variants alternating in order, so a run
+   `scoring.judging.judge_attempts`), chunk by chunk with the variants alternating in order, so a run
    stopped early has judged the same attempts with every variant; per variant: AUC of the judge score against
    the test verdict with its 95% bootstrap CI (`scoring.agreement`), the AUC of the written (sampled) score,
    unparseable rate, judge tokens, wall time. Writes `judged_<variant>.jsonl` and `agreement.json` after each
@@ -108,7 +108,7 @@ def judge(args) -> None:
     at any moment all variants have judged the same attempts; agreement.json is rewritten after each chunk.
     With --follow it waits for attempts.jsonl to grow until record_done.json appears."""
     from iterkd_lib.config import JudgeConfig
-    from iterkd_lib.scoring.judge_parser import judge_attempts
+    from iterkd_lib.scoring.judging import judge_attempts
 
     out = Path(args.out)
     problems = {p["task_id"]: p for p in load_problems(args.problems)}

@@ -77,7 +77,8 @@ def levels(cfg, out: Path, samples: int) -> None:
 def stage3(cfg, out: Path, repeats: int) -> None:
     from iterkd_lib.models.backends import make_backend
     from iterkd_lib.sandbox.execution import check_completions
-    from iterkd_lib.stages.new_questions import Embedder, regenerate_questions, summarise_agreement
+    from iterkd_lib.scoring.agreement_vote import summarise_agreement
+    from iterkd_lib.stages.new_questions import Embedder, regenerate_questions
 
     pool, held, lv = (read_jsonl(out / f) for f in ("pool.jsonl", "held_out.jsonl", "levels.jsonl"))
     cache = str(Path(cfg.run.cache_dir).expanduser())
@@ -117,7 +118,8 @@ def revote(cfg, out: Path) -> None:
     import copy
 
     from iterkd_lib.sandbox.execution import check_completions
-    from iterkd_lib.stages.new_questions import _problem, candidate_program, candidates_outcomes, check_tests, decide_question
+    from iterkd_lib.scoring.agreement_vote import candidate_program, candidates_outcomes, check_tests, decide_question
+    from iterkd_lib.stages.new_questions import _problem
 
     records = [r for f in sorted(out.glob("accepted_*.jsonl")) + sorted(out.glob("rejected_*.jsonl"))
                for r in read_jsonl(f)]

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 
 from iterkd_lib.config import IterKDConfig, config_to_dict
+from iterkd_lib.records import CYCLE_ONLY_FIELDS, CycleSummary, SummarySettings, TeacherYield
 from iterkd_lib.runstore import RunStore, write_json
 from iterkd_lib.scoring.stats import N_RESAMPLES, compare_paired, outcomes_by_task, pass_at_k_ci
 
@@ -27,40 +28,44 @@ log = logging.getLogger("iterkd")
 
 
 def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
-    """One metrics record per cycle: every number with the settings and stage timings behind it."""
-    s = {"cycle": cycle, "kind": "cycle_summary"}
+    """One metrics record per cycle: every number with the settings and stage timings behind it.
+
+    Built as a `records.CycleSummary` and returned in its stored form (`to_dict()`); cycle 0 (the baseline
+    evaluation) has no Stage I-III keys at all, and a cycle without evaluation metrics no `protocols`."""
+    pass_at_k, protocols = {}, {}
     for m in (store.stage_summary(cycle, "09_evaluation") or {}).get("metrics", []):
         prefix = "" if m["subject"] == "student" else "teacher_"
         bench = m.get("view") or ("benchmark" if m["benchmark"] != "held_out" else "held_out")
-        for k, v in m.items():
-            if k.startswith("pass@"):
-                s[f"{prefix}{bench}_{k}"] = v
-        s.setdefault("protocols", {})[f"{prefix}{bench}"] = m["protocol"]
-    s["evaluation_stats"] = evaluation_statistics(store, cycle, cfg.evaluation.ci_resamples)
-    s["cut_at_length"] = cut_at_length(store, cycle)
+        pass_at_k.update({f"{prefix}{bench}_{k}": v for k, v in m.items() if k.startswith("pass@")})
+        protocols[f"{prefix}{bench}"] = m["protocol"]
     stage_seconds, tokens = {}, 0
     for name in store.completed_stages(cycle):
         summ = store.stage_summary(cycle, name) or {}
         stage_seconds[name] = summ.get("seconds")
         tokens += sum(v for k, v in summ.get("teacher_usage", {}).items() if k.endswith("_tokens"))
-    s["stage_seconds"], s["teacher_tokens"] = stage_seconds, tokens
+    settings = SummarySettings(
+        student=cfg.student.model, teacher=cfg.teacher.model, seed=cfg.run.seed, loss=cfg.training.loss,
+        eval_decoding=config_to_dict(cfg.evaluation.decoding), eval_subset=cfg.evaluation.subset,
+        eval_samples=cfg.evaluation.samples, eval_protocol=cfg.evaluation.protocol,
+        eval_second_protocol=cfg.evaluation.second_protocol)
+    s = CycleSummary(cycle=cycle, pass_at_k=pass_at_k, protocols=protocols or None,
+                     evaluation_stats=evaluation_statistics(store, cycle, cfg.evaluation.ci_resamples),
+                     cut_at_length=cut_at_length(store, cycle), stage_seconds=stage_seconds, teacher_tokens=tokens,
+                     settings=settings, absent=frozenset() if cycle > 0 else CYCLE_ONLY_FIELDS)
     if cycle > 0:
-        ts = store.stage_summary(cycle, "03_training_set") or {}
-        ad = store.stage_summary(cycle, "04_adapter") or {}
-        s.update({"pool_size": (store.stage_summary(cycle, "01_pool") or {}).get("n"),
-                  "n_sft": ts.get("n_sft"), "n_pairs": ts.get("n_pairs"),
-                  "teacher_yield": _yield(store, cycle, ts),
-                  "final_sft_loss": ad.get("final_sft_loss"), "final_margin": ad.get("final_margin"),
-                  "final_contrastive_loss": ad.get("final_contrastive_loss"),
-                  "levels": (store.stage_summary(cycle, "07_levels") or {}).get("distribution"),
-                  "judge_agreement": (store.stage_summary(cycle, "06_feedback") or {}).get("agreement"),
-                  "new_questions": (store.stage_summary(cycle, "08_new_questions") or {}).get("stats"),
-                  "n_new_questions": (store.stage_summary(cycle, "08_new_questions") or {}).get("n_accepted")})
-    s["settings"] = {"student": cfg.student.model, "teacher": cfg.teacher.model, "seed": cfg.run.seed,
-                     "loss": cfg.training.loss, "eval_decoding": config_to_dict(cfg.evaluation.decoding),
-                     "eval_subset": cfg.evaluation.subset, "eval_samples": cfg.evaluation.samples,
-                     "eval_protocol": cfg.evaluation.protocol, "eval_second_protocol": cfg.evaluation.second_protocol}
-    return s
+        def summary(stage: str) -> dict:
+            return store.stage_summary(cycle, stage) or {}
+
+        ts, ad, nq = summary("03_training_set"), summary("04_adapter"), summary("08_new_questions")
+        s.pool_size, s.n_sft, s.n_pairs = summary("01_pool").get("n"), ts.get("n_sft"), ts.get("n_pairs")
+        y = _yield(store, cycle, ts)
+        s.teacher_yield = TeacherYield.from_dict(y) if y is not None else None
+        s.final_sft_loss, s.final_margin = ad.get("final_sft_loss"), ad.get("final_margin")
+        s.final_contrastive_loss = ad.get("final_contrastive_loss")
+        s.levels = summary("07_levels").get("distribution")
+        s.judge_agreement = summary("06_feedback").get("agreement")
+        s.new_questions, s.n_new_questions = nq.get("stats"), nq.get("n_accepted")
+    return s.to_dict()
 
 
 def _yield(store: RunStore, cycle: int, training_summary: dict) -> dict | None:

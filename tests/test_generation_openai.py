@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.models.backends import OpenAIBackend, make_backend
+from iterkd_lib.models.backends import make_backend
+from iterkd_lib.models.openai_backend import OpenAIBackend
 
 
 class FakeOpenAIServer:

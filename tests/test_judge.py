@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from iterkd_lib.prompts import judge_messages
-from iterkd_lib.scoring.judge_parser import MAX_SCORE, judge_attempts, parse_judgement
+from iterkd_lib.scoring.judge_parser import MAX_SCORE, parse_judgement
+from iterkd_lib.scoring.judging import judge_attempts
 
 EXACT = """Code Analysis: The function sorts the list and returns the middle element. It fails on an empty
 list (IndexError) and has no docstring.

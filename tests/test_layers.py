@@ -21,13 +21,18 @@ MAX_LINES = 300
 # Modules allowed past MAX_LINES, each with its reason.
 LONG_MODULES = {
     "config.py": "one dataclass per config section with a docstring under every field, plus loading/validation",
+    "records.py": "one dataclass per shared record (verdict, judgement, the rows of five run files, the cycle "
+                  "summary), each docstring giving every field's shape, unit and writer; one JSON round-trip base",
     "cycle.py": "the Run, creating/reopening a run, the stage table and the one binding per stage",
     "stages/adapter.py": "the two-phase TRL training with its loss formulas documented in the module docstring",
-    "models/backends.py": "two backends (local transformers, OpenAI-compatible) sharing the cached request path",
+    "models/backends.py": "the shared cached request path (samples, seeds, cache, usage, finish reasons) and the "
+                          "local transformers backend that batches it; make_backend picks an engine",
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
-    "stages/new_questions.py": "parse, validate (five checks in order) and the batched regeneration loop of Stage III",
+    "stages/new_questions.py": "the teacher's question layout parser (sections, docstring examples, INPUTS), the "
+                               "text checks in order and the batched regeneration loop of Stage III; the answer "
+                               "vote is scoring/agreement_vote.py",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
                         "documented sources and result fields",
     "scoring/code_extraction.py": "one ordered rule set (reasoning tags, fences, block choice, re-indentation, "

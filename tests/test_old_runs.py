@@ -15,7 +15,7 @@ import pytest
 
 from iterkd_lib import cycle
 from iterkd_lib.figures import run_figures
-from iterkd_lib.records import ExecutionResult
+from iterkd_lib.records import CycleSummary, ExecutionResult, Level, Question, TeacherAttempt
 from iterkd_lib.report import report_table
 from iterkd_lib.runstore import read_jsonl
 
@@ -68,3 +68,22 @@ def test_stored_verdicts_round_trip_through_the_typed_record(old_run):
     for v in verdicts:
         assert ExecutionResult.from_dict(v).to_dict() == v
     assert {ExecutionResult.from_dict(v).status for v in verdicts} >= {"passed", "failed"}
+
+
+def test_every_old_row_round_trips_through_its_typed_record(old_run):
+    kinds = {"02_teacher_attempts": TeacherAttempt, "07_levels": Level, "08_new_questions": Question,
+             "08_rejected_questions": Question}
+    seen = dict.fromkeys(kinds, 0)
+    for file, kind in kinds.items():
+        for p in old_run.rglob(f"{file}.jsonl"):
+            for row in read_jsonl(p):
+                assert kind.from_dict(row).to_dict() == row
+                seen[file] += 1
+    assert all(seen.values()), seen
+    summaries = [CycleSummary.from_dict(m) for m in read_jsonl(old_run / "metrics.jsonl")]
+    assert [s.pass_at("benchmark") for s in summaries] == [0.25, 0.5, 0.75]
+    assert summaries[0].pass_at("teacher_benchmark") == 0.9 and summaries[1].extra == {"final_loss": 0.8}
+    assert summaries[2].settings.decoding["max_new_tokens"] == 128
+    assert [s.to_dict() for s in summaries] == read_jsonl(old_run / "metrics.jsonl")
+    old = TeacherAttempt.from_dict(read_jsonl(old_run / "cycle_1" / "02_teacher_attempts.jsonl")[0])
+    assert "origin" in old.absent and old.origin_or_requested == "teacher_sample" and old.outcome == "passed"

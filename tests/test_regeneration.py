@@ -24,6 +24,7 @@ from stage3_replies import (
 from iterkd_lib.config import IterKDConfig
 from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.scoring.agreement_vote import summarise_agreement, trivial_bodies
 from iterkd_lib.stages.new_questions import (
     Embedder,
     check_text,
@@ -31,8 +32,6 @@ from iterkd_lib.stages.new_questions import (
     parse_inputs,
     parse_question,
     regenerate_questions,
-    summarise_agreement,
-    trivial_bodies,
 )
 from iterkd_lib.stages.pool import next_pool
 

@@ -94,8 +94,8 @@ def ablation_rows(stores: dict[str, RunStore], reference: str | None = None,
     rows = []
     for name, store in stores.items():
         s = cycle_summaries(store)
-        scores = {c: m.get("benchmark_pass@1") for c, m in s.items() if m.get("benchmark_pass@1") is not None}
-        held = {c: m.get("held_out_pass@1") for c, m in s.items() if m.get("held_out_pass@1") is not None}
+        scores = {c: m.pass_at("benchmark") for c, m in s.items() if m.pass_at("benchmark") is not None}
+        held = {c: m.pass_at("held_out") for c, m in s.items() if m.pass_at("held_out") is not None}
         changed = diff_configs(ref_cfg, _run_config(store)) if name != reference else []
         # run identity differs between any two runs; it is not part of the method
         changed = [k for k in changed if not k.startswith("run.")]

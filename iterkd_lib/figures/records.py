@@ -25,7 +25,16 @@ from itertools import pairwise
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from iterkd_lib.records import LEVELS, Judgement
+from iterkd_lib.records import (
+    LEVELS,
+    CycleSummary,
+    Judgement,
+    Level,
+    Question,
+    SummarySettings,
+    TeacherAttempt,
+    TeacherYield,
+)
 from iterkd_lib.runstore import RunStore, read_json, read_jsonl
 from iterkd_lib.scoring.judge_parser import RULES as RUBRIC
 
@@ -35,10 +44,11 @@ RULES = tuple(key for key, _, _ in RUBRIC)
 
 # ------------------------------------------------------------------------------------------ helpers
 
-def cycle_summaries(store: RunStore) -> dict[int, dict]:
+def cycle_summaries(store: RunStore) -> dict[int, CycleSummary]:
     # A resumed cycle appends its summary again; the last one is the one that describes the files on disk.
-    """{cycle: its cycle_summary record}; for a cycle summarised twice (resume), the last one."""
-    return {m["cycle"]: m for m in store.metrics() if m.get("kind") == "cycle_summary" and "cycle" in m}
+    """{cycle: its typed cycle_summary record}; for a cycle summarised twice (resume), the last one."""
+    return {m["cycle"]: CycleSummary.from_dict(m) for m in store.metrics()
+            if m.get("kind") == "cycle_summary" and "cycle" in m}
 
 
 def _fmt_decoding(dec) -> str:
@@ -51,24 +61,39 @@ def _fmt_decoding(dec) -> str:
     return str(dec)
 
 
+def _dig(d: dict, path: str):
+    """d["a"]["b"] for path "a.b"; None where a level is missing or not a dict."""
+    for key in path.split("."):
+        d = d.get(key) if isinstance(d, dict) else None
+    return d
+
+
+def _config_settings(cfg: dict) -> SummarySettings:
+    """The settings a summary would carry, from run.json's config (a run with no cycle summary yet)."""
+    return SummarySettings(student=_dig(cfg, "student.model"), teacher=_dig(cfg, "teacher.model"),
+                           seed=_dig(cfg, "run.seed"), loss=_dig(cfg, "training.loss"),
+                           eval_decoding=_dig(cfg, "evaluation.decoding"), eval_subset=_dig(cfg, "evaluation.subset"))
+
+
 def settings_text(store: RunStore, cycle: int | None = None) -> str:
     """One line naming what produced a figure's numbers; `cycle=None` means the whole run."""
     summaries = cycle_summaries(store)
-    s = (summaries.get(cycle) or (summaries[max(summaries)] if summaries else {})).get("settings")
-    if not s and store.run_json.exists():
-        cfg = read_json(store.run_json).get("config", {})
-        s = {"student": cfg.get("student", {}).get("model"), "teacher": cfg.get("teacher", {}).get("model"),
-             "eval_decoding": cfg.get("evaluation", {}).get("decoding"), "seed": cfg.get("run", {}).get("seed"),
-             "loss": cfg.get("training", {}).get("loss"), "eval_subset": cfg.get("evaluation", {}).get("subset")}
-    s = s or {}
-    dec = s.get("eval_decoding", s.get("decoding", "?"))
-    subset = s.get("eval_subset")
+    chosen = summaries.get(cycle) or (summaries[max(summaries)] if summaries else None)
+    s = chosen.settings if chosen is not None else None
+    if s is None and store.run_json.exists():
+        s = _config_settings(read_json(store.run_json).get("config", {}))
+    s = s or SummarySettings()
+    subset = s.eval_subset
     bench = "" if subset is None else f" · benchmark {'all' if subset == 0 else f'first {subset}'}"
-    loss = f" · loss {s['loss']}" if s.get("loss") else ""
+    loss = f" · loss {s.loss}" if s.loss else ""
     where = "all cycles" if cycle is None else f"cycle {cycle}"
+
+    def shown(v) -> str:
+        return "?" if v is None else str(v)
+
     # two lines: one line of settings overflows a default-width figure
-    return (f"student {s.get('student', '?')} · teacher {s.get('teacher', '?')} · seed {s.get('seed', '?')} · "
-            f"{where}<br>eval decoding {_fmt_decoding(dec)}{bench}{loss}")
+    return (f"student {shown(s.student)} · teacher {shown(s.teacher)} · seed {shown(s.seed)} · "
+            f"{where}<br>eval decoding {_fmt_decoding('?' if s.decoding is None else s.decoding)}{bench}{loss}")
 
 
 def _titled(fig: go.Figure, title: str, store: RunStore | None, cycle: int | None = None) -> go.Figure:
@@ -103,13 +128,13 @@ def _latest(store: RunStore, stage: str) -> int:
 
 # ------------------------------------------------------------------------------- whole-run figures
 
-def _ci_bars(store: RunStore, s: dict, cycles: list[int], view: str) -> dict:
+def _ci_bars(store: RunStore, s: dict[int, CycleSummary], cycles: list[int], view: str) -> dict:
     """plotly error_y for the 95% bootstrap CI of pass@1 per cycle (from the summary, else the records)."""
     from iterkd_lib.cycle_summary import evaluation_statistics
 
     plus, minus = [], []
     for c in cycles:
-        stats = s[c].get("evaluation_stats")
+        stats = s[c].evaluation_stats
         e = (stats if stats is not None else evaluation_statistics(store, c)).get(view)
         if e is None or e["ci"][0] is None:
             plus.append(None)
@@ -130,16 +155,16 @@ def fig_pass_at_1(store: RunStore) -> go.Figure:
         return _empty(title, store, None, "no data: metrics.jsonl has no cycle_summary yet")
     cycles = sorted(s)
     fig = _titled(go.Figure(), title, store)
-    fig.add_scatter(x=cycles, y=[s[c].get("benchmark_pass@1") for c in cycles], name="student (benchmark)",
+    fig.add_scatter(x=cycles, y=[s[c].pass_at("benchmark") for c in cycles], name="student (benchmark)",
                     mode="lines+markers", error_y=_ci_bars(store, s, cycles, "benchmark"))
-    fig.add_scatter(x=cycles, y=[s[c].get("held_out_pass@1") for c in cycles], name="student (held-out seeds)",
+    fig.add_scatter(x=cycles, y=[s[c].pass_at("held_out") for c in cycles], name="student (held-out seeds)",
                     mode="lines+markers", line=dict(dash="dot"), error_y=_ci_bars(store, s, cycles, "held_out"))
-    base = s.get(0, {})
-    if base.get("benchmark_pass@1") is not None:
-        fig.add_scatter(x=cycles, y=[base["benchmark_pass@1"]] * len(cycles), name="baseline (cycle-0 student)",
+    base = s.get(0) or CycleSummary(cycle=0)
+    if base.pass_at("benchmark") is not None:
+        fig.add_scatter(x=cycles, y=[base.pass_at("benchmark")] * len(cycles), name="baseline (cycle-0 student)",
                         mode="lines", line=dict(dash="dash", color="grey"))
-    if base.get("teacher_benchmark_pass@1") is not None:
-        fig.add_scatter(x=cycles, y=[base["teacher_benchmark_pass@1"]] * len(cycles),
+    if base.pass_at("teacher_benchmark") is not None:
+        fig.add_scatter(x=cycles, y=[base.pass_at("teacher_benchmark")] * len(cycles),
                         name="teacher ceiling (cycle 0)", mode="lines", line=dict(dash="dash", color="black"))
     best = store.root / "best.json"
     if best.exists():
@@ -151,7 +176,7 @@ def fig_pass_at_1(store: RunStore) -> go.Figure:
 
 
 def _levels_by_cycle(store: RunStore) -> dict[int, dict[str, str]]:
-    return {c: {r["task_id"]: r["level"] for r in store.read_records(c, "07_levels")}
+    return {c: {lv.task_id: lv.level for lv in map(Level.from_dict, store.read_records(c, "07_levels"))}
             for c in store.cycles() if store.has_records(c, "07_levels")}
 
 
@@ -190,8 +215,8 @@ def fig_difficulty_distribution(store: RunStore) -> go.Figure:
     title = "difficulty distribution per cycle"
     counts = {c: Counter(lv.values()) for c, lv in _levels_by_cycle(store).items()}
     for c, m in cycle_summaries(store).items():
-        if c not in counts and m.get("levels"):
-            counts[c] = Counter(m["levels"])
+        if c not in counts and m.levels:
+            counts[c] = Counter(m.levels)
     if not counts:
         return _empty(title, store, None, "no data: no cycle has difficulty levels yet")
     cycles = sorted(counts)
@@ -318,26 +343,23 @@ def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
     """Requested fault type vs what execution made of it: label counts, and the observed error types."""
     cycle = _latest(store, "02_teacher_attempts") if cycle is None else cycle
     title = f"teacher attempts: requested vs actual (cycle {cycle})"
-    recs = _records(store, cycle, "02_teacher_attempts")
+    recs = [TeacherAttempt.from_dict(r) for r in _records(store, cycle, "02_teacher_attempts") or []]
     if not recs:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
 
-    def asked(r: dict) -> str:
-        return (r.get("fault_type") or "(unspecified)") if r["requested"] == "faulty" else r["requested"]
-
-    def observed(r: dict) -> str:
-        return "passed" if r["verdict"]["passed"] else (r["verdict"].get("error_type") or r["verdict"]["status"])
+    def asked(r: TeacherAttempt) -> str:
+        return (r.fault_type or "(unspecified)") if r.requested == "faulty" else r.requested
 
     rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a != "repair", a))
-    cols = sorted({observed(r) for r in recs}, key=lambda o: (o != "passed", o))
-    consistent = sum(1 for r in recs if r.get("consistent"))
+    cols = sorted({r.outcome for r in recs}, key=lambda o: (o != "passed", o))
+    consistent = sum(1 for r in recs if r.consistent)
     fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55],
                         subplot_titles=(f"label after execution ({consistent}/{len(recs)} as requested)",
                                         "observed outcome"))
     for label, colour in (("correct", "#4caf50"), ("faulty", "#e53935")):
-        fig.add_bar(x=rows, y=[sum(1 for r in recs if asked(r) == a and r["label"] == label) for a in rows],
+        fig.add_bar(x=rows, y=[sum(1 for r in recs if asked(r) == a and r.label == label) for a in rows],
                     name=f"label {label}", marker_color=colour, row=1, col=1)
-    z = [[sum(1 for r in recs if asked(r) == a and observed(r) == o) for o in cols] for a in rows]
+    z = [[sum(1 for r in recs if asked(r) == a and r.outcome == o) for o in cols] for a in rows]
     fig.add_heatmap(x=cols, y=rows, z=z, text=z, texttemplate="%{text}", colorscale="Blues", showscale=False,
                     name="requested x observed", row=1, col=2)
     fig.update_layout(barmode="stack")
@@ -364,33 +386,33 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     rej = _records(store, cycle, "08_rejected_questions")
     if acc is None and rej is None:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 08_new_questions")
-    acc, rej = acc or [], rej or []
+    acc, rej = [Question.from_dict(q) for q in acc or []], [Question.from_dict(q) for q in rej or []]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45],
                         subplot_titles=("by level of the parent question", "agreement among candidate solutions"))
     fig = _titled(fig, title, store, cycle)
-    fig.add_bar(x=list(LEVELS), y=[sum(1 for q in acc if q.get("parent_level") == lv) for lv in LEVELS],
+    fig.add_bar(x=list(LEVELS), y=[sum(1 for q in acc if q.parent_level == lv) for lv in LEVELS],
                 name="accepted", marker_color="#4caf50", row=1, col=1)
     by_reason: dict[str, Counter] = defaultdict(Counter)
     for q in rej:
-        by_reason[q.get("reason", "?")][q.get("parent_level")] += 1
+        by_reason[q.reason or "?"][q.parent_level] += 1
     order = [r for r in REASONS if r in by_reason] + sorted(set(by_reason) - set(REASONS))
     for reason in order:
         fig.add_bar(x=list(LEVELS), y=[by_reason[reason].get(lv, 0) for lv in LEVELS], name=f"rejected: {reason}",
                     row=1, col=1)
-    voted = [(q["agreement"], ok) for ok, qs in ((True, acc), (False, rej)) for q in qs if q.get("agreement")]
+    voted = [(q.agreement, ok) for ok, qs in ((True, acc), (False, rej)) for q in qs if q.agreement is not None]
     if voted:
-        top = max(a.get("candidates", 0) for a, _ in voted)
+        top = max(a.candidates for a, _ in voted)
         sizes = list(range(0, top + 1))
         for ok, colour in ((True, "#4caf50"), (False, "#9e9e9e")):
-            fig.add_bar(x=sizes, y=[sum(1 for a, o in voted if o == ok and a.get("largest") == k) for k in sizes],
+            fig.add_bar(x=sizes, y=[sum(1 for a, o in voted if o == ok and a.largest == k) for k in sizes],
                         name="accepted (agreement)" if ok else "rejected (agreement)", marker_color=colour,
                         showlegend=True, row=1, col=2)
-        min_agree = voted[0][0].get("min_agree")
+        min_agree = voted[0][0].min_agree
         if min_agree is not None:
             fig.add_vline(x=min_agree - 0.5, line_dash="dash", line_color="#333", row=1, col=2,
                           annotation_text=f"min_agree {min_agree}", annotation_position="top right")
         fig.update_xaxes(title=f"largest agreeing group (of {top} candidates)", dtick=1, row=1, col=2)
-    checked = [x for q in acc + rej for x in q.get("teacher_expectations") or [] if x.get("agrees") is not None]
+    checked = [x for q in acc + rej for x in q.checked_expectations()]
     wrong = sum(1 for x in checked if x["agrees"] is False)
     total = len(acc) + len(rej)
     text = f"accepted {len(acc)}/{total}" + (f" ({len(acc) / total:.0%})" if total else "")
@@ -408,21 +430,21 @@ def fig_teacher_yield(store: RunStore) -> go.Figure:
     """Stage I's yield per cycle: share of pool problems with a verified teacher solution (from a sample,
     or only after repair), share of SFT positives the teacher wrote, teacher tokens per verified solution."""
     title = "teacher yield per cycle (Stage I)"
-    s = {c: m["teacher_yield"] for c, m in cycle_summaries(store).items() if m.get("teacher_yield")}
+    s = {c: m.teacher_yield for c, m in cycle_summaries(store).items() if m.teacher_yield}
     if not s:
         return _empty(title, store, None, "no data: no cycle_summary with a teacher yield yet")
     cycles = sorted(s)
     fig = _titled(go.Figure(), title, store)
-    fig.add_bar(x=cycles, y=[s[c]["share_by_sample"] for c in cycles], name="verified sample",
+    fig.add_bar(x=cycles, y=[s[c].share_by_sample for c in cycles], name="verified sample",
                 marker_color="#4caf50",
-                text=[f"{s[c]['solved_by_sample']}/{s[c]['problems']}" for c in cycles])
-    fig.add_bar(x=cycles, y=[s[c]["share_by_repair_only"] for c in cycles], name="only after repair",
+                text=[f"{s[c].solved_by_sample}/{s[c].problems}" for c in cycles])
+    fig.add_bar(x=cycles, y=[s[c].share_by_repair_only for c in cycles], name="only after repair",
                 marker_color="#ffb300",
-                text=[f"+{s[c]['solved_by_repair_only']}" for c in cycles])
-    fig.add_scatter(x=cycles, y=[(s[c].get("positives") or {}).get("teacher_share") for c in cycles],
+                text=[f"+{s[c].solved_by_repair_only}" for c in cycles])
+    fig.add_scatter(x=cycles, y=[s[c].teacher_share for c in cycles],
                     name="SFT positives written by the teacher", mode="lines+markers", line=dict(color="black"))
     for c in cycles:
-        tpv = (s[c].get("tokens_per_verified") or {}).get("all")
+        tpv = s[c].tokens_per_verified_solution
         fig.add_annotation(x=c, y=1.04, showarrow=False, yref="y",
                            text=f"{tpv:.0f} tok/verified" if tpv is not None else "tokens n/a")
     fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1),
@@ -438,7 +460,7 @@ def fig_repair_success(store: RunStore, cycle: int | None = None) -> go.Figure:
     summary = store.stage_summary(cycle, "02_teacher_attempts")
     if summary is None:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
-    groups = {k: v for k, v in ((summary.get("yield") or {}).get("repair") or {}).items() if k != "all"}
+    groups = TeacherYield.from_dict(summary["yield"]).repair_by_target() if summary.get("yield") else {}
     if not groups:
         return _empty(title, store, cycle, f"no repairs in cycle {cycle}")
     errors = sorted({e for g in groups.values() for e in g if e != "all"})

@@ -1,7 +1,7 @@
 """Generation backends: prompts in, completions out, every request cached on disk by its full content.
 
 Backends share one interface (`chat`, `complete`, `describe`, `usage`, `close`); `make_backend` picks one by
-`backend:` -- `hf` (alias `local`) and `openai` here, `llamacpp` (models/llamacpp.py: the GGUF on a llama.cpp
+`backend:` -- `hf` (alias `local`) here, `openai` (models/openai_backend.py), `llamacpp` (models/llamacpp.py: the GGUF on a llama.cpp
 server this process starts, reached through `OpenAIBackend`) and `ctranslate2` (models/ct2.py). Engines and
 what they support (LOG.md has the measurements):
 
@@ -16,8 +16,9 @@ what they support (LOG.md has the measurements):
 - `LocalBackend`: a transformers causal LM on this machine. Chat templates, batches with left padding
   (sorted by length so little padding is computed), stop strings that end generation early, greedy or
   nucleus sampling with per-request seeds.
-- `OpenAIBackend`: any OpenAI-compatible server through the official `openai` client, with a concurrency
-  limit, timeouts and retries with exponential backoff on 429, 5xx, timeouts and malformed bodies.
+- `OpenAIBackend` (models/openai_backend.py): any OpenAI-compatible server through the official `openai`
+  client, with a concurrency limit, timeouts and retries with exponential backoff on 429, 5xx, timeouts and
+  malformed bodies.
 
 All return `list[list[str]]`: n samples per conversation/prompt. After each call `last_finish_reasons`
 holds, in the same shape, why each answer ended: 'stop' (end of turn or a stop string) or 'length' (it hit
@@ -41,7 +42,7 @@ unless given a fingerprint of its weights.
 
 Not covered: streaming, tool calls, multi-GPU placement (`device_map="auto"` is used when CUDA
 exists), code extraction (`scoring/code_extraction.py`).
-Entry points: `make_backend`, `LocalBackend`, `OpenAIBackend`, `settings_record`.
+Entry points: `make_backend`, `LocalBackend`, `BackendBase`, `settings_record`, `chat_once`, `describe`.
 """
 
 from __future__ import annotations
@@ -49,11 +50,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import random
 import threading
-import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
@@ -340,126 +337,6 @@ class LocalBackend(BackendBase):
         return res
 
 
-# ------------------------------------------------------------------------------------------ openai
-
-class OpenAIBackend(BackendBase):
-    """A model behind an OpenAI-compatible server (vLLM, TGI, llama.cpp, OpenAI); retries with backoff."""
-    kind = "openai"
-    retry_base_s = 1.0  # tests lower this; production servers want a real pause
-
-    def __init__(self, cfg: BackendConfig, cache: ResponseCache | None):
-        super().__init__(cache)
-        import openai
-
-        key = os.environ.get(cfg.api_key_env)
-        if not key:
-            raise ValueError(f"OpenAI backend: environment variable {cfg.api_key_env} is not set (local servers "
-                             f"such as vLLM accept any value, e.g. `export {cfg.api_key_env}=EMPTY`)")
-        self.cfg = cfg
-        # max_retries=0: retries live in _call so malformed bodies and empty answers are retried too.
-        self.client = openai.OpenAI(base_url=cfg.base_url or None, api_key=key, timeout=cfg.request_timeout_s,
-                                    max_retries=0)
-
-    def _identity(self) -> dict:
-        return {"backend": "openai", "model": self.cfg.model, "base_url": self.cfg.base_url}
-
-    def describe(self) -> dict:
-        """{backend, model, base_url}: what produced an output, stored next to it."""
-        import openai
-
-        return {**self._identity(), "max_concurrency": self.cfg.max_concurrency, "max_retries": self.cfg.max_retries,
-                "openai": openai.__version__, "cached": self.cache is not None}
-
-    def _generate(self, mode, jobs, decoding, done) -> None:
-        with ThreadPoolExecutor(max_workers=self.cfg.max_concurrency) as pool:
-            list(pool.map(lambda job: done(job, *self._call(mode, job, decoding)), jobs))
-
-    supported_options = frozenset({"logprobs", "json_schema"})
-    max_stops: int | None = 4  # stop strings sent to the server (OpenAI allows 4); None = all
-
-    def _extra_body(self, job: dict, decoding, options: dict) -> dict:
-        """Engine-specific request fields (none for a generic server; see models/llamacpp.py)."""
-        return {}
-
-    def _request_once(self, mode, job, decoding) -> tuple[str, dict, list | None]:
-        options = job.get("options") or {}
-        args = {"model": self.cfg.model, "max_tokens": decoding.max_new_tokens, "seed": job["seed"],
-                "temperature": decoding.temperature}
-        if decoding.temperature > 0:
-            args["top_p"] = decoding.top_p
-        if decoding.stop:
-            args["stop"] = list(decoding.stop)[: self.max_stops]  # the protocol allows four; the rest are cut here
-        extra = self._extra_body(job, decoding, options)
-        if extra:
-            args["extra_body"] = extra
-        k = options.get("logprobs")
-        if mode == "chat":
-            if k:
-                args.update(logprobs=True, top_logprobs=int(k))
-            if options.get("json_schema") and "json_schema" not in extra:
-                args["response_format"] = {"type": "json_schema",
-                                           "json_schema": {"name": "answer", "schema": options["json_schema"]}}
-            resp = self.client.chat.completions.create(messages=job["item"], **args)
-            text = resp.choices[0].message.content
-        else:
-            if options.get("json_schema") and "json_schema" not in extra:
-                raise ValueError(f"backend '{self.kind}': json_schema needs chat mode on a generic server")
-            if k:
-                args["logprobs"] = int(k)
-            resp = self.client.completions.create(prompt=job["item"], **args)
-            text = resp.choices[0].text
-        if not isinstance(text, str):
-            raise TypeError("response without text")  # a malformed answer: retried like a bad body
-        u = resp.usage
-        usage = {"prompt_tokens": getattr(u, "prompt_tokens", 0) or 0,
-                 "completion_tokens": getattr(u, "completion_tokens", 0) or 0}
-        reason = getattr(resp.choices[0], "finish_reason", None)
-        if cut_at_stop(text, decoding.stop) != text:
-            usage["finish_reason"] = "stop"   # a stop string beyond the four sent, cut here
-        elif reason in ("stop", "length"):
-            usage["finish_reason"] = reason
-        return cut_at_stop(text, decoding.stop), usage, (_logprobs_of(resp.choices[0], mode) if k else None)
-
-    def _call(self, mode, job, decoding) -> tuple[str, dict, list | None]:
-        import openai
-
-        retryable = (openai.RateLimitError, openai.InternalServerError, openai.APITimeoutError,
-                     openai.APIConnectionError, openai.APIResponseValidationError, ValueError, IndexError,
-                     AttributeError, TypeError)
-        for attempt in range(self.cfg.max_retries + 1):
-            try:
-                text, usage, logprobs = self._request_once(mode, job, decoding)
-                self._count(usage["prompt_tokens"], usage["completion_tokens"])
-                return text, usage, logprobs
-            except retryable as e:
-                if attempt == self.cfg.max_retries:
-                    raise RuntimeError(f"OpenAI backend: giving up after {attempt + 1} attempts: {e!r}") from e
-                wait = self.retry_base_s * 2 ** attempt * (0.5 + random.random())
-                retry_after = getattr(getattr(e, "response", None), "headers", {}).get("retry-after")
-                if retry_after and retry_after.replace(".", "", 1).isdigit():
-                    wait = max(wait, min(float(retry_after), 60.0))
-                time.sleep(wait)
-        raise AssertionError("unreachable")
-
-
-def _logprobs_of(choice, mode: str) -> list[dict] | None:
-    """[{token, logprob, top: {token: logprob}}] per generated token, from a chat or a completions choice."""
-    lp = getattr(choice, "logprobs", None)
-    if lp is None:
-        return None
-    content = lp.content if mode == "chat" else getattr(lp, "content", None)  # llama.cpp: chat format in both
-    if content is not None:
-        def get(x, k):
-            return x.get(k) if isinstance(x, dict) else getattr(x, k, None)
-
-        return [{"token": get(t, "token"), "logprob": get(t, "logprob"),
-                 "top": {get(c, "token"): get(c, "logprob") for c in (get(t, "top_logprobs") or [])}}
-                for t in content]
-    tokens, lps, tops = lp.tokens or [], lp.token_logprobs or [], lp.top_logprobs or []
-    return [{"token": t, "logprob": p, "top": dict(tops[i]) if i < len(tops) and tops[i] else {}}
-            for i, (t, p) in enumerate(zip(tokens, lps))]
-
-
 # ----------------------------------------------------------------------------------------- factory
 
 def load_local_model(path: str, dtype: str):
@@ -483,6 +360,8 @@ def make_backend(backend_cfg: BackendConfig, cache_dir: str, cache: bool = True,
     """
     rc = ResponseCache(response_cache_dir or cache_dir) if cache else None
     if backend_cfg.backend == "openai":
+        from iterkd_lib.models.openai_backend import OpenAIBackend
+
         return OpenAIBackend(backend_cfg, rc)
     if backend_cfg.backend == "llamacpp":
         from iterkd_lib.models.llamacpp import LlamaCppBackend

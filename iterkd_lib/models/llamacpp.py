@@ -31,8 +31,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from iterkd_lib.models.backends import OpenAIBackend
 from iterkd_lib.models.llama_server import ENGINE, EngineError, LlamaServer
+from iterkd_lib.models.openai_backend import OpenAIBackend
 
 __all__ = ["ENGINE", "EngineError", "LlamaCppBackend", "LlamaServer", "gguf_path"]
 

@@ -7,7 +7,7 @@ Views per attempt (one `06_feedback` record per question x sample):
 - compile_run: the paper's tool view -- does the code compile and run without error or timeout, no tests
   (`static_analysis.compile_run_view`);
 - pylint: score and message categories (`static_analysis.pylint_views`), when `feedback.use_pylint`;
-- judge: the 0-6 rubric from a judge model (`judge.judge_attempts`), when `feedback.use_judge` and a
+- judge: the 0-6 rubric from a judge model (`scoring.judging.judge_attempts`), when `feedback.use_judge` and a
   judge backend is given; an unparseable judgement is recorded as such (score None), never as 0.
 
 `judge_test_agreement` measures how far the judge agrees with the tests (the paper trusts the judge where
@@ -33,7 +33,7 @@ from iterkd_lib.config import config_to_dict
 from iterkd_lib.sandbox import executor
 from iterkd_lib.scoring.agreement import agreement_with_ci
 from iterkd_lib.scoring.code_extraction import verdict_with_extraction
-from iterkd_lib.scoring.judge_parser import judge_attempts
+from iterkd_lib.scoring.judging import judge_attempts
 from iterkd_lib.scoring.static_analysis import compile_run_view, pylint_views
 
 

@@ -29,7 +29,7 @@ from statistics import mean
 from typing import Any
 
 from iterkd_lib.config import config_to_dict
-from iterkd_lib.records import LEVELS
+from iterkd_lib.records import LEVELS, Level
 
 
 def question_stats(feedback: list[dict]) -> dict[str, dict]:
@@ -93,7 +93,10 @@ def level_for(stats: dict, c: Any) -> tuple[str, str]:
 
 
 def assign_levels(problems: list[dict], feedback: list[dict], diff_cfg: Any) -> list[dict]:
-    """One `07_levels` record per problem (pool order), with the rule settings that produced it."""
+    """One `07_levels` record per problem (pool order), with the rule settings that produced it.
+
+    Each is a `records.Level` in its stored form; `problems` are pool problems (task_id), `feedback` the
+    cycle's 06_feedback records, `diff_cfg` a `config.DifficultyConfig` (an unknown rule raises ValueError)."""
     stats = question_stats(feedback)
     settings = config_to_dict(diff_cfg)
     out = []
@@ -101,7 +104,7 @@ def assign_levels(problems: list[dict], feedback: list[dict], diff_cfg: Any) -> 
         s = stats.get(p["task_id"], {"pass_rate": None, "judge_mean": None, "pylint_mean": None,
                                      "n_samples": 0, "n_tested": 0, "n_judged": 0})
         level, reason = level_for(s, diff_cfg)
-        out.append({"task_id": p["task_id"], "level": level, **s, "reason": reason, "settings": settings})
+        out.append(Level(task_id=p["task_id"], level=level, **s, reason=reason, settings=settings).to_dict())
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.models.backends import describe
 from iterkd_lib.prompts import student_messages
+from iterkd_lib.records import StudentAttempt
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract
 
 
@@ -25,7 +26,8 @@ def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed:
 
     The backend draws sample j of a request with derive_seed(seed, hash(request), j) (see `models/backends.py`),
     so an attempt's sample does not depend on the other questions in the batch. With greedy decoding all
-    samples are one generation repeated; such records say so (`greedy_duplicate`).
+    samples are one generation repeated; such records say so (`greedy_duplicate`). Each record is a
+    `records.StudentAttempt` in its stored form, len(problems) * n of them, problem by problem.
     """
     n = cfg.feedback.samples_per_question
     decoding = cfg.student.decoding
@@ -37,9 +39,10 @@ def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed:
         for k, raw in enumerate(samples):
             ex = extract(raw, p.get("entry_point"))
             found = {"rule": ex.rule, "failure": ex.failure, "detail": ex.detail}
-            out.append({"task_id": p["task_id"], "sample_index": k, "raw": raw, "code": ex.code,
-                        "completion": completion_from_code(p, ex.code), "extraction": found, "student": who,
-                        "decoding": config_to_dict(decoding), "seed": seed, "greedy_duplicate": greedy and k > 0,
-                        "sample_seed": (student_backend.sample_seed(seed, student_messages(p), k)
-                                        if hasattr(student_backend, "sample_seed") else None)})
+            out.append(StudentAttempt(
+                task_id=p["task_id"], sample_index=k, raw=raw, code=ex.code,
+                completion=completion_from_code(p, ex.code), extraction=found, student=who,
+                decoding=config_to_dict(decoding), seed=seed, greedy_duplicate=greedy and k > 0,
+                sample_seed=(student_backend.sample_seed(seed, student_messages(p), k)
+                             if hasattr(student_backend, "sample_seed") else None)).to_dict())
     return out

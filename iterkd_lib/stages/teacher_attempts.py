@@ -37,6 +37,7 @@ from collections.abc import Callable
 from typing import Any
 
 from iterkd_lib.prompts import faulty_messages, repair_messages, student_messages
+from iterkd_lib.records import ORIGIN_BY_REQUEST, TeacherYield
 from iterkd_lib.sandbox import describe_failure, executor
 from iterkd_lib.scoring.code_extraction import code_key, completion_from_code, extract, verdict_with_extraction
 from iterkd_lib.seeding import derive_seed
@@ -56,8 +57,7 @@ def _label(verdict: dict) -> str | None:
 
 def origin_of(a: dict) -> str:
     """A teacher record's origin (records written before origins existed: from what was requested)."""
-    return a.get("origin") or {"correct": "teacher_sample", "faulty": "teacher_faulty",
-                               "repair": "teacher_repair"}[a["requested"]]
+    return a.get("origin") or ORIGIN_BY_REQUEST[a["requested"]]
 
 
 def sample_decoding(cfg) -> Any:
@@ -95,7 +95,7 @@ def token_counts(backend: Any, messages: list[list[dict]], decoding: Any, seed: 
 
 
 def _fill(jobs: list[dict], execute: Callable) -> list[dict]:
-    """Extract each job's code, run it against its problem's tests, return the labelled records."""
+    """Run each job's extracted code against its tests: labelled rows (dicts of `records.TeacherAttempt`)."""
     for job in jobs:
         job["extraction"] = extract(job["raw"], job["problem"].get("entry_point"))
         job["code"] = job["extraction"].code
@@ -214,7 +214,7 @@ def teacher_attempts(problems: list[dict], teacher_backend: Any, cfg: Any, seed:
 def teacher_yield(problems: list[dict], attempts: list[dict]) -> dict:
     """Stage I's yield over one pool: how much verified teacher-written data the teacher's tokens bought.
 
-    Returns a JSON-safe dict:
+    Returns a JSON-safe dict (a `records.TeacherYield` in its stored form, without `positives`):
       problems; solved_by_sample / solved_by_repair_only / solved_any: problems with >= 1 verified teacher
       solution from a sample / only from a repair / either, each with its share of `problems`;
       sample_pass_rate: verified samples / samples (the samples' pass@1 over the pool);
@@ -264,13 +264,13 @@ def teacher_yield(problems: list[dict], attempts: list[dict]) -> dict:
         for b in group.values():
             b["rate"] = round(b["fixed"] / b["attempted"], 4) if b["attempted"] else None
     solved = by_sample | by_repair
-    return {"problems": n, "solved_by_sample": len(by_sample), "solved_by_repair_only": len(by_repair),
-            "solved_any": len(solved), "share_by_sample": per(len(by_sample), n, 4),
-            "share_by_repair_only": per(len(by_repair), n, 4), "share_any": per(len(solved), n, 4),
-            "sample_pass_rate": per(sum(r["label"] == "correct" for r in samples), len(samples), 4),
-            "verified_distinct": verified, "tokens": tokens,
-            "tokens_per_verified": {"all": per(spent, sum(verified.values())),
-                                    **{o: per(tokens[o], verified[o]) for o in verified}}, "repair": repair}
+    return TeacherYield(
+        problems=n, solved_by_sample=len(by_sample), solved_by_repair_only=len(by_repair), solved_any=len(solved),
+        share_by_sample=per(len(by_sample), n, 4), share_by_repair_only=per(len(by_repair), n, 4),
+        share_any=per(len(solved), n, 4), verified_distinct=verified, tokens=tokens, repair=repair,
+        sample_pass_rate=per(sum(r["label"] == "correct" for r in samples), len(samples), 4),
+        tokens_per_verified={"all": per(spent, sum(verified.values())), **{o: per(tokens[o], verified[o])
+                                                                           for o in verified}}).to_dict()
 
 
 def _sample_seed(backend: Any, seed: int, request: Any, j: int) -> int | None:

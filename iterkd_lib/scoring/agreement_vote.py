@@ -1,0 +1,280 @@
+"""Stage III's answer vote: the candidate solutions of a generated question decide its expected outputs.
+
+Used by stages/new_questions.py (which writes the question, samples the candidates and loops); the vote is a
+scorer of its own because it runs only in the sandbox and reads no stage's files (CodeT, SelfCodeAlign and
+KodCode validate self-written tasks the same way):
+
+1. `candidates_outcomes`: every candidate (the solution written with the question, then the k sampled ones)
+   runs on every input in the sandbox (`sandbox.calls.run_calls`: outputs come back normalised, exceptions as
+   outcomes; twice on different servers when check_nondeterminism). Candidates that do not define the entry
+   point, do not load, change an outcome between the two runs, or return something the normalisation cannot
+   express (an object, a generator, > 8,000 JSON characters) do not vote.
+2. `decide_question`: the voters are grouped by identical outcomes on every input (`sandbox.calls.outcomes_agree`:
+   the same normalised value, floats within rel_tol/abs_tol, 2 == 2.0 but True != 1; or the same exception
+   type). The question is accepted when the largest group has at least `min_agree` members and no other group
+   is as large. Its reference is that group's first member; `write_tests` writes its tests from the group's
+   outcomes: `assert candidate(args) == <value>` (`is` for None/True/False; a tolerant `_close` helper, written
+   into the test, when the value holds a float); an agreed exception becomes a `try/except` check only when
+   the docstring names that exception (a test may demand only what the question states), otherwise the input
+   is left out; timeouts and outputs over 300 characters as a literal are left out too.
+3. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS) are compared with the
+   agreed outcome (`teacher_expectations` in each record; `summarise_agreement` gives the disagreement
+   rate); a wrong docstring example gives `example_mismatch` (unless reject_example_mismatch is off).
+4. `check_tests`: the reference must pass the written tests (`reference_fails`: a bug of ours, kept as a
+   guard) and no trivially wrong body (`trivial_bodies`) may pass them (`trivial_tests`).
+
+Typing imports: `sandbox.calls.add_typing_imports` adds the standard `from typing import ...` names a text uses
+without importing them (the `Set` case) to every candidate program (`candidate_program`), statically, before
+anything runs -- the same text for the agreement runs and the reference checks, and what is stored runs in a
+plain interpreter (the sandbox's typing_prelude stays off; reasons in sandbox/execution.py).
+
+Not covered: parsing the teacher's reply, the text checks and the regeneration loop (stages/new_questions.py);
+whether a question is sound beyond its agreeing solutions (k samples of one model can agree on the same
+misreading).
+Entry points: `candidates_outcomes`, `decide_question`, `write_tests`, `candidate_program`, `check_tests`,
+`trivial_bodies`, `summarise_agreement`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from typing import Any
+
+from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
+
+LITERAL_MAX = 300  # an agreed output longer than this as a literal is left out of the tests
+
+
+def candidate_program(q: dict, code: str) -> str:
+    """A candidate solution as a runnable program: the prompt's imports first (a solution often drops them),
+    then the code, with the standard typing imports it lacks added (`add_typing_imports`)."""
+    try:
+        tree = ast.parse(q["prompt"])
+        imports = [ast.get_source_segment(q["prompt"], n) for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
+    except SyntaxError:
+        imports = []
+    head = "".join(i + "\n" for i in imports if i and i not in code)
+    return add_typing_imports(head + (head and "\n") + code.strip("\n") + "\n")
+
+
+def _defines_entry(code: str, entry: str) -> bool:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == entry for n in tree.body)
+
+
+def candidates_outcomes(questions: list[dict], cfg: Any) -> list[dict]:
+    """Run every question's candidates on its inputs in the sandbox, in one `run_calls` batch.
+
+    Each question needs "candidates" (code strings, the first being the solution written with it, "" when
+    none) and "inputs" (call expressions); teacher "expectations" are evaluated too (as expressions, so their
+    values are normalised exactly like outputs). Returns per question {"runs": [CallsResult dict or None for a
+    candidate that does not define the entry point], "expected": [normalised value or None per expectation]}.
+    """
+    rg, ex = cfg.regeneration, cfg.execution
+    pairs, where = [], []
+    for qi, q in enumerate(questions):
+        for ci, code in enumerate(q["candidates"]):
+            if _defines_entry(code, q["entry_point"]):
+                pairs.append((candidate_program(q, code), list(q["inputs"])))
+                where.append((qi, "run", ci))
+        if q.get("expectations"):
+            pairs.append(("", [x["expected"] for x in q["expectations"]]))
+            where.append((qi, "expected", 0))
+    results = run_calls(pairs, timeout_s=max(ex.timeout_s, rg.call_timeout_s * 2), call_timeout_s=rg.call_timeout_s,
+                        memory_mb=ex.memory_mb, workers=ex.workers, repeat=2 if rg.check_nondeterminism else 1,
+                        rel_tol=rg.rel_tol, abs_tol=rg.abs_tol) if pairs else []
+    out = [{"runs": [None] * len(q["candidates"]), "expected": [None] * len(q.get("expectations") or [])}
+           for q in questions]
+    for (qi, kind, ci), res in zip(where, results):
+        if kind == "run":
+            out[qi]["runs"][ci] = res.to_dict()
+        else:
+            out[qi]["expected"] = [o.get("value") if o.get("ok") and "value" in o else None for o in res.outcomes]
+    return out
+
+
+def _has_float(value: Any) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, list):
+        return any(_has_float(v) for v in value)
+    if isinstance(value, dict) and len(value) == 1:
+        tag, body = next(iter(value.items()))
+        return tag in ("__float__", "__complex__") or (isinstance(body, list) and _has_float(body))
+    return False
+
+
+_CLOSE_HELPER = '''import math
+
+
+def _close(a, b, rel_tol={rel!r}, abs_tol={abs!r}):
+    """a equals b, floats within the tolerance (nan equals nan), containers element by element."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
+            return True
+        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
+    if isinstance(a, complex) and isinstance(b, complex):
+        return _close(a.real, b.real) and _close(a.imag, b.imag)
+    if isinstance(a, (list, tuple)) and type(a) is type(b):
+        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    return a == b
+
+
+'''
+
+
+def write_tests(q: dict, outcomes: list[dict], cfg: Any) -> tuple[str, int, dict]:
+    """(test source with `def check(candidate)`, number of asserts, {input index: why it was left out}).
+
+    One check per input from the agreed outcome (forms in the module docstring)."""
+    rg = cfg.regeneration
+    entry, lines, left_out, need_close = q["entry_point"], [], {}, False
+    for i, (call, o) in enumerate(zip(q["inputs"], outcomes)):
+        cand = "candidate" + call[len(entry):]
+        if o.get("ok") and "value" in o:
+            literal = output_literal(o["value"])
+            if len(literal) > LITERAL_MAX:
+                left_out[i] = f"output literal of {len(literal)} characters"
+                continue
+            if o["value"] is None or isinstance(o["value"], bool):
+                lines.append(f"    assert {cand} is {literal}")
+            elif _has_float(o["value"]):
+                need_close = True
+                lines.append(f"    assert _close({cand}, {literal})")
+            else:
+                lines.append(f"    assert {cand} == {literal}")
+        elif o.get("timeout") or o.get("not_run"):
+            left_out[i] = "timeout" if o.get("timeout") else "not run"
+        else:
+            err = o.get("error_type") or ""
+            if re.fullmatch(r"[A-Za-z_]\w*", err) and re.search(rf"\b{err}\b", q["prompt"]):
+                msg = f"{call[:80]} should raise {err}"
+                lines.append(f"    try:\n        {cand}\n    except {err}:\n        pass\n"
+                             f"    else:\n        raise AssertionError({msg!r})")
+            else:
+                left_out[i] = f"raises {err or 'an exception'}, which the docstring does not name"
+    head = _CLOSE_HELPER.format(rel=rg.rel_tol, abs=rg.abs_tol) if need_close else ""
+    body = "\n".join(lines) if lines else "    pass"
+    return f"{head}def check(candidate):\n{body}\n", len(lines), left_out
+
+
+def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
+    """The agreement verdict for one question from `candidates_outcomes`' entry for it.
+
+    Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
+    example_mismatch, "detail", "agreement": {...}, and when agreed "reference" (candidate index), "test",
+    "n_tests", "left_out", "expectations" (each with "agrees": bool | None)}.
+    """
+    rg = cfg.regeneration
+    runs = outcome["runs"]
+    voters, excluded = [], {"no_function": 0, "not_loaded": 0, "nondeterministic": 0, "unserialisable": 0}
+    for ci, r in enumerate(runs):
+        if r is None:
+            excluded["no_function"] += 1
+        elif r["status"] != "ok":
+            excluded["not_loaded"] += 1
+        elif r.get("nondeterministic"):
+            excluded["nondeterministic"] += 1
+        elif r.get("unserialisable"):
+            excluded["unserialisable"] += 1
+        else:
+            voters.append(ci)
+    groups: list[list[int]] = []
+    for ci in voters:
+        for g in groups:
+            if all(outcomes_agree(a, b, rg.rel_tol, rg.abs_tol) for a, b in zip(runs[g[0]]["outcomes"], runs[ci]["outcomes"])):
+                g.append(ci)
+                break
+        else:
+            groups.append([ci])
+    groups.sort(key=len, reverse=True)
+    sizes = [len(g) for g in groups]
+    agreement = {"candidates": len(runs), "voters": len(voters), "groups": sizes, "largest": sizes[0] if sizes else 0,
+                 "excluded": excluded, "min_agree": rg.min_agree, "inputs": len(q["inputs"])}
+    res = {"reason": "", "detail": "", "agreement": agreement}
+    if len(voters) < rg.min_agree:
+        short, nd, us = rg.min_agree - len(voters), excluded["nondeterministic"], excluded["unserialisable"]
+        if nd + us >= short and (nd or us):  # without those exclusions there would have been enough voters
+            res["reason"] = "nondeterministic" if nd >= us else "unserialisable_output"
+        else:
+            res["reason"] = "no_agreement"
+        res["detail"] = (f"{len(voters)} of {len(runs)} candidates could vote (< min_agree {rg.min_agree}); "
+                         + ", ".join(f"{k} {v}" for k, v in excluded.items() if v))
+        return res
+    if sizes[0] < rg.min_agree or (len(sizes) > 1 and sizes[1] == sizes[0]):
+        res["reason"] = "no_agreement"
+        res["detail"] = f"groups of agreeing candidates {sizes} (need one of >= {rg.min_agree}, no tie)"
+        return res
+    ref = groups[0][0]
+    outcomes = runs[ref]["outcomes"]
+    test, n_tests, left_out = write_tests(q, outcomes, cfg)
+    exps = []
+    for x, value in zip(q.get("expectations") or [], outcome.get("expected") or []):
+        o = outcomes[q["inputs"].index(x["call"])]
+        agrees = None if value is None and x["expected"] != "None" else bool(
+            o.get("ok") and "value" in o and outputs_agree(o["value"], value, rg.rel_tol, rg.abs_tol))
+        exps.append({**x, "agreed": output_literal(o["value"]) if o.get("ok") and "value" in o else
+                     o.get("error_type"), "agrees": agrees})
+    res.update(reference=ref, test=test, n_tests=n_tests, left_out=left_out, expectations=exps)
+    if n_tests < rg.min_asserts:
+        res["reason"], res["detail"] = "too_few_tests", (f"{n_tests} tests written (< min_asserts {rg.min_asserts}); "
+                                                         f"left out: {sorted(set(left_out.values()))}")[:300]
+        return res
+    wrong = [x for x in exps if x["source"] == "docstring" and x["agrees"] is False]
+    if wrong and rg.reject_example_mismatch:
+        x = wrong[0]
+        res["reason"], res["detail"] = "example_mismatch", (f"docstring says {x['call']} -> {x['expected']}, the "
+                                                            f"agreeing solutions give {x['agreed']}")[:300]
+    return res
+
+
+def trivial_bodies(q: dict) -> list[str]:
+    """Bodies that no real question's tests should accept: completions (one indented line, q["indent"]) for
+    `return None`, `pass`, `return 0/''/[]/True/False`, and `return <first argument>` when q has "args"."""
+    ind = q.get("indent", "    ")
+    bodies = ["return None", "pass", "return 0", "return ''", "return []", "return True", "return False"]
+    if q.get("args"):
+        bodies.append(f"return {q['args'][0]}")
+    return [f"{ind}{b}\n" for b in bodies]
+
+
+def check_tests(problem: dict, execute: Any) -> tuple[str, str]:
+    """("", "") or (reason, detail): the reference must pass the written tests (`reference_fails`), every
+    trivial body must fail them (`trivial_tests`). `problem` is a problem record (prompt, entry_point, test,
+    canonical_solution, indent, args); `execute(pairs)` runs (problem, completion) pairs in the sandbox."""
+    bodies = trivial_bodies(problem)
+    verdicts = execute([(problem, problem["canonical_solution"])] + [(problem, b) for b in bodies])
+    ref = verdicts[0]
+    if not ref["passed"]:
+        return "reference_fails", f"{ref.get('status')}: {ref.get('error_type')} {ref.get('message', '')}"[:300]
+    passing = [b.strip() for b, v in zip(bodies, verdicts[1:]) if v["passed"]]
+    if passing:
+        return "trivial_tests", f"a trivially wrong body passes: {passing[0]!r}"
+    return "", ""
+
+
+def summarise_agreement(records: list[dict]) -> dict:
+    """Over accepted + rejected question records: how many reached the vote, the distribution of the largest
+    agreeing group ({size: questions}), and the teacher's own expected values against the agreed outputs
+    (checked, wrong, wrong_rate; docstring examples and INPUTS comments together, over accepted questions and
+    those rejected only for example_mismatch -- elsewhere there is no agreed output to compare with)."""
+    voted = [r["agreement"] for r in records if r.get("agreement")]
+    hist: dict[int, int] = {}
+    for a in voted:
+        hist[a["largest"]] = hist.get(a["largest"], 0) + 1
+    checked = [x for r in records if r.get("reason", "") in ("", "example_mismatch", "reference_fails",
+                                                             "trivial_tests", "contaminated", "near_duplicate")
+               for x in r.get("teacher_expectations") or [] if x.get("agrees") is not None]
+    wrong = sum(1 for x in checked if x["agrees"] is False)
+    return {"voted": len(voted), "largest_group": dict(sorted(hist.items())),
+            "candidates": voted[0]["candidates"] if voted else None,
+            "expectations_checked": len(checked), "expectations_wrong": wrong,
+            "expectations_wrong_rate": wrong / len(checked) if checked else None}
