@@ -279,8 +279,12 @@ class RegenerationConfig:
     call_timeout_s: float = _f(2.0, "Limit per input call when the candidate solutions are run.", min=0.1)
     check_nondeterminism: bool = _f(True, "Run every candidate twice (another sandbox server) and leave out "
                                           "those whose outcomes change ('nondeterministic').")
-    reject_example_mismatch: bool = _f(True, "Reject a question whose docstring example disagrees with the "
-                                             "agreed output ('example_mismatch'); else only count it.")
+    example_policy: str = _f("rewrite", "What a docstring example that disagrees with the agreed output does: "
+                             "'rewrite' (its result line in the prompt becomes the agreed output, recorded in "
+                             "examples_rewritten; rejected as 'example_mismatch' only when it cannot be rewritten: "
+                             "the agreed outcome is an exception or too long), 'reject' ('example_mismatch') or "
+                             "'count' (kept as written, only counted). Old runs' reject_example_mismatch: "
+                             "true reads as 'reject', false as 'count'.", choices=("rewrite", "reject", "count"))
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",
@@ -453,9 +457,40 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
 
 
+# Keys of older run configs and how they read now: (section, old key, new key, {old value: new value}).
+LEGACY_KEYS = (
+    # issue 16: the boolean became a three-way policy ("rewrite" is the new default)
+    ("regeneration", "reject_example_mismatch", "example_policy", {True: "reject", False: "count"}),
+)
+
+
+def upgrade_legacy_keys(data: dict | None, where: str = "<dict>") -> dict:
+    """A copy of a raw config dict with the keys of `LEGACY_KEYS` replaced by their new keys and values
+    (`data` itself is not changed). ConfigError naming `where` and the key when an old key holds a value it
+    never had, or when the old and the new key are both given and disagree."""
+    data = dict(data or {})
+    for section, old, new, values in LEGACY_KEYS:
+        sec = data.get(section)
+        if not isinstance(sec, dict) or old not in sec:
+            continue
+        sec = dict(sec)
+        value = sec.pop(old)
+        if not isinstance(value, bool) or value not in values:
+            raise ConfigError(f"{where}: key '{section}.{old}' (an older name of '{section}.{new}') is {value!r}; "
+                              f"expected one of {sorted(values)}")
+        if new in sec and sec[new] != values[value]:
+            raise ConfigError(f"{where}: '{section}.{old}: {value}' (means {new}: {values[value]!r}) contradicts "
+                              f"'{section}.{new}: {sec[new]!r}'; keep only '{section}.{new}'")
+        sec[new] = values[value]
+        data[section] = sec
+    return data
+
+
 def config_from_dict(data: dict | None, where: str = "<dict>") -> IterKDConfig:
-    """Build and validate an IterKDConfig from a nested dict; ConfigError names `where` and the key."""
-    cfg = _build(IterKDConfig, data or {}, "", where)
+    """Build and validate an IterKDConfig from a nested dict; ConfigError names `where` and the key.
+
+    Keys of older run configs are read through `upgrade_legacy_keys` first."""
+    cfg = _build(IterKDConfig, upgrade_legacy_keys(data, where), "", where)
     _check_cross_fields(cfg, where)
     return cfg
 

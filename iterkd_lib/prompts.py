@@ -12,7 +12,8 @@ Who sees what:
   (`JUDGE_REMINDER_JSON`) once when its reply could not be read;
 - the TEACHER, Stage III: `question_messages` (breadth / depth) writes a new question -- signature + docstring
   with examples, a list of test INPUTS (calls, no results) and one solution; the reply starts with
-  `QUESTION_MARKER`. Then `question_solution_messages` solves that question k more times, independently (the
+  `QUESTION_MARKER`. The format is shown by one worked example of ours (`QUESTION_EXAMPLE_*`, no
+  <placeholders>; `question_layout`). Then `question_solution_messages` solves that question k more times, independently (the
   prompt alone: no inputs, no earlier solution); the outputs they agree on become its tests.
 
 Not covered: parsing the replies (scoring/code_extraction.py, scoring/judge_parser.py,
@@ -225,24 +226,61 @@ _QUESTION_ASK = {
               "domain and the same kind of task that practises the same skill more thoroughly (an extra "
               "condition, an awkward edge case or one more step of reasoning)."),
 }
-_QUESTION_LAYOUT = """Answer with nothing but this layout, beginning with the first line exactly as shown:
+# The answer format, shown as ONE concrete, fully written exercise of our own instead of <placeholders>: the
+# 1.5B teacher echoed a placeholder layout whole, echoed the INPUTS placeholder instead of calls, and called
+# the function by the placeholder's word (`name('strength')`): LOG.md, issue 14, "Later the same evening".
+# The parser refuses a reply that repeats this example (stages/new_questions.py: `copied_example`), so its
+# parts are exported. Written for this project (chunk sums of a list), not taken from any data set.
+QUESTION_EXAMPLE_ENTRY_POINT = "chunk_sums"
+QUESTION_EXAMPLE_PROMPT = (
+    "def chunk_sums(values: list, size: int) -> list:\n"
+    '    """Cut values into consecutive chunks of `size` items (the last chunk may be shorter) and return the\n'
+    "    sum of each chunk, in order. Return [] when values is empty. Raise ValueError when size is below 1.\n"
+    "    >>> chunk_sums([4, 1, 2, 8, 3], 2)\n"
+    "    [5, 10, 3]\n"
+    "    >>> chunk_sums([], 3)\n"
+    "    []\n"
+    '    """\n')
+QUESTION_EXAMPLE_INPUTS = ("chunk_sums([4, 1, 2, 8, 3], 2)\nchunk_sums([], 3)\nchunk_sums([6], 1)\n"
+                           "chunk_sums([-2, 2, -2, 2], 4)\nchunk_sums([1, 1, 1], 5)\nchunk_sums([0, 0, 9, 9], 3)\n"
+                           "chunk_sums([3, 4], 0)\n")
+QUESTION_EXAMPLE_SOLUTION = ("def chunk_sums(values: list, size: int) -> list:\n"
+                             "    if size < 1:\n"
+                             '        raise ValueError("size must be at least 1")\n'
+                             "    return [sum(values[i:i + size]) for i in range(0, len(values), size)]\n")
+_QUESTION_LAYOUT = """Reply in the format of the example below. The example only shows the format: its exercise \
+is unrelated to yours, so do not repeat its function, its wording or its inputs.
+
+--- example of the format (an unrelated exercise) ---
 {marker}
-ENTRY POINT: <function name>
+ENTRY POINT: {ex_entry}
 PROMPT:
 ```python
-<imports, then the function signature with a docstring that says exactly what to return, also for empty or
-unusual inputs, and shows one or two examples as `>>> call` lines each followed by its result; no body>
-```
+{ex_prompt}```
 INPUTS:
 ```python
-<{n} calls of the function, one per line, such as name(arg1, arg2), with literal arguments; cover ordinary
-cases and edge cases (empty, a single item, repeats, negatives, boundaries); only inputs the docstring allows;
-no results>
-```
+{ex_inputs}```
 SOLUTION:
 ```python
-<the complete function, with the same signature>
-```"""
+{ex_solution}```
+--- end of the example ---
+
+Now write your new exercise in exactly that format, starting with the line {marker} and nothing before it:
+- ENTRY POINT: the name of your new function.
+- PROMPT: any imports, then the signature and a docstring that says exactly what to return, also for empty \
+or unusual inputs, and shows one or two examples as `>>>` lines, each followed by its result; no body.
+- INPUTS: {n} calls of your new function, one per line, with literal arguments; cover ordinary cases and edge \
+cases (empty, a single item, repeats, negatives, boundaries); only inputs the docstring allows; no results.
+- SOLUTION: the complete function, with the same signature."""
+
+
+def question_layout(n_inputs: int = 8) -> str:
+    """The answer-format part of the Stage III question prompt: the worked example (`QUESTION_EXAMPLE_*`),
+    then the request for a new exercise in its format with `n_inputs` test calls. No line is a <placeholder>.
+    Returns the text (str)."""
+    return _QUESTION_LAYOUT.format(marker=QUESTION_MARKER, ex_entry=QUESTION_EXAMPLE_ENTRY_POINT,
+                                   ex_prompt=QUESTION_EXAMPLE_PROMPT, ex_inputs=QUESTION_EXAMPLE_INPUTS,
+                                   ex_solution=QUESTION_EXAMPLE_SOLUTION, n=n_inputs)
 
 
 def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n_inputs: int = 8) -> list[dict]:
@@ -253,7 +291,7 @@ def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n
     Returns [system, user]. Raises KeyError for an unknown kind.
     """
     text = (f"{_QUESTION_ASK[kind]}\n\nExisting exercise:\n```python\n{parent['prompt'].strip()}\n```\n\n"
-            + _QUESTION_LAYOUT.format(marker=QUESTION_MARKER, n=n_inputs))
+            + question_layout(n_inputs))
     if avoid:
         text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
     return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]

@@ -24,13 +24,15 @@ from stage3_replies import (
 from iterkd_lib.config import IterKDConfig
 from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.scoring.agreement_vote import summarise_agreement, trivial_bodies
+from iterkd_lib.scoring.agreement_vote import rewrite_examples, summarise_agreement, trivial_bodies
 from iterkd_lib.stages.new_questions import (
+    _PLACEHOLDER,
     Embedder,
     check_text,
     docstring_examples,
     parse_inputs,
     parse_question,
+    parse_reply,
     regenerate_questions,
 )
 from iterkd_lib.stages.pool import next_pool
@@ -160,6 +162,74 @@ def test_prompts_differ_by_kind_ask_for_inputs_and_solutions_see_only_the_prompt
     assert q["prompt"].strip() in solve and "rhythm" not in solve and "best = cur" not in solve
 
 
+def _prompt_example(content: str) -> str:
+    """The worked example as the prompt shows it (what a teacher that echoes it replies)."""
+    return content.split("--- example of the format (an unrelated exercise) ---\n")[1].split("--- end of the")[0]
+
+
+def test_question_prompt_shows_one_worked_example_and_no_placeholder_lines():
+    content = question_messages(POOL[1], "depth", n_inputs=8)[-1]["content"]
+    assert not [ln for ln in content.splitlines() if ln.strip().startswith("<")]
+    assert _PLACEHOLDER.search(content) is None and "<function name>" not in content
+    example = _prompt_example(content)
+    assert example.startswith(QUESTION_MARKER + "\nENTRY POINT: chunk_sums\nPROMPT:\n```python\n")
+    assert example.count("```python") == 3 and "8 calls of your new function" in content
+    # the example is a correct question of its own: its docstring examples pass its solution (in the sandbox)
+    ex, reason, _ = parse_reply(example.replace("chunk_sums", "chunk_totals"))  # renamed, else it is a copy
+    assert reason == "" and len(ex["inputs"]) == 7 and [x["expected"] for x in ex["expectations"]] == ["[5, 10, 3]", "[]"]
+    problem = {"prompt": ex["prompt"], "entry_point": "chunk_totals",
+               "test": "def check(candidate):\n" + "".join(f"    assert candidate{x['call'][len('chunk_totals'):]} == "
+                                                           f"{x['expected']}\n" for x in ex["expectations"])}
+    body = ex["solution"].split(":\n", 1)[1]
+    assert EXECUTE([(problem, body), (problem, "    return []\n")])[0]["passed"]
+
+
+def test_a_reply_that_echoes_the_example_is_rejected_as_copied():
+    content = question_messages(POOL[0], "breadth")[-1]["content"]
+    echo = "Sure, here is the exercise:\n" + _prompt_example(content)
+    assert parse_reply(echo)[:2] == (None, "copied_example")
+    assert "chunk_sums" in parse_reply(echo)[2]
+    # only the entry point kept (the wording changed a little): still the example
+    assert parse_reply(echo.replace("Cut values into", "Split values into"))[1] == "copied_example"
+    # the example first, then a question of its own: the own one is read
+    q, reason, _ = parse_reply(echo + "\n" + VOWEL_RUN)
+    assert reason == "" and q["entry_point"] == "longest_vowel_run"
+    _, rejected, stats, _ = run_stage([echo])
+    assert [r["reason"] for r in rejected] == ["copied_example"] and stats["easy"]["rejected"] == {"copied_example": 1}
+
+
+# Recorded-style replies to the older placeholder layout (LOG.md, issue 14): (a) the layout echoed whole,
+# (b) a real prompt but the INPUTS placeholder echoed instead of calls.
+ECHOED_LAYOUT = (f"{QUESTION_MARKER}\nENTRY POINT: <function name>\nPROMPT:\n```python\n<imports, then the function "
+                 "signature with a docstring that says exactly what to return, also for empty or\nunusual inputs, and "
+                 "shows one or two examples as `>>> call` lines each followed by its result; no body>\n```\nINPUTS:\n"
+                 "```python\n<8 calls of the function, one per line, such as name(arg1, arg2), with literal "
+                 "arguments>\n```\nSOLUTION:\n```python\n<the complete function, with the same signature>\n```\n")
+ECHOED_INPUTS = question("strength_score", 'def strength_score(password: str) -> int:\n    """Score a password: one '
+                         'point per character class present.\n    >>> strength_score("aB1")\n    3\n    """\n',
+                         "<8 calls of the function, one per line, such as name(arg1, arg2), with literal arguments; "
+                         "no results>\n", "def strength_score(password):\n    return 0\n")
+
+
+def test_replies_with_placeholder_lines_are_rejected_by_name():
+    for raw in (ECHOED_LAYOUT, ECHOED_INPUTS):
+        q, reason, detail = parse_reply(raw)
+        assert q is None and reason == "placeholders" and "<" in detail
+    assert "'ENTRY POINT: <function name>'" in parse_reply(ECHOED_LAYOUT)[2]
+    _, rejected, stats, _ = run_stage([ECHOED_LAYOUT, ECHOED_INPUTS])
+    assert stats["easy"]["rejected"] == {"placeholders": 2}
+    # `<` in code or a docstring is not a placeholder
+    assert parse_reply(VOWEL_RUN.replace("0 when s has none.", "0 when s has none (len(s) < 1)."))[1] == ""
+
+
+def test_inputs_that_call_another_function_name_it():
+    raw = question("strength_score", 'def strength_score(password: str) -> int:\n    """Score a password."""\n',
+                   "strength('abc')\nstrength('')\n", "def strength_score(password):\n    return 0\n")
+    q, reason, detail = parse_reply(raw)
+    assert (q, reason) == (None, "unparseable")
+    assert detail == "INPUTS holds no call of the entry point strength_score() (2 other line(s); they call strength instead)"
+
+
 # ------------------------------------------------------------------------------------------- agreement
 
 def test_agreement_accepts_with_tests_from_the_agreed_outputs(all_cases):
@@ -233,11 +303,70 @@ def test_trivial_tests_still_reject(all_cases):
     assert r["reason"] == "trivial_tests" and "return xs" in r["detail"]
 
 
-def test_a_wrong_docstring_example_rejects_or_is_only_counted():
-    _, rejected, stats, _ = run_stage([WRONG_EXAMPLE])
+def test_a_wrong_docstring_example_is_rewritten_rejected_or_only_counted():
+    """WRONG_EXAMPLE: the docstring says queue -> 3, the 4 agreeing candidates (of 5) give 4."""
+    accepted, rejected, stats, _ = run_stage([WRONG_EXAMPLE])  # default policy: "rewrite"
+    assert rejected == [] and len(accepted) == 1
+    a = accepted[0]
+    assert a["examples_rewritten"] == [{"call": 'longest_vowel_run("queue")', "old": "3", "new": "4"}]
+    assert '>>> longest_vowel_run("queue")\n    4\n' in a["prompt"]  # same indentation as the docstring
+    assert '>>> longest_vowel_run("queue")\n    3\n' in a["prompt_as_written"]
+    assert a["prompt"].replace("\n    4\n", "\n    3\n") == a["prompt_as_written"]  # nothing else changed
+    doc = a["prompt"].split('"""')[1]
+    assert docstring_examples(doc, "longest_vowel_run") == [('longest_vowel_run("queue")', "4")]
+    assert 'assert candidate("queue") == 4' in a["test"]  # the example now says what the tests check
+    verdicts = EXECUTE([(a, a["canonical_solution"])] + [(a, b) for b in trivial_bodies(a)])
+    assert verdicts[0]["passed"] and not any(v["passed"] for v in verdicts[1:])
+    assert stats["easy"]["examples_rewritten"] == 1 and stats["easy"]["questions_rewritten"] == 1
+    # the teacher's disagreement rate is still reported: the example and the INPUTS comment were both wrong
+    assert stats["easy"]["agreement"]["expectations_wrong"] == 2
+    assert [x["expected"] for x in a["teacher_expectations"] if x["source"] == "docstring"] == ["3"]
+
+    _, rejected, stats, _ = run_stage([WRONG_EXAMPLE], example_policy="reject")
     assert rejected[0]["reason"] == "example_mismatch" and "agreeing solutions give 4" in rejected[0]["detail"]
-    accepted, _, stats, _ = run_stage([WRONG_EXAMPLE], reject_example_mismatch=False)
+    assert stats["easy"]["rejected"] == {"example_mismatch": 1} and stats["easy"]["examples_rewritten"] == 0
+    accepted, _, stats, _ = run_stage([WRONG_EXAMPLE], example_policy="count")
     assert len(accepted) == 1 and stats["easy"]["agreement"]["expectations_wrong"] == 2  # example + comment
+    assert '"queue")\n    3\n' in accepted[0]["prompt"] and "examples_rewritten" not in accepted[0]
+
+
+def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_write():
+    prompt = ('def swap_ends(s: str) -> str:\n    """Swap the first and last character of s.\n'
+              "    >>> swap_ends('abc')\n    'abc'\n    Also swap_ends('xy') returns 'xy', and swap_ends('q') -> 'q'.\n"
+              "    >>> swap_ends('abc')\n    'abc'\n"
+              '    """\n')
+    ok = lambda v: {"ok": True, "value": v}  # noqa: E731 -- a run_calls outcome
+    wrong = [{"call": "swap_ends('abc')", "expected": "'abc'", "value": ok("cba")},
+             {"call": "swap_ends('abc')", "expected": "'abc'", "value": ok("cba")},  # the example written twice
+             {"call": "swap_ends('xy')", "expected": "'xy'", "value": ok("yx")}]
+    new, rewrites, why = rewrite_examples(prompt, wrong)
+    assert why == "" and new.count("    'cba'\n") == 2 and "swap_ends('xy') returns 'yx', and swap_ends('q') -> 'q'" in new
+    assert rewrites == [{"call": "swap_ends('abc')", "old": "'abc'", "new": "'cba'"}] * 2 + [
+        {"call": "swap_ends('xy')", "old": "'xy'", "new": "'yx'"}]
+    # an agreed exception cannot be shown as a result line: nothing is rewritten, the caller rejects
+    raised = [{"call": "swap_ends('abc')", "expected": "'abc'", "value": {"ok": False, "error_type": "IndexError"}}]
+    assert rewrite_examples(prompt, raised) == (prompt, [], "the agreed outcome of swap_ends('abc') is an exception "
+                                                           "(IndexError)")
+    tuple_value = [{"call": "swap_ends('abc')", "expected": "'abc'", "value": ok({"__tuple__": ["c", "a"]})}]
+    assert "    ('c', 'a')\n" in rewrite_examples(prompt, tuple_value)[0]  # the literal of the normalised value
+    missing = [{"call": "swap_ends('zz')", "expected": "'zz'", "value": ok("zz")}]
+    assert "no docstring line shows" in rewrite_examples(prompt, missing)[2]
+
+
+def test_an_example_call_missing_from_inputs_is_run_and_compared_first():
+    raw = question("count_upper", 'def count_upper(s: str) -> int:\n    """Count upper-case letters.\n'
+                   "    >>> count_upper('AbCD')\n    2\n    \"\"\"\n",
+                   "count_upper('')\ncount_upper('a')\ncount_upper('ABC')\n",
+                   "def count_upper(s):\n    return sum(c.isupper() for c in s)\n")
+    q, why = parse_question(raw, max_inputs=2)  # the cap would have cut the example if it came last
+    assert why == "" and q["inputs"] == ["count_upper('AbCD')", "count_upper('')"]
+    assert q["expectations"] == [{"call": "count_upper('AbCD')", "expected": "2", "source": "docstring"}]
+    teacher = ScriptedTeacher([raw], {"count_upper": [fenced("def count_upper(s):\n"
+                                                             "    return len([c for c in s if 'A' <= c <= 'Z'])\n")] * 4})
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
+    accepted, _, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 1, 1, EXECUTE)
+    assert accepted[0]["examples_rewritten"] == [{"call": "count_upper('AbCD')", "old": "2", "new": "3"}]
+    assert "assert candidate('AbCD') == 3" in accepted[0]["test"] and "    >>> count_upper('AbCD')\n    3\n" in accepted[0]["prompt"]
 
 
 def test_too_few_tests_when_most_inputs_raise_unnamed_exceptions():
@@ -317,6 +446,26 @@ def test_embedding_catches_a_paraphrase_that_rouge_misses():
     assert check_text(q, POOL, [], cfg) == ("", "")  # ROUGE-L alone lets it through
     reason, detail = check_text(q, POOL, [], strict, Embedder())
     assert reason == "near_duplicate" and "embedding cosine" in detail
+
+
+def test_old_reject_example_mismatch_key_maps_to_example_policy():
+    from iterkd_lib.config import ConfigError, config_from_dict, load_config
+
+    assert IterKDConfig().regeneration.example_policy == "rewrite"
+    assert load_config(None, ["regeneration.reject_example_mismatch=true"]).regeneration.example_policy == "reject"
+    assert load_config(None, ["regeneration.reject_example_mismatch=false"]).regeneration.example_policy == "count"
+    old_run = {"regeneration": {"reject_example_mismatch": True, "min_agree": 3}}  # a run.json from before
+    cfg = config_from_dict(old_run, where="run.json")
+    assert cfg.regeneration.example_policy == "reject" and cfg.regeneration.min_agree == 3
+    assert old_run == {"regeneration": {"reject_example_mismatch": True, "min_agree": 3}}  # not changed in place
+    both = {"regeneration": {"reject_example_mismatch": False, "example_policy": "count"}}
+    assert config_from_dict(both).regeneration.example_policy == "count"
+    with pytest.raises(ConfigError, match="reject_example_mismatch.*contradicts.*example_policy"):
+        config_from_dict({"regeneration": {"reject_example_mismatch": True, "example_policy": "rewrite"}})
+    with pytest.raises(ConfigError, match="run.json: key 'regeneration.reject_example_mismatch'"):
+        config_from_dict({"regeneration": {"reject_example_mismatch": "sometimes"}}, where="run.json")
+    with pytest.raises(ConfigError, match="example_policy"):
+        load_config(None, ["regeneration.example_policy=fix"])
 
 
 def test_config_refuses_impossible_agreement_settings():

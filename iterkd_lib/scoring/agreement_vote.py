@@ -19,7 +19,9 @@ KodCode validate self-written tasks the same way):
    is left out; timeouts and outputs over 300 characters as a literal are left out too.
 3. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS) are compared with the
    agreed outcome (`teacher_expectations` in each record; `summarise_agreement` gives the disagreement
-   rate); a wrong docstring example gives `example_mismatch` (unless reject_example_mismatch is off).
+   rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default; `rewrite_examples`
+   puts the agreed output under the example in the prompt and the record lists it in examples_rewritten --
+   `example_mismatch` only when it cannot be written as a value), "reject" (`example_mismatch`) or "count".
 4. `check_tests`: the reference must pass the written tests (`reference_fails`: a bug of ours, kept as a
    guard) and no trivially wrong body (`trivial_bodies`) may pass them (`trivial_tests`).
 
@@ -31,8 +33,8 @@ plain interpreter (the sandbox's typing_prelude stays off; reasons in sandbox/ex
 Not covered: parsing the teacher's reply, the text checks and the regeneration loop (stages/new_questions.py);
 whether a question is sound beyond its agreeing solutions (k samples of one model can agree on the same
 misreading).
-Entry points: `candidates_outcomes`, `decide_question`, `write_tests`, `candidate_program`, `check_tests`,
-`trivial_bodies`, `summarise_agreement`.
+Entry points: `candidates_outcomes`, `decide_question`, `rewrite_examples`, `write_tests`, `candidate_program`,
+`check_tests`, `trivial_bodies`, `summarise_agreement`.
 """
 
 from __future__ import annotations
@@ -171,7 +173,11 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
 
     Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
     example_mismatch, "detail", "agreement": {...}, and when agreed "reference" (candidate index), "test",
-    "n_tests", "left_out", "expectations" (each with "agrees": bool | None)}.
+    "n_tests", "left_out", "expectations" (each with "agrees": bool | None)}; under example_policy "rewrite",
+    when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
+    with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
+    Docstring examples are among the inputs (stages/new_questions.parse_question puts them first), so every
+    example was run by every candidate like any other input.
     """
     rg = cfg.regeneration
     runs = outcome["runs"]
@@ -229,11 +235,77 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
                                                          f"left out: {sorted(set(left_out.values()))}")[:300]
         return res
     wrong = [x for x in exps if x["source"] == "docstring" and x["agrees"] is False]
-    if wrong and rg.reject_example_mismatch:
-        x = wrong[0]
-        res["reason"], res["detail"] = "example_mismatch", (f"docstring says {x['call']} -> {x['expected']}, the "
-                                                            f"agreeing solutions give {x['agreed']}")[:300]
+    if not wrong or rg.example_policy == "count":
+        return res
+    why = ""
+    if rg.example_policy == "rewrite":
+        prompt, rewrites, why = rewrite_examples(q["prompt"], [
+            {**x, "value": outcomes[q["inputs"].index(x["call"])]} for x in wrong])
+        if not why:
+            res.update(prompt=prompt, examples_rewritten=rewrites)
+            return res
+    x = wrong[0]
+    res["reason"], res["detail"] = "example_mismatch", (f"docstring says {x['call']} -> {x['expected']}, the "
+                                                        f"agreeing solutions give {x['agreed']}"
+                                                        + (f"; not rewritten: {why}" if why else ""))[:300]
     return res
+
+
+def _replace_value(line: str, start: int, old: str, new: str) -> str | None:
+    """`line` with the first `old` at or after `start` replaced by `new`; None when `old` is not there."""
+    at = line.find(old, start)
+    return None if at < 0 else line[:at] + new + line[at + len(old):]
+
+
+def rewrite_examples(prompt: str, wrong: list[dict]) -> tuple[str, list[dict], str]:
+    """(prompt with each wrong docstring example's result replaced by the agreed output, rewrites, why not).
+
+    wrong: [{"call": source of the call, "expected": the literal the docstring shows (as parsed by
+    stages/new_questions.docstring_examples), "value": the agreed outcome (a `run_calls` outcome dict)}].
+    A `>>> call` line gets the next non-empty line (its result) replaced by the agreed output's literal
+    (`output_literal`, the repr of the normalised value), indented like that result line; a one-line prose
+    example (`call -> y`, `call returns y`) gets `y` replaced on its line. Every line showing a wrong example
+    is rewritten (an example written twice, twice). rewrites: [{"call", "old", "new"}], one per rewritten
+    line. `why` is "" on success; otherwise the prompt comes back unchanged and `why` says which example
+    could not be rewritten: its agreed outcome is an exception or a timeout (a doctest shows a traceback,
+    which we do not write), its literal is longer than LITERAL_MAX, or its line was not found.
+    """
+    lines = prompt.split("\n")
+    rewrites: list[dict] = []
+    done = set()
+    for x in wrong:
+        if (x["call"], x["expected"]) in done:  # the same example written twice: both lines are rewritten below
+            continue
+        done.add((x["call"], x["expected"]))
+        o = x["value"]
+        if not (o.get("ok") and "value" in o):
+            what = "a timeout" if o.get("timeout") else f"an exception ({o.get('error_type') or 'unknown'})"
+            return prompt, [], f"the agreed outcome of {x['call']} is {what}"
+        new = output_literal(o["value"])
+        if len(new) > LITERAL_MAX:
+            return prompt, [], f"the agreed output of {x['call']} is {len(new)} characters as a literal"
+        found = False
+        for i, line in enumerate(lines):
+            text = line.strip()
+            if text.startswith(">>>") and text[3:].strip() == x["call"]:
+                j = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
+                if j is None or lines[j].strip().rstrip(".;,").strip() != x["expected"]:
+                    continue
+                indent = lines[j][: len(lines[j]) - len(lines[j].lstrip())]
+                lines[j] = indent + new
+                found = True
+            elif not text.startswith(">>>") and (at := line.find(x["call"])) >= 0:
+                changed = _replace_value(line, at + len(x["call"]), x["expected"], new)
+                if changed is None:
+                    continue
+                lines[i] = changed
+                found = True
+            else:
+                continue
+            rewrites.append({"call": x["call"], "old": x["expected"], "new": new})
+        if not found:
+            return prompt, [], f"no docstring line shows {x['call']} -> {x['expected']}"
+    return "\n".join(lines), rewrites, ""
 
 
 def trivial_bodies(q: dict) -> list[str]:

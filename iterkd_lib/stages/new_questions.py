@@ -8,7 +8,8 @@ the way CodeT, SelfCodeAlign and KodCode validate self-written tasks:
    common question of similar size from the same domain; "depth" for medium and hard parents -- the same kind
    of task, reworked to demand more), in a fixed layout: `=== NEW QUESTION ===`, `ENTRY POINT:`, fenced
    `PROMPT` (signature + docstring with `>>>` examples), `INPUTS` (regeneration.n_inputs calls, edge cases
-   included, no results) and `SOLUTION`. The docstring examples' calls join the inputs.
+   included, no results) and `SOLUTION`. The docstring examples' calls join the inputs (first, so that
+   every example is run and compared, whatever the cap on inputs).
 2. k = regeneration.solutions_per_question independent solutions are sampled for the prompt alone
    (`prompts.question_solution_messages`, n=k, regeneration.solution_decoding); with the solution written
    with the question that makes k + 1 candidates.
@@ -16,14 +17,22 @@ the way CodeT, SelfCodeAlign and KodCode validate self-written tasks:
    largest agreeing group decides the expected outputs and how the tests are written from them). The
    teacher's own expected values -- the docstring's examples (`>>> f(x)` and the next line; `f(x) -> y` /
    `== y` / `returns y`) and any `# -> y` comment in INPUTS -- are parsed here and compared with the agreed
-   outcome there (`teacher_expectations` in each record): a wrong docstring example rejects the question
-   (`example_mismatch`): the student would read a false example.
+   outcome there (`teacher_expectations` in each record). A wrong docstring example would show the student a
+   false example; regeneration.example_policy decides: "rewrite" (default: its result line in the prompt
+   becomes the agreed output; the record keeps `prompt_as_written` and `examples_rewritten` [{call, old,
+   new}], the stats count them; `example_mismatch` only when the agreed outcome cannot be written as a
+   value), "reject" (`example_mismatch`) or "count" (kept, only counted). The disagreement rate is reported
+   in every case (`summarise_agreement`).
 
 Typing imports: `sandbox.calls.add_typing_imports` adds the standard `from typing import ...` names the prompt
 uses without importing them (the `Set` case); the candidates get the same in `agreement_vote.candidate_program`.
 
+The prompt shows the format by one worked example (prompts.QUESTION_EXAMPLE_*, no <placeholders>).
+
 A question is accepted only if every check passes, in this order (the first failing one is the reason):
-`unparseable` (layout, entry point, docstring, no usable input), `near_duplicate` (ROUGE-L of the prompt to
+`unparseable` (layout, entry point, docstring, no usable input), `placeholders` (a layout placeholder line
+such as `<function name>` left in the reply), `copied_example` (the reply repeats the prompt's worked example;
+a reply that repeats it and then writes its own question keeps its own), `near_duplicate` (ROUGE-L of the prompt to
 any pool or already accepted prompt > rouge_l_max = 0.7, Lion's value; or MiniLM cosine > embedding_sim_max
 when > 0), `contaminated` (13-gram overlap of the prompt with HumanEval or the run's held-out seed problems
 > contamination_max, or ROUGE-L to a held-out prompt > rouge_l_max; the reference is checked the same way
@@ -39,7 +48,7 @@ Not covered: languages other than Python; whether a question is sound beyond its
 samples of one model can agree on the same misreading); stateful or random tasks (rejected as
 nondeterministic).
 
-Entry points: `parse_question`, `check_text`, `check_contamination`, `regenerate_questions`, `Embedder`
+Entry points: `parse_reply`, `parse_question`, `check_text`, `check_contamination`, `regenerate_questions`, `Embedder`
 (the vote's `candidates_outcomes`, `decide_question`, `summarise_agreement`: scoring/agreement_vote.py).
 """
 
@@ -54,7 +63,14 @@ from typing import Any
 
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.models.backends import chat_once, describe
-from iterkd_lib.prompts import QUESTION_KIND_BY_LEVEL, QUESTION_MARKER, question_messages, question_solution_messages
+from iterkd_lib.prompts import (
+    QUESTION_EXAMPLE_ENTRY_POINT,
+    QUESTION_EXAMPLE_PROMPT,
+    QUESTION_KIND_BY_LEVEL,
+    QUESTION_MARKER,
+    question_messages,
+    question_solution_messages,
+)
 from iterkd_lib.records import LEVELS
 from iterkd_lib.sandbox.calls import add_typing_imports
 from iterkd_lib.scoring.agreement_vote import (
@@ -69,8 +85,16 @@ from iterkd_lib.scoring.decontamination import build_index, humaneval_index, max
 from iterkd_lib.seeding import derive_seed
 
 MARKER = QUESTION_MARKER
-REASONS = ("unparseable", "near_duplicate", "contaminated", "nondeterministic", "unserialisable_output",
-           "no_agreement", "too_few_tests", "example_mismatch", "reference_fails", "trivial_tests")
+REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
+           "unserialisable_output", "no_agreement", "too_few_tests", "example_mismatch", "reference_fails",
+           "trivial_tests")
+
+# A line left from a layout placeholder rather than written content: `<function name>`, `ENTRY POINT: <function
+# name>`, `<8 calls of the function, one per line, ...` (older prompts' placeholders, echoed by the 1.5B teacher:
+# LOG.md, issue 14). `<` then a letter or digit, words with a space or comma before the first `>` or the line's
+# end, no quotes (so `<class 'int'>` and `<= 3` are not placeholders).
+_PLACEHOLDER = re.compile(r"^[#*\s]*(?:[A-Za-z][A-Za-z ]*:\s*)?<[A-Za-z0-9][^<>\n'\"]*[ ,][^<>\n'\"]*(?:>|$)",
+                          re.MULTILINE)
 
 # ------------------------------------------------------------------------------------------- parsing
 
@@ -234,15 +258,70 @@ def parse_inputs(section: str, entry: str) -> tuple[list[tuple[str, str | None]]
 
 
 def parse_question(text: str, max_inputs: int = 24) -> tuple[dict | None, str]:
-    """(question, "") or (None, why).
+    """(question, "") or (None, why): `parse_reply` without the reason's name (why = its detail).
 
     question: prompt (signature + docstring, any body cut), entry_point, solution (the one written with it),
-    args, indent, inputs (call expressions: INPUTS lines then docstring examples, deduplicated, at most
-    `max_inputs`), expectations ([{"call", "expected", "source": "docstring"|"inputs"}]), bad_input_lines.
+    args, indent, inputs (call expressions: the docstring examples first -- so that every example is run and
+    compared, whatever the cap -- then the INPUTS lines, deduplicated, at most `max_inputs`), expectations
+    ([{"call", "expected", "source": "docstring"|"inputs"}]), bad_input_lines.
+    """
+    q, _, detail = parse_reply(text, max_inputs)
+    return q, detail
+
+
+def _copies_example(q: dict) -> bool:
+    """Whether a parsed question is the prompt's worked example repeated (its entry point or its prompt)."""
+    norm = lambda t: " ".join(t.split())  # noqa: E731
+    return (q["entry_point"] == QUESTION_EXAMPLE_ENTRY_POINT
+            or norm(QUESTION_EXAMPLE_PROMPT) in norm(q["prompt"]))
+
+
+def parse_reply(text: str, max_inputs: int = 24) -> tuple[dict | None, str, str]:
+    """(question, "", "") or (None, reason, detail) for one teacher reply to `prompts.question_messages`.
+
+    Every `QUESTION_MARKER` starts a block; the first block that is neither a placeholder echo nor the
+    prompt's worked example repeated is parsed (a reply that repeats the example and then writes its own
+    question keeps its own). reason: "unparseable" (no marker, a missing section, a prompt that does not parse
+    or has no docstring, no call of the entry point in INPUTS -- the detail names what the lines call
+    instead), "placeholders" (a block still holds layout placeholder lines such as `<function name>`; the
+    detail quotes the first) or "copied_example" (the block repeats the example: its entry point
+    `QUESTION_EXAMPLE_ENTRY_POINT` or its prompt); when every block was skipped, the last block's reason.
+    question: see `parse_question`.
     """
     if not text or MARKER not in text:
-        return None, "no marker line"
-    body = text[text.index(MARKER) + len(MARKER):]
+        return None, "unparseable", "no marker line"
+    blocks = text.split(MARKER)[1:]
+    skipped: list[tuple[str, str]] = []
+    for n, body in enumerate(blocks, 1):
+        where = f" (block {n} of {len(blocks)})" if len(blocks) > 1 else ""
+        ph = _PLACEHOLDER.search(body)
+        if ph:
+            skipped.append(("placeholders", f"a layout placeholder line was left in the reply{where}: "
+                                            f"{ph.group(0).strip()[:120]!r}"))
+            continue
+        q, why = _parse_block(body, max_inputs)
+        stated = re.search(r"ENTRY POINT\W*([A-Za-z_]\w*)", body, re.IGNORECASE)
+        if (q is not None and _copies_example(q)) or (q is None and stated
+                                                      and stated.group(1) == QUESTION_EXAMPLE_ENTRY_POINT):
+            skipped.append(("copied_example", f"the reply repeats the prompt's format example "
+                                              f"{QUESTION_EXAMPLE_ENTRY_POINT}(){where}"))
+            continue
+        if q is None:
+            return None, "unparseable", why + where
+        return q, "", ""
+    reason, detail = skipped[-1]
+    return None, reason, detail
+
+
+def _other_calls(section: str) -> list[str]:
+    """Names of the functions the lines of an INPUTS section call, in order, without repeats."""
+    names = [m.group(1) for line in section.splitlines()
+             if (m := re.match(r"^\s*(?:>>>\s*|assert\s+|print\()?\s*([A-Za-z_][\w.]*)\s*\(", line))]
+    return list(dict.fromkeys(names))
+
+
+def _parse_block(body: str, max_inputs: int) -> tuple[dict | None, str]:
+    """(question, "") or (None, why) for the text after one marker line (see `parse_question`)."""
     prompt, inputs, solution = (_section(body, s) for s in ("PROMPT", "INPUTS", "SOLUTION"))
     if not (prompt and inputs):
         return None, "missing section(s): " + ", ".join(n for n, s in (("PROMPT", prompt), ("INPUTS", inputs)) if not s)
@@ -267,11 +346,13 @@ def parse_question(text: str, max_inputs: int = 24) -> tuple[dict | None, str]:
     listed, bad = parse_inputs(inputs, entry)
     examples = docstring_examples(doc.value.value, entry)
     calls: list[str] = []
-    for call, _ in listed + examples:
+    for call, _ in examples + listed:
         if call not in calls and len(calls) < max_inputs:
             calls.append(call)
     if not calls:
-        return None, f"INPUTS holds no call of {entry}() ({bad} other line(s))"
+        others = [n for n in _other_calls(inputs) if n != entry]
+        return None, (f"INPUTS holds no call of the entry point {entry}() ({bad} other line(s)"
+                      + (f"; they call {', '.join(others[:5])} instead" if others else "") + ")")
     expectations = ([{"call": c, "expected": e, "source": "docstring"} for c, e in examples if e is not None]
                     + [{"call": c, "expected": e, "source": "inputs"} for c, e in listed if e is not None])
     args = [a.arg for a in fn.args.args if a.arg not in ("self", "cls")]
@@ -398,8 +479,10 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     the text checks (seed derive_seed(seed, "solutions", r)); one sandbox batch runs all candidates.
     `execute(pairs)` runs (problem, completion) pairs (check_completions with the run's limits); `held_out`
     are the run's held-out seed problems (decontamination). Every record carries the teacher, decodings,
-    seeds, its agreement and the teacher's expectations; stats per level: wanted, parents, requests,
-    accepted, rejected {reason: n}, acceptance_rate, and "agreement" (`summarise_agreement`).
+    seeds, its agreement and the teacher's expectations (and, when examples were rewritten, prompt_as_written
+    and examples_rewritten); stats per level: wanted, parents, requests, accepted, rejected {reason: n},
+    acceptance_rate, examples_rewritten / questions_rewritten (example lines / accepted questions whose
+    docstring examples were rewritten to the agreed outputs), and "agreement" (`summarise_agreement`).
     """
     rg = cfg.regeneration
     held_out = list(held_out or [])
@@ -413,7 +496,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         want = int(rg.per_level.get(level, 0))
         parents = [by_id[r["task_id"]] for r in levels if r["level"] == level and r["task_id"] in by_id]
         todo[level] = {"want": want, "parents": parents, "budget": want * rg.max_tries_factor, "written": [],
-                       "st": {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {}}}
+                       "st": {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {},
+                              "examples_rewritten": 0, "questions_rewritten": 0}}
 
     def reject(meta: dict, reason: str, detail: str, raw: str, **extra: Any) -> None:
         rejected.append({**meta, "reason": reason, "detail": detail, "raw": raw, **extra})
@@ -441,9 +525,9 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         for (level, parent, _), raw in zip(batch, replies):
             meta = {"parent_task_id": parent["task_id"], "parent_level": level,
                     "prompt_kind": QUESTION_KIND_BY_LEVEL[level], "seed": rseed, "solutions_seed": sseed, **info}
-            q, why = parse_question(raw, max_inputs=3 * rg.n_inputs)
+            q, reason, why = parse_reply(raw, max_inputs=3 * rg.n_inputs)
             if q is None:
-                reject(meta, "unparseable", why, raw)
+                reject(meta, reason, why, raw)
                 continue
             todo[level]["written"].append(q["entry_point"])
             reason, detail = check_text(q, known, held_out, cfg, embedder, held_index)
@@ -460,7 +544,11 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
-            record = {"prompt": q["prompt"], "entry_point": q["entry_point"], "args": q["args"], "indent": q["indent"],
+            rewritten = {}
+            if d.get("examples_rewritten"):  # example_policy "rewrite": the agreed outputs replace wrong examples
+                rewritten = {"prompt_as_written": q["prompt"], "examples_rewritten": d["examples_rewritten"]}
+                q["prompt"] = d["prompt"]
+            record = {"prompt": q["prompt"], **rewritten, "entry_point": q["entry_point"], "args": q["args"], "indent": q["indent"],
                       "inputs": q["inputs"],
                       "agreement": d["agreement"], "teacher_expectations": d.get("expectations") or [
                           {**x, "agrees": None} for x in q["expectations"]],
@@ -488,6 +576,9 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             accepted.append(rec)
             known.append(rec)
             t["st"]["accepted"] += 1
+            if rewritten:
+                t["st"]["questions_rewritten"] += 1
+                t["st"]["examples_rewritten"] += len(rewritten["examples_rewritten"])
     stats = {}
     for level, t in todo.items():
         st = t["st"]
