@@ -39,6 +39,10 @@ LONG_MODULES = {
                                   "failures) whose decisions depend on each other; the docstring lists them",
     "scoring/judge_parser.py": "the rubric prompt's reply parser: text layouts, tables and JSON replies share "
                                "the rule labels and the value reader",
+    "prompts.py": "every prompt a model sees, in one place by design; Stage III's carries a worked example of "
+                  "its answer format (issue 16)",
+    "scoring/agreement_vote.py": "everything that follows from the agreed outputs: the vote, the tests written "
+                                 "from them and the rewrite of wrong docstring examples to them",
 }
 
 
