@@ -217,7 +217,7 @@ def test_replies_with_placeholder_lines_are_rejected_by_name():
         assert q is None and reason == "placeholders" and "<" in detail
     assert "'ENTRY POINT: <function name>'" in parse_reply(ECHOED_LAYOUT)[2]
     _, rejected, stats, _ = run_stage([ECHOED_LAYOUT, ECHOED_INPUTS])
-    assert stats["easy"]["rejected"] == {"placeholders": 2}
+    assert stats["easy"]["rejected"] == {"placeholders": 2} and len(rejected) == 2
     # `<` in code or a docstring is not a placeholder
     assert parse_reply(VOWEL_RUN.replace("0 when s has none.", "0 when s has none (len(s) < 1)."))[1] == ""
 
@@ -335,7 +335,9 @@ def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_
               "    >>> swap_ends('abc')\n    'abc'\n    Also swap_ends('xy') returns 'xy', and swap_ends('q') -> 'q'.\n"
               "    >>> swap_ends('abc')\n    'abc'\n"
               '    """\n')
-    ok = lambda v: {"ok": True, "value": v}  # noqa: E731 -- a run_calls outcome
+    def ok(value):  # a run_calls outcome
+        return {"ok": True, "value": value}
+
     wrong = [{"call": "swap_ends('abc')", "expected": "'abc'", "value": ok("cba")},
              {"call": "swap_ends('abc')", "expected": "'abc'", "value": ok("cba")},  # the example written twice
              {"call": "swap_ends('xy')", "expected": "'xy'", "value": ok("yx")}]
@@ -345,8 +347,8 @@ def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_
         {"call": "swap_ends('xy')", "old": "'xy'", "new": "'yx'"}]
     # an agreed exception cannot be shown as a result line: nothing is rewritten, the caller rejects
     raised = [{"call": "swap_ends('abc')", "expected": "'abc'", "value": {"ok": False, "error_type": "IndexError"}}]
-    assert rewrite_examples(prompt, raised) == (prompt, [], "the agreed outcome of swap_ends('abc') is an exception "
-                                                           "(IndexError)")
+    why = "the agreed outcome of swap_ends('abc') is an exception (IndexError)"
+    assert rewrite_examples(prompt, raised) == (prompt, [], why)
     tuple_value = [{"call": "swap_ends('abc')", "expected": "'abc'", "value": ok({"__tuple__": ["c", "a"]})}]
     assert "    ('c', 'a')\n" in rewrite_examples(prompt, tuple_value)[0]  # the literal of the normalised value
     missing = [{"call": "swap_ends('zz')", "expected": "'zz'", "value": ok("zz")}]
@@ -364,9 +366,10 @@ def test_an_example_call_missing_from_inputs_is_run_and_compared_first():
     teacher = ScriptedTeacher([raw], {"count_upper": [fenced("def count_upper(s):\n"
                                                              "    return len([c for c in s if 'A' <= c <= 'Z'])\n")] * 4})
     cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
-    accepted, _, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 1, 1, EXECUTE)
+    accepted, _, _ = regenerate_questions(LEVELS, POOL, teacher, cfg, 1, 1, EXECUTE)
     assert accepted[0]["examples_rewritten"] == [{"call": "count_upper('AbCD')", "old": "2", "new": "3"}]
-    assert "assert candidate('AbCD') == 3" in accepted[0]["test"] and "    >>> count_upper('AbCD')\n    3\n" in accepted[0]["prompt"]
+    assert "assert candidate('AbCD') == 3" in accepted[0]["test"]
+    assert "    >>> count_upper('AbCD')\n    3\n" in accepted[0]["prompt"]
 
 
 def test_too_few_tests_when_most_inputs_raise_unnamed_exceptions():

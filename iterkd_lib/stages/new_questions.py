@@ -271,9 +271,8 @@ def parse_question(text: str, max_inputs: int = 24) -> tuple[dict | None, str]:
 
 def _copies_example(q: dict) -> bool:
     """Whether a parsed question is the prompt's worked example repeated (its entry point or its prompt)."""
-    norm = lambda t: " ".join(t.split())  # noqa: E731
     return (q["entry_point"] == QUESTION_EXAMPLE_ENTRY_POINT
-            or norm(QUESTION_EXAMPLE_PROMPT) in norm(q["prompt"]))
+            or " ".join(QUESTION_EXAMPLE_PROMPT.split()) in " ".join(q["prompt"].split()))
 
 
 def parse_reply(text: str, max_inputs: int = 24) -> tuple[dict | None, str, str]:
@@ -296,15 +295,15 @@ def parse_reply(text: str, max_inputs: int = 24) -> tuple[dict | None, str, str]
         where = f" (block {n} of {len(blocks)})" if len(blocks) > 1 else ""
         ph = _PLACEHOLDER.search(body)
         if ph:
-            skipped.append(("placeholders", f"a layout placeholder line was left in the reply{where}: "
-                                            f"{ph.group(0).strip()[:120]!r}"))
+            skipped.append(("placeholders", (f"a layout placeholder line was left in the reply{where}: "
+                                             f"{ph.group(0).strip()[:120]!r}")))
             continue
         q, why = _parse_block(body, max_inputs)
         stated = re.search(r"ENTRY POINT\W*([A-Za-z_]\w*)", body, re.IGNORECASE)
         if (q is not None and _copies_example(q)) or (q is None and stated
                                                       and stated.group(1) == QUESTION_EXAMPLE_ENTRY_POINT):
-            skipped.append(("copied_example", f"the reply repeats the prompt's format example "
-                                              f"{QUESTION_EXAMPLE_ENTRY_POINT}(){where}"))
+            skipped.append(("copied_example", (f"the reply repeats the prompt's format example "
+                                               f"{QUESTION_EXAMPLE_ENTRY_POINT}(){where}")))
             continue
         if q is None:
             return None, "unparseable", why + where
