@@ -13,8 +13,8 @@ Who sees what:
 - the TEACHER, Stage III: `question_messages` (breadth / depth) writes a new question -- signature + docstring
   with examples, a list of test INPUTS (calls, no results) and one solution; the reply starts with
   `QUESTION_MARKER`. The format is shown by one worked example of ours (`QUESTION_EXAMPLE_*`, no
-  <placeholders>; `question_layout`). Then `question_solution_messages` solves that question k more times, independently (the
-  prompt alone: no inputs, no earlier solution); the outputs they agree on become its tests.
+  <placeholders>; `question_layout`). Then `question_solution_messages` solves that question k more times,
+  independently (the prompt alone: no inputs, no earlier solution); the outputs they agree on become its tests.
 
 Not covered: parsing the replies (scoring/code_extraction.py, scoring/judge_parser.py,
 stages/new_questions.py) and chat templates (the model's tokenizer).

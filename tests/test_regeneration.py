@@ -176,7 +176,8 @@ def test_question_prompt_shows_one_worked_example_and_no_placeholder_lines():
     assert example.count("```python") == 3 and "8 calls of your new function" in content
     # the example is a correct question of its own: its docstring examples pass its solution (in the sandbox)
     ex, reason, _ = parse_reply(example.replace("chunk_sums", "chunk_totals"))  # renamed, else it is a copy
-    assert reason == "" and len(ex["inputs"]) == 7 and [x["expected"] for x in ex["expectations"]] == ["[5, 10, 3]", "[]"]
+    assert reason == "" and len(ex["inputs"]) == 7
+    assert [x["expected"] for x in ex["expectations"]] == ["[5, 10, 3]", "[]"]
     problem = {"prompt": ex["prompt"], "entry_point": "chunk_totals",
                "test": "def check(candidate):\n" + "".join(f"    assert candidate{x['call'][len('chunk_totals'):]} == "
                                                            f"{x['expected']}\n" for x in ex["expectations"])}
@@ -227,7 +228,8 @@ def test_inputs_that_call_another_function_name_it():
                    "strength('abc')\nstrength('')\n", "def strength_score(password):\n    return 0\n")
     q, reason, detail = parse_reply(raw)
     assert (q, reason) == (None, "unparseable")
-    assert detail == "INPUTS holds no call of the entry point strength_score() (2 other line(s); they call strength instead)"
+    assert detail == ("INPUTS holds no call of the entry point strength_score() (2 other line(s); "
+                      "they call strength instead)")
 
 
 # ------------------------------------------------------------------------------------------- agreement
@@ -342,7 +344,8 @@ def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_
              {"call": "swap_ends('abc')", "expected": "'abc'", "value": ok("cba")},  # the example written twice
              {"call": "swap_ends('xy')", "expected": "'xy'", "value": ok("yx")}]
     new, rewrites, why = rewrite_examples(prompt, wrong)
-    assert why == "" and new.count("    'cba'\n") == 2 and "swap_ends('xy') returns 'yx', and swap_ends('q') -> 'q'" in new
+    assert why == "" and new.count("    'cba'\n") == 2
+    assert "swap_ends('xy') returns 'yx', and swap_ends('q') -> 'q'" in new
     assert rewrites == [{"call": "swap_ends('abc')", "old": "'abc'", "new": "'cba'"}] * 2 + [
         {"call": "swap_ends('xy')", "old": "'xy'", "new": "'yx'"}]
     # an agreed exception cannot be shown as a result line: nothing is rewritten, the caller rejects
@@ -363,8 +366,8 @@ def test_an_example_call_missing_from_inputs_is_run_and_compared_first():
     q, why = parse_question(raw, max_inputs=2)  # the cap would have cut the example if it came last
     assert why == "" and q["inputs"] == ["count_upper('AbCD')", "count_upper('')"]
     assert q["expectations"] == [{"call": "count_upper('AbCD')", "expected": "2", "source": "docstring"}]
-    teacher = ScriptedTeacher([raw], {"count_upper": [fenced("def count_upper(s):\n"
-                                                             "    return len([c for c in s if 'A' <= c <= 'Z'])\n")] * 4})
+    upper = fenced("def count_upper(s):\n    return len([c for c in s if 'A' <= c <= 'Z'])\n")
+    teacher = ScriptedTeacher([raw], {"count_upper": [upper] * 4})
     cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
     accepted, _, _ = regenerate_questions(LEVELS, POOL, teacher, cfg, 1, 1, EXECUTE)
     assert accepted[0]["examples_rewritten"] == [{"call": "count_upper('AbCD')", "old": "2", "new": "3"}]

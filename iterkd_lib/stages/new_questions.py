@@ -32,11 +32,11 @@ The prompt shows the format by one worked example (prompts.QUESTION_EXAMPLE_*, n
 A question is accepted only if every check passes, in this order (the first failing one is the reason):
 `unparseable` (layout, entry point, docstring, no usable input), `placeholders` (a layout placeholder line
 such as `<function name>` left in the reply), `copied_example` (the reply repeats the prompt's worked example;
-a reply that repeats it and then writes its own question keeps its own), `near_duplicate` (ROUGE-L of the prompt to
-any pool or already accepted prompt > rouge_l_max = 0.7, Lion's value; or MiniLM cosine > embedding_sim_max
-when > 0), `contaminated` (13-gram overlap of the prompt with HumanEval or the run's held-out seed problems
-> contamination_max, or ROUGE-L to a held-out prompt > rouge_l_max; the reference is checked the same way
-once known), then after the solutions: `nondeterministic` / `unserialisable_output` (too few voters are left
+a reply that repeats it and then writes its own question keeps its own), `near_duplicate` (ROUGE-L of the
+prompt to any pool or already accepted prompt > rouge_l_max = 0.7, Lion's value; or MiniLM cosine >
+embedding_sim_max when > 0), `contaminated` (13-gram overlap of the prompt with HumanEval or the run's
+held-out seed problems > contamination_max, or ROUGE-L to a held-out prompt > rouge_l_max; the reference is
+checked the same way once known), then after the solutions: `nondeterministic` / `unserialisable_output` (too few voters are left
 because of that), `no_agreement` (no group of min_agree, or a tie), `too_few_tests` (< min_asserts tests
 could be written), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of
 ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
@@ -547,7 +547,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             if d.get("examples_rewritten"):  # example_policy "rewrite": the agreed outputs replace wrong examples
                 rewritten = {"prompt_as_written": q["prompt"], "examples_rewritten": d["examples_rewritten"]}
                 q["prompt"] = d["prompt"]
-            record = {"prompt": q["prompt"], **rewritten, "entry_point": q["entry_point"], "args": q["args"], "indent": q["indent"],
+            record = {"prompt": q["prompt"], **rewritten, "entry_point": q["entry_point"], "args": q["args"],
+                      "indent": q["indent"],
                       "inputs": q["inputs"],
                       "agreement": d["agreement"], "teacher_expectations": d.get("expectations") or [
                           {**x, "agrees": None} for x in q["expectations"]],
