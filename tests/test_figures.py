@@ -275,3 +275,18 @@ def test_figures_read_real_record_shapes(tmp_path):
                                                '0.0, "target_modules": ["v_proj", "q_proj"], "peft_type": "LORA"}}')
     texts = [a.text for a in F.fig_loss_curves(store, 1).layout.annotations]
     assert "LoRA r=8 alpha=16 dropout=0.0 targets=q_proj,v_proj · loss cpo" in texts
+
+
+def test_acceptance_annotation_counts_questions_with_rewritten_examples(tmp_path):
+    s = RunStore(tmp_path / "rewrites")
+    q = {"prompt": "def g():\n", "entry_point": "g", "test": "", "parent_task_id": "t/0", "parent_level": "easy",
+         "prompt_kind": "breadth", "origin_cycle": 1}
+    s.write_records(1, "08_new_questions", [
+        {**q, "task_id": "g/1", "examples_rewritten": [{"call": "g()", "old": "2", "new": "1"}]},
+        {**q, "task_id": "g/2"}])
+    s.write_records(1, "08_rejected_questions", [{"parent_task_id": "t/1", "parent_level": "easy",
+                                                  "reason": "copied_example", "detail": "", "raw": ""}])
+    fig = F.fig_acceptance(s, 1)
+    text = " ".join(a.text or "" for a in fig.layout.annotations)
+    assert "accepted 2/3" in text and "docstring examples rewritten to the agreed outputs: 1" in text
+    assert list(_trace(fig, "rejected: copied_example").y) == [1, 0, 0]

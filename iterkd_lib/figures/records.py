@@ -380,7 +380,8 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     """Generated questions per parent level: accepted, and rejected by reason (left); how many candidate
     solutions agreed, per question that reached the vote (right: size of the largest agreeing group, accepted
     and rejected stacked, the min_agree threshold marked); the teacher's own expected values that disagree
-    with the agreed outputs, in the annotation."""
+    with the agreed outputs, and the accepted questions whose wrong docstring examples were rewritten, in the
+    annotation."""
     cycle = _latest(store, "08_new_questions") if cycle is None else cycle
     title = f"new questions: accepted vs rejected (cycle {cycle})"
     acc = _records(store, cycle, "08_new_questions")
@@ -419,6 +420,9 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     text = f"accepted {len(acc)}/{total}" + (f" ({len(acc) / total:.0%})" if total else "")
     if checked:
         text += f"; teacher's own expected values wrong: {wrong}/{len(checked)} ({wrong / len(checked):.0%})"
+    rewritten = [q for q in acc if q.extra.get("examples_rewritten")]  # regeneration.example_policy "rewrite"
+    if rewritten:
+        text += f"; accepted with docstring examples rewritten to the agreed outputs: {len(rewritten)}"
     fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
     fig.update_layout(barmode="stack", margin=dict(t=150))
     fig.update_xaxes(title="level of the parent question", row=1, col=1)
