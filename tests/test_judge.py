@@ -260,19 +260,22 @@ def test_unparseable_is_retried_once_with_new_seed_then_recorded():
 
 
 @pytest.mark.slow
-def test_real_small_model_as_judge():
-    """One real judgement by Qwen2.5-Coder-0.5B-Instruct through the real backend: a record, never a crash."""
-    from pathlib import Path
-
-    from iterkd_lib.config import BackendConfig, DecodingConfig, RunConfig
+def test_real_small_model_as_judge(tmp_path, model_cache_dir):
+    """One real judgement by Qwen2.5-Coder-0.5B-Instruct on llama.cpp (the demo's judge engine): a record,
+    never a crash. (Was transformers bf16: on CPUs without AVX512-BF16 that alone took minutes.)"""
+    from iterkd_lib.config import BackendConfig, DecodingConfig
     from iterkd_lib.models.backends import make_backend
 
-    backend = make_backend(BackendConfig(model="qwen2.5-coder-0.5b-instruct", dtype="bfloat16"),
-                           str(Path(RunConfig().cache_dir).expanduser()), cache=False)
+    backend = make_backend(BackendConfig(model="qwen2.5-coder-0.5b-instruct", backend="llamacpp", threads=1,
+                                         parallel=2, ctx_per_slot=2048),
+                           model_cache_dir, cache=False, log_dir=str(tmp_path / "logs"))
     problem = {"task_id": "T/median", "prompt": 'def median(xs: list) -> float:\n    """Return the median of xs."""\n'}
     attempt = {"task_id": "T/median", "sample_index": 0,
                "code": "def median(xs: list) -> float:\n    xs = sorted(xs)\n    return xs[len(xs) // 2]\n"}
-    (rec,) = judge_attempts({"T/median": problem}, [attempt], backend, DecodingConfig(max_new_tokens=160), seed=3)
+    try:
+        (rec,) = judge_attempts({"T/median": problem}, [attempt], backend, DecodingConfig(max_new_tokens=160), seed=3)
+    finally:
+        backend.close()
     assert rec["raw"].strip() and rec["judge"]["model"] == "qwen2.5-coder-0.5b-instruct"
     if rec["parse_ok"]:
         assert 0.0 <= rec["score"] <= MAX_SCORE
