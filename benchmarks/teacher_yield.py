@@ -17,7 +17,8 @@ positives the teacher wrote when the training set is built with the config's can
 token counts then come from re-tokenising the cached text (`token_counts`, "retokenised").
 
 Writes `figures/teacher_yield_table.md` and `.csv` (one row per set x setting) and prints the table.
-Usage: python benchmarks/teacher_yield.py --config configs/demo.yaml --n 4 --repair-rounds 1 [--sets demo,strat32]
+Usage: python benchmarks/teacher_yield.py --config configs/demo.yaml --n 4 --repair-rounds 1 [--sets demo,strat32,passk]
+("passk": the problems already in data/teacher_passk.jsonl, whose samples the response cache holds)
 Not covered: repairs of the student's failures (they need a trained student: a demo run's cycle 2 records them).
 """
 
@@ -103,7 +104,14 @@ def main(argv: list[str] | None = None) -> int:
 
     seeds = load_problems(cfg.data.seed_problems)
     sets = {"demo": seed_pool(cfg)[0], "strat32": stratified_sample(seeds)}
+    measured = ROOT / "data" / "teacher_passk.jsonl"
+    if measured.exists():  # "passk": the problems data/measure_teacher_passk.py measured (samples all cached)
+        done = {json.loads(line)["task_id"] for line in measured.read_text().splitlines() if line.strip()}
+        sets["passk"] = [p for p in seeds if p["task_id"] in done]
     wanted = [s for s in args.sets.split(",") if s]
+    unknown = [s for s in wanted if s not in sets]
+    if unknown:
+        raise SystemExit(f"--sets: unknown set(s) {unknown}; known: {sorted(sets)}")
     union = {p["task_id"]: p for name in wanted for p in sets[name]}
     backend = make_backend(cfg.teacher, str(Path(cfg.run.cache_dir).expanduser()))
     t0 = time.time()

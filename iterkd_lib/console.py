@@ -110,6 +110,16 @@ def cycle_table(summary: dict) -> str:
     return "\n".join([title, bar, *(f"| {k:<{w}} | {x:>{v}} |" for k, x in rows), bar])
 
 
+HTTP_LOGGERS = ("httpx", "httpx2", "httpcore", "openai")
+
+
+def quiet_http_loggers() -> None:
+    """Raise the HTTP client loggers (httpx, httpx2 -- the name the OpenAI client's transport logs under here --,
+    httpcore, openai) to WARNING: at INFO they print one line per request to the llama.cpp/OpenAI server."""
+    for name in HTTP_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 def attach_run_log(run_dir: str | Path, logger: str = "iterkd") -> Path:
     """Also write the `iterkd` logger, DEBUG level (full stage summaries included), to RUN_DIR/iterkd.log."""
     path = Path(run_dir) / "iterkd.log"

@@ -26,7 +26,8 @@ STAGES = ["01_pool", "02_teacher_attempts", "03_training_set", "04_adapter", "05
           "06_feedback", "07_levels", "08_new_questions", "09_evaluation"]
 # Fields that legitimately differ between two executions of the same work.
 VOLATILE = {"duration_s", "seconds", "time", "completed_at", "saved_at", "wall_s", "peak_rss_mb_so_far", "cached",
-            "teacher_usage", "out_dir", "resumed", "phases"}
+            "teacher_usage", "out_dir", "resumed", "phases",
+            "base_url", "log"}  # the llama.cpp server's port and log file: a new server per process
 
 
 def _strip(obj):

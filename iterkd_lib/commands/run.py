@@ -15,8 +15,9 @@ def _run(args: argparse.Namespace) -> int:
     from iterkd_lib import cycle  # heavy imports (torch, transformers) only when a run starts
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    for noisy in ("httpx", "openai", "httpcore"):  # one line per request to a llama.cpp/OpenAI server: not news
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from iterkd_lib.console import quiet_http_loggers
+
+    quiet_http_loggers()  # no line per request to the teacher's server
     overrides = list(args.overrides)
     if args.cycles is not None:
         overrides.append(f"run.cycles={args.cycles}")

@@ -25,6 +25,9 @@ def _study(args: argparse.Namespace) -> int:
     from iterkd_lib.study_report import study_results, write_study_tables
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+    from iterkd_lib.console import quiet_http_loggers
+
+    quiet_http_loggers()  # no line per request to the teacher's server
     overrides = list(args.overrides)
     if args.variants:
         overrides.append(f"study.variants=[{args.variants}]")
