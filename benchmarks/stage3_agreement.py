@@ -38,9 +38,9 @@ from iterkd_lib.seeding import derive_seed, set_torch_threads
 def seed_label_levels(cfg, out: Path) -> None:
     """Levels = the seed set's own difficulty labels (no model runs): the fallback when the machine cannot
     afford the student pass (2 cores shared by ~6 processes)."""
-    from iterkd_lib.cycle import _split_seed_pool
+    from iterkd_lib.stages.pool import seed_pool
 
-    pool, held = _split_seed_pool(cfg)
+    pool, held = seed_pool(cfg)
     lv = [{"task_id": p["task_id"], "level": p.get("difficulty") or "medium", "reason": "seed difficulty label"}
           for p in pool]
     write_jsonl(out / "pool.jsonl", pool)
@@ -50,13 +50,14 @@ def seed_label_levels(cfg, out: Path) -> None:
 
 
 def levels(cfg, out: Path, samples: int) -> None:
-    from iterkd_lib.cycle import _split_seed_pool
     from iterkd_lib.models.backends import LocalBackend
     from iterkd_lib.models.student import load_student
     from iterkd_lib.stages import feedback
     from iterkd_lib.stages.levels import assign_levels, level_distribution
+    from iterkd_lib.stages.pool import seed_pool
+    from iterkd_lib.stages.student_attempts import student_attempts
 
-    pool, held = _split_seed_pool(cfg)
+    pool, held = seed_pool(cfg)
     cfg.feedback.samples_per_question = samples
     cfg.feedback.use_judge = False
     cfg.feedback.use_pylint = False
@@ -64,7 +65,7 @@ def levels(cfg, out: Path, samples: int) -> None:
     model, tok = load_student(cfg.student, str(Path(cfg.run.cache_dir).expanduser()), trainable=False)
     student = LocalBackend.from_model(model, tok, name=cfg.student.model, batch_size=cfg.student.batch_size)
     t0 = time.time()
-    attempts = feedback.student_attempts(pool, student, cfg, derive_seed(cfg.run.seed, 1, "student"))
+    attempts = student_attempts(pool, student, cfg, derive_seed(cfg.run.seed, 1, "student"))
     fb = feedback.collect_feedback(pool, attempts, cfg, None, 0)
     lv = assign_levels(pool, fb, cfg.difficulty)
     write_jsonl(out / "pool.jsonl", pool)
