@@ -68,8 +68,10 @@ class BackendConfig:
                             "OpenAI-compatible server at base_url).",
                       choices=("hf", "local", "llamacpp", "ctranslate2", "openai"))
     model: str = _f("qwen2.5-coder-1.5b-instruct", "Registry short name, HF path/id, or the server's model name.")
-    dtype: str = _f("bfloat16", "Local weights dtype: bfloat16 (fastest on AVX512-BF16 CPUs), float32, float16.",
-                    choices=("bfloat16", "float32", "float16"))
+    dtype: str = _f("auto", "Local weights dtype: 'auto' (bfloat16 where the CPU/GPU computes it natively -- "
+                            "AVX512-BF16, AMX, CUDA -- else float32: emulated bf16 is 11-16x slower, see "
+                            "models/dtypes.py), bfloat16, float32, float16.",
+                    choices=("auto", "bfloat16", "float32", "float16"))
     batch_size: int = _f(8, "Local backend: prompts generated together in one batch (left padding).", min=1)
     base_url: str = _f("", "OpenAI backend: server URL, e.g. http://127.0.0.1:8000/v1 for vLLM.")
     api_key_env: str = _f("OPENAI_API_KEY", "OpenAI backend: environment variable that holds the API key.")
@@ -126,8 +128,9 @@ class StudentConfig:
     model: str = _f("qwen2.5-coder-0.5b-instruct", "Registry short name or HF path/id of the student.")
     quantization: str = _f("none", "'4bit' = NF4 QLoRA with double quantization (GPU, or CPU on request); 'none'.",
                            choices=("none", "4bit"))
-    dtype: str = _f("bfloat16", "Compute dtype for training and generation.",
-                    choices=("bfloat16", "float32", "float16"))
+    dtype: str = _f("auto", "Compute dtype for training and generation: 'auto' = bfloat16 where the hardware "
+                            "computes it natively, else float32 (models/dtypes.py); bfloat16, float32, float16.",
+                    choices=("auto", "bfloat16", "float32", "float16"))
     lora: LoraConfig = _sub(LoraConfig, "Adapter shape.")
     batch_size: int = _f(8, "Prompts generated together when the student answers questions.", min=1)
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for the student's answers in Stage II.")

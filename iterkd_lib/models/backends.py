@@ -340,13 +340,16 @@ class LocalBackend(BackendBase):
 # ----------------------------------------------------------------------------------------- factory
 
 def load_local_model(path: str, dtype: str):
-    """Tokenizer and eval-mode model from a local dir or hub id, in the given dtype."""
+    """Tokenizer and eval-mode model from a local dir or hub id, in the given dtype ('auto' resolved by
+    `models.dtypes.resolve_dtype`)."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tok = AutoTokenizer.from_pretrained(path)
     kw = {"device_map": "auto"} if torch.cuda.is_available() else {}
-    model = AutoModelForCausalLM.from_pretrained(path, dtype=getattr(torch, dtype), **kw)
+    from iterkd_lib.models.dtypes import torch_dtype
+
+    model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype(dtype), **kw)
     return model.eval(), tok
 
 

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from iterkd_lib.config import StudentConfig
+from iterkd_lib.models.dtypes import torch_dtype
 from iterkd_lib.runstore import write_json
 
 ADAPTER_META = "adapter_meta.json"
@@ -55,7 +56,7 @@ def bnb_config_from(student_cfg: StudentConfig, skip_modules: list[str] | None =
     from transformers import BitsAndBytesConfig
 
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
-                              bnb_4bit_compute_dtype=getattr(torch, student_cfg.dtype),
+                              bnb_4bit_compute_dtype=torch_dtype(student_cfg.dtype),
                               llm_int8_skip_modules=(skip_modules or []) + ["lm_head"])
 
 
@@ -104,7 +105,7 @@ def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | 
     from iterkd_lib.models.registry import resolve_model
 
     path = resolve_model(student_cfg.model, cache_dir)
-    dtype = getattr(torch, student_cfg.dtype)
+    dtype = torch_dtype(student_cfg.dtype)
     on_gpu = torch.cuda.is_available()
     kw: dict = {"dtype": dtype}
     if on_gpu:
