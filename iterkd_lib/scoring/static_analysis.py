@@ -15,6 +15,7 @@ Entry points: `pylint_views(codes)`, `ruff_views(codes)`, `compile_run_view(code
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import select
@@ -24,7 +25,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from iterkd_lib.sandbox.execution import run_code
@@ -116,7 +116,9 @@ def _lint_codes(codes: list[str], tmp: str) -> list[dict]:
     views: list[dict] = []
     for start in range(0, len(codes), _BATCH):
         batch = codes[start:start + _BATCH]
-        names = [f"m_{uuid.uuid4().hex}" for _ in batch]
+        # names from the content (and the position, for twins): pylint quotes them in messages, and a rerun
+        # of the same attempts must write the same records (the resume test compares them)
+        names = [f"m_{start + i}_{hashlib.sha256(code.encode()).hexdigest()[:16]}" for i, code in enumerate(batch)]
         paths = [str(Path(tmp, name + ".py")) for name in names]
         for path, code in zip(paths, batch):
             Path(path).write_text(code, encoding="utf-8")
