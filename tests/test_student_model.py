@@ -66,9 +66,12 @@ def test_config_translation():
     lc = lora_config_from(StudentConfig(lora=LoraConfig(r=8, alpha=16, dropout=0.1, target_modules=["q_proj"])))
     assert (lc.r, lc.lora_alpha, lc.lora_dropout, set(lc.target_modules)) == (8, 16, 0.1, {"q_proj"})
     assert lora_config_from(StudentConfig(lora=LoraConfig(target_modules=["all-linear"]))).target_modules == "all-linear"
-    bc = bnb_config_from(StudentConfig(quantization="4bit"), ["model.layers.0.mlp.up_proj"])
+    bc = bnb_config_from(StudentConfig(quantization="4bit", dtype="bfloat16"), ["model.layers.0.mlp.up_proj"])
     assert bc.load_in_4bit and bc.bnb_4bit_quant_type == "nf4" and bc.bnb_4bit_use_double_quant
     assert bc.bnb_4bit_compute_dtype == torch.bfloat16
+    from iterkd_lib.models.dtypes import torch_dtype  # the default 'auto' follows the hardware
+
+    assert bnb_config_from(StudentConfig(quantization="4bit"), []).bnb_4bit_compute_dtype == torch_dtype("auto")
     assert bc.llm_int8_skip_modules == ["model.layers.0.mlp.up_proj", "lm_head"]
 
 
