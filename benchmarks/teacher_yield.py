@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     from iterkd_lib.models.backends import make_backend
     from iterkd_lib.problems import load_problems
     from iterkd_lib.sandbox import check_completions
-    from iterkd_lib.stages.pool import seed_pool
+    from iterkd_lib.stages.pool import read_passk, seed_pool
     from iterkd_lib.stages.teacher_attempts import teacher_attempts
 
     over = [f"distill.correct_per_problem={args.n}", f"distill.repair_rounds={args.repair_rounds}",
@@ -106,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = {"demo": seed_pool(cfg)[0], "strat32": stratified_sample(seeds)}
     measured = ROOT / "data" / "teacher_passk.jsonl"
     if measured.exists():  # "passk": the problems data/measure_teacher_passk.py measured (samples all cached)
-        done = {json.loads(line)["task_id"] for line in measured.read_text().splitlines() if line.strip()}
+        done = read_passk(measured)
         sets["passk"] = [p for p in seeds if p["task_id"] in done]
     wanted = [s for s in args.sets.split(",") if s]
     unknown = [s for s in wanted if s not in sets]
