@@ -13,6 +13,7 @@ Entry points: `stage_line(cycle, stage, summary)`, `cycle_table(summary)`, `atta
 from __future__ import annotations
 
 import logging
+import sys
 from pathlib import Path
 
 _NAMES = {"01_pool": "pool", "02_teacher_attempts": "teacher attempts", "03_training_set": "training set",
@@ -113,9 +114,11 @@ def cycle_table(summary: dict) -> str:
 HTTP_LOGGERS = ("httpx", "httpx2", "httpcore", "openai")
 
 
-def quiet_http_loggers() -> None:
-    """Raise the HTTP client loggers (httpx, httpx2 -- the name the OpenAI client's transport logs under here --,
-    httpcore, openai) to WARNING: at INFO they print one line per request to the llama.cpp/OpenAI server."""
+def console_logging() -> None:
+    """The console of `iterkd run` / `iterkd study`: INFO lines with a time stamp on stderr, and the HTTP client
+    loggers (httpx, httpx2 -- the name the OpenAI client's transport logs under here --, httpcore, openai)
+    raised to WARNING: at INFO they print one line per request to the llama.cpp/OpenAI server."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
     for name in HTTP_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
 

@@ -13,11 +13,9 @@ from iterkd_lib.report import report_table
 
 def _run(args: argparse.Namespace) -> int:
     from iterkd_lib import cycle  # heavy imports (torch, transformers) only when a run starts
+    from iterkd_lib.console import console_logging
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    from iterkd_lib.console import quiet_http_loggers
-
-    quiet_http_loggers()  # no line per request to the teacher's server
+    console_logging()
     overrides = list(args.overrides)
     if args.cycles is not None:
         overrides.append(f"run.cycles={args.cycles}")

@@ -10,7 +10,6 @@ figure (study_pass_at_1.html / .png) to --figures-dir (default study.figures_dir
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import warnings
 from pathlib import Path
@@ -19,15 +18,13 @@ from iterkd_lib.config import load_config
 
 
 def _study(args: argparse.Namespace) -> int:
+    from iterkd_lib.console import console_logging
     from iterkd_lib.figures import PngExportUnavailable, save_figure
     from iterkd_lib.figures.study import study_figure
     from iterkd_lib.study import Study
     from iterkd_lib.study_report import study_results, write_study_tables
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-    from iterkd_lib.console import quiet_http_loggers
-
-    quiet_http_loggers()  # no line per request to the teacher's server
+    console_logging()
     overrides = list(args.overrides)
     if args.variants:
         overrides.append(f"study.variants=[{args.variants}]")
