@@ -25,16 +25,14 @@ from iterkd_lib.config import IterKDConfig
 from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.scoring.agreement_vote import rewrite_examples, summarise_agreement, trivial_bodies
-from iterkd_lib.stages.new_questions import (
+from iterkd_lib.scoring.question_parser import (
     _PLACEHOLDER,
-    Embedder,
-    check_text,
     docstring_examples,
     parse_inputs,
     parse_question,
     parse_reply,
-    regenerate_questions,
 )
+from iterkd_lib.stages.new_questions import Embedder, check_text, regenerate_questions
 from iterkd_lib.stages.pool import next_pool
 
 EXECUTE = functools.partial(check_completions, timeout_s=5.0, memory_mb=512, workers=2)

@@ -176,7 +176,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     "n_tests", "left_out", "expectations" (each with "agrees": bool | None)}; under example_policy "rewrite",
     when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
     with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
-    Docstring examples are among the inputs (stages/new_questions.parse_question puts them first), so every
+    Docstring examples are among the inputs (scoring/question_parser.parse_question puts them first), so every
     example was run by every candidate like any other input.
     """
     rg = cfg.regeneration
@@ -261,7 +261,7 @@ def rewrite_examples(prompt: str, wrong: list[dict]) -> tuple[str, list[dict], s
     """(prompt with each wrong docstring example's result replaced by the agreed output, rewrites, why not).
 
     wrong: [{"call": source of the call, "expected": the literal the docstring shows (as parsed by
-    stages/new_questions.docstring_examples), "value": the agreed outcome (a `run_calls` outcome dict)}].
+    scoring/question_parser.docstring_examples), "value": the agreed outcome (a `run_calls` outcome dict)}].
     A `>>> call` line gets the next non-empty line (its result) replaced by the agreed output's literal
     (`output_literal`, the repr of the normalised value), indented like that result line; a one-line prose
     example (`call -> y`, `call returns y`) gets `y` replaced on its line. Every line showing a wrong example
