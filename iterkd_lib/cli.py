@@ -32,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `iterkd`: parse `argv`, run the sub-command; returns its exit status (2 with a one-line message
-    for ConfigError, FileNotFoundError, ValueError)."""
+    for ConfigError, FileNotFoundError, ValueError; 0 when the reader of stdout went away, as in
+    `iterkd config fields | head`)."""
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
@@ -42,6 +43,11 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"iterkd: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # stdout closed early (`| head`): stop quietly, the way Unix tools do
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at interpreter exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -59,3 +59,16 @@ def test_figures_with_ablation_runs_writes_and_prints_the_table(tmp_path):
     assert "| without contrastive term (Stage I: SFT only) | training.loss |" in out.stdout
     assert (tmp_path / "figs" / "ablation_table.html").exists()
     assert "cycle 1" in (tmp_path / "figs" / "ablation_table.md").read_text()
+
+
+def test_output_cut_short_by_a_pipe_is_not_an_error():
+    """`iterkd config fields | head`: the reader leaves early; no BrokenPipeError traceback, exit 0.
+
+    The read end is closed before the command (which takes a second to import) writes anything, so every
+    write meets a closed pipe, deterministically."""
+    proc = subprocess.Popen([sys.executable, "-m", "iterkd_lib.cli", "config", "fields"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc.stdout.close()
+    err = proc.stderr.read()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

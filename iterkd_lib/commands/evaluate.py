@@ -29,6 +29,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"note: --allow-incomplete: pass@k is over the {inc['attempted']} attempted problem(s) only; "
               f"{inc['missing']} of {inc['problems']} problems have no sample and are NOT counted",
               file=sys.stderr)
+    skipped = result.get("not_reported")
+    if skipped:
+        print(f"note: pass@{','.join(map(str, skipped['k']))} not reported: pass@k needs at least k samples on "
+              f"every problem, and the fewest here is {skipped['fewest_samples_per_problem']}", file=sys.stderr)
     print(json.dumps(result))
     return 0
 

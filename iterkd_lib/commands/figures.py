@@ -1,9 +1,11 @@
-"""`iterkd figures RUN_DIR [--out figures] [--cycle K] [--no-png] [--ablation DIR ...] [--ablation-cycle K]`.
+"""`iterkd figures RUN_DIR [--out DIR] [--cycle K] [--no-png] [--ablation DIR ...] [--ablation-cycle K]`.
 
 Writes every figure of a run to disk: HTML always; PNG as well when kaleido finds a Chrome (a warning says so
 when it does not). Figures whose stage has no records yet are skipped and listed. With --ablation, RUN_DIR is
 the full method and each DIR an ablation run: the ablation table is written too (HTML, PNG, Markdown) and
 printed; each variant is named from its config difference. The figures live in `iterkd_lib.figures`.
+The default folder is RUN_DIR/figures, so exporting a run never replaces the repository's committed figures
+(`--out figures` refreshes those on purpose).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ def _figures(args: argparse.Namespace) -> int:
 
     store = RunStore(args.run_dir)
     store.read_run_info()  # fails with a clear message when RUN_DIR is not a run directory
+    if args.out is None:
+        args.out = str(store.root / "figures")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PngExportUnavailable)
         paths = export_figures(store, args.out, cycle=args.cycle, png=not args.no_png)
@@ -58,7 +62,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Export every figure of a run directory as HTML, and as PNG when kaleido "
                                    "finds chromium. Figures without data are skipped.")
     p.add_argument("run_dir", metavar="RUN_DIR", help="a run directory, e.g. runs/demo-20261125-1200")
-    p.add_argument("--out", default="figures", help="output folder (default: figures)")
+    p.add_argument("--out", default=None, help="output folder (default: RUN_DIR/figures)")
     p.add_argument("--cycle", type=int, default=None, help="per-cycle figures for this cycle only (default: all)")
     p.add_argument("--no-png", action="store_true", help="write HTML only")
     p.add_argument("--ablation", action="append", default=[], metavar="DIR",

