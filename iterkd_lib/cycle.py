@@ -28,6 +28,7 @@ Entry points: `create_run(cfg, run_dir)`, `reopen_run(run_dir, cfg)`, `open_run`
 
 from __future__ import annotations
 
+import difflib
 import gc
 import logging
 import resource
@@ -158,12 +159,15 @@ def create_run(cfg: IterKDConfig, run_dir: str | Path | None = None, overrides: 
     """Start a new run in `run_dir` (default: <run.runs_root>/<run.name>-<timestamp>).
 
     Writes held_out.jsonl, cycle 1's 01_pool (`stages.pool.seed_pool`) and run.json (resolved config, seed,
-    package versions, model ids). Raises ConfigError when `run_dir` already holds a run (use `reopen_run`).
+    package versions, model ids). Raises ConfigError when `run_dir` already holds a run (use `reopen_run`)
+    or when a model name is neither a registry name, an existing path nor a hub id (`check_model_names`);
+    both are checked before anything is written.
     """
     if run_dir and (Path(run_dir) / "run.json").exists():
         raise ConfigError(f"{run_dir}: already holds a run; reopen it instead")
     if overrides:
         cfg = config_from_dict(apply_overrides(config_to_dict(cfg), overrides), where="open_run overrides")
+    check_model_names(cfg)   # before anything is written: a typo must not leave a half-made run behind
     run_dir = run_dir or Path(cfg.run.runs_root) / f"{cfg.run.name}-{datetime.now():%Y%m%d-%H%M%S}"
     store = RunStore(run_dir)
     first_pool, held = pool.seed_pool(cfg)
@@ -175,12 +179,31 @@ def create_run(cfg: IterKDConfig, run_dir: str | Path | None = None, overrides: 
     return _ready(cfg, store)
 
 
+def check_model_names(cfg: IterKDConfig) -> None:
+    """Raise ConfigError naming the key when teacher.model, student.model or feedback.judge.model (non-empty)
+    is not a registry short name, an existing path or an `owner/name` hub id. Served models (backend openai)
+    may have any name."""
+    from iterkd_lib.models.registry import REGISTRY
+
+    roles = [("teacher.model", cfg.teacher.model, cfg.teacher.backend),
+             ("student.model", cfg.student.model, "hf"),
+             ("feedback.judge.model", cfg.feedback.judge.model, cfg.feedback.judge.backend)]
+    for key, name, backend in roles:
+        if not name or backend == "openai" or name in REGISTRY or "/" in name or Path(name).expanduser().exists():
+            continue
+        near = difflib.get_close_matches(name, REGISTRY, n=1, cutoff=0.6)
+        raise ConfigError(f"{key}: unknown model {name!r}" + (f"; did you mean {near[0]!r}?" if near else "")
+                          + f" Registry: {', '.join(REGISTRY)}; or give a path or an owner/name hub id")
+
+
 def reopen_run(run_dir: str | Path, cfg: IterKDConfig | None = None, overrides: list[str] | None = None,
                allow_config_change: bool = False) -> Run:
     """Reopen the run in `run_dir`: its saved config wins unless `cfg`/`overrides` are given.
 
     Differences from the saved config outside RESUME_SAFE_KEYS raise ConfigError naming the keys, unless
-    `allow_config_change`; accepted differences are recorded in run.json (`config_changes`).
+    `allow_config_change`; accepted differences (safe ones such as run.cycles included) are logged as a
+    warning with old and new values, so a resume never silently extends a run, and recorded in run.json
+    (`config_changes`).
     """
     store = RunStore(run_dir)
     info = store.read_run_info()
@@ -196,7 +219,11 @@ def reopen_run(run_dir: str | Path, cfg: IterKDConfig | None = None, overrides: 
                           f"{', '.join(changed)}; pass --allow-config-change to continue anyway")
     cfg = config_from_dict(wanted, where=f"{store.run_json}")
     if changed or diff_configs(saved, wanted):
-        info.setdefault("config_changes", []).append({"at": _now(), "keys": diff_configs(saved, wanted)})
+        keys = diff_configs(saved, wanted)
+        log.warning("resuming %s with a config that differs from the saved one: %s (recorded in run.json "
+                    "config_changes)", store.root, "; ".join(f"{k} {_at(saved, k)!r} -> {_at(wanted, k)!r}"
+                                                               for k in keys))
+        info.setdefault("config_changes", []).append({"at": _now(), "keys": keys})
         info["config"] = wanted
         store.write_run_info(info)
     return _ready(cfg, store)
@@ -216,6 +243,13 @@ def _ready(cfg: IterKDConfig, store: RunStore) -> Run:
     seed_everything(cfg.run.seed)
     set_torch_threads(cfg.run.torch_threads)
     return Run(cfg=cfg, store=store)
+
+
+def _at(cfg: dict, dotted: str):
+    """The value at a dotted key of a config dict (None where a level is missing)."""
+    for part in dotted.split("."):
+        cfg = cfg.get(part) if isinstance(cfg, dict) else None
+    return cfg
 
 
 def _now() -> str:

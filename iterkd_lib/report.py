@@ -59,7 +59,7 @@ def report_table(run_dir: str | Path) -> str:
     """The per-cycle table of a run as text: a settings header, one row per cycle_summary record in
     metrics.jsonl (pass@1 as fractions, counts, final losses, teacher yield, teacher tokens, seconds), a
     line of Stage I's teacher yield under each cycle that has one, the teacher ceiling under cycle 0, and
-    the best cycle marked `*`. Raises FileNotFoundError when run_dir holds no run.json."""
+    the best cycle marked `*`, then any unfinished or unstarted cycle. Raises FileNotFoundError when run_dir holds no run.json."""
     store = RunStore(run_dir)
     cfg = store.read_run_info()["config"]
     rows = sorted((m for m in store.metrics() if m.get("kind") == "cycle_summary"), key=lambda m: m["cycle"])
@@ -89,7 +89,24 @@ def report_table(run_dir: str | Path) -> str:
                          f"  held p@1 {_fmt(m.get('teacher_held_out_pass@1'), '.3f')}")
     if best:
         lines.append(f"* best cycle by {best['metric']}: {best['cycle']} ({best['value']:.3f})")
+    lines += unfinished_lines(store, {m["cycle"] for m in rows}, int(cfg["run"]["cycles"]))
     return "\n".join(lines)
+
+
+def unfinished_lines(store: RunStore, summarised: set[int], planned: int) -> list[str]:
+    """Lines naming what the run has not finished: each started cycle without a cycle summary (its done
+    stages), and the planned cycles (run.cycles after cycle 0) not started yet; [] for a finished run."""
+    out = []
+    for c in store.cycles():
+        if c not in summarised:
+            done = store.completed_stages(c)
+            out.append(f"cycle {c} is UNFINISHED: done {', '.join(done) if done else 'no stage'}; "
+                       f"continue with `iterkd run --resume {store.root}`")
+    not_started = [c for c in range(planned + 1) if c not in set(store.cycles()) | summarised]
+    if not_started:
+        out.append(f"not started yet: cycle(s) {', '.join(map(str, not_started))} of the {planned} planned "
+                   f"after cycle 0")
+    return out
 
 
 def _evaluation_lines(store: RunStore, m: dict) -> list[str]:

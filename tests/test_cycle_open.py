@@ -31,15 +31,21 @@ def test_same_seed_gives_the_same_split(tmp_path, smoke_cfg):
     assert (a.store.root / "held_out.jsonl").read_text() == (b.store.root / "held_out.jsonl").read_text()
 
 
-def test_reopen_refuses_a_changed_config_naming_the_keys(tmp_path, smoke_cfg):
+def test_reopen_refuses_a_changed_config_naming_the_keys(tmp_path, smoke_cfg, caplog):
     cycle.open_run(smoke_cfg, tmp_path / "r")
     with pytest.raises(ConfigError, match=r"student.lora.r.*--allow-config-change"):
         cycle.open_run(None, tmp_path / "r", overrides=["student.lora.r=4", "run.cycles=5"])
     run = cycle.open_run(None, tmp_path / "r", overrides=["student.lora.r=4"], allow_config_change=True)
     assert run.cfg.student.lora.r == 4
     assert run.store.read_run_info()["config_changes"][-1]["keys"] == ["student.lora.r"]
-    # extending a run or moving its caches is not a change of what it computes
+    # extending a run or moving its caches is not a change of what it computes, but it is said, never silent
+    caplog.clear()
     assert cycle.open_run(None, tmp_path / "r", overrides=["run.cycles=5", "run.cache_dir=/tmp/x"]).cfg.run.cycles == 5
+    said = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    assert f"run.cycles {smoke_cfg.run.cycles!r} -> 5" in said and "run.cache_dir" in said
+    caplog.clear()
+    cycle.open_run(None, tmp_path / "r")                       # the saved config as it is: nothing to say
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
 def test_reopen_tolerates_keys_added_after_the_run_started(tmp_path, smoke_cfg):
@@ -55,3 +61,17 @@ def test_protocol_stops_are_added_and_recorded(smoke_cfg):
     completion = decoding_for(smoke_cfg.evaluation.decoding, "completion")
     assert "\n```\n" in chat.stop and "\ndef " not in chat.stop
     assert "\ndef " in completion.stop and smoke_cfg.evaluation.decoding.stop == []
+
+
+def test_unknown_model_name_is_refused_before_anything_is_written(tmp_path, smoke_cfg):
+    with pytest.raises(ConfigError, match=r"student.model: unknown model 'smollm2-135m-instruc'; did you mean "
+                                          r"'smollm2-135m-instruct'\?"):
+        cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["student.model=smollm2-135m-instruc"])
+    assert not (tmp_path / "r").exists()          # no run.json to delete before trying again
+    with pytest.raises(ConfigError, match=r"feedback.judge.model: unknown model 'nonsense'"):
+        cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["feedback.judge.model=nonsense"])
+    # hub ids, paths and served models pass (they are resolved when the model loads)
+    cycle.check_model_names(load_config("configs/smoke.yaml", [f"student.model={tmp_path}",
+                                                               "teacher.model=Qwen/Qwen2.5-Coder-7B-Instruct"]))
+    cycle.check_model_names(load_config("configs/smoke.yaml", ["teacher.backend=openai", "teacher.model=any-name",
+                                                               "teacher.base_url=http://127.0.0.1:9/v1"]))

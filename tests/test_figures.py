@@ -1,6 +1,7 @@
 """Figures read the run directory's records correctly, survive missing stages, and export HTML (+ PNG)."""
 
 import importlib.util
+import json
 import shutil
 import warnings
 from pathlib import Path
@@ -294,3 +295,23 @@ def test_acceptance_annotation_counts_questions_with_rewritten_examples(tmp_path
     text = " ".join(a.text or "" for a in fig.layout.annotations)
     assert "accepted 2/3" in text and "docstring examples rewritten to the agreed outputs: 1" in text
     assert list(_trace(fig, "rejected: copied_example").y) == [1, 0, 0]
+
+
+def test_report_names_unfinished_and_unstarted_cycles(store, tmp_path):
+    from iterkd_lib.report import report_table
+    from iterkd_lib.runstore import RunStore, read_json, write_json
+
+    assert "UNFINISHED" not in report_table(store.root) and "not started" not in report_table(store.root)
+    copy = RunStore(shutil.copytree(store.root, tmp_path / "copy"))
+    last = max(copy.cycles())
+    kept = [m for m in copy.metrics() if not (m.get("kind") == "cycle_summary" and m["cycle"] == last)]
+    copy.metrics_path.write_text("".join(json.dumps(m) + "\n" for m in kept))
+    for marker in copy.cycle_dir(last).glob("0[5-9]_*.done"):
+        marker.unlink()
+    info = read_json(copy.run_json)
+    info["config"]["run"]["cycles"] = last + 1
+    write_json(copy.run_json, info)
+    text = report_table(copy.root)
+    assert f"cycle {last} is UNFINISHED: done 01_pool, 02_teacher_attempts, 03_training_set, 04_adapter;" in text
+    assert f"iterkd run --resume {copy.root}" in text
+    assert f"not started yet: cycle(s) {last + 1} of the {last + 1} planned after cycle 0" in text
