@@ -141,6 +141,34 @@ def test_server_stops_on_close_and_frees_its_port(model_cache_dir, tmp_path):
     srv.close()  # twice is fine
 
 
+def test_close_during_a_decode_is_prompt(model_cache_dir, tmp_path):
+    """SIGTERM/close while a slot is decoding ends the server at once (it used to wait for the decode, so the
+    parent's 10 s SIGKILL fallback fired and a SIGTERM to `iterkd run` seemed ignored)."""
+    import threading
+    import urllib.request
+
+    srv = LlamaServer(gguf_path(MODEL, model_cache_dir), parallel=1, ctx_per_slot=2048, log_path=str(tmp_path / "s.log"))
+    body = json.dumps({"model": MODEL, "prompt": "Tell a long story.", "max_tokens": 1500, "ignore_eos": True})
+    request = urllib.request.Request(srv.base_url + "/completions", body.encode(), {"Content-Type": "application/json"})
+    ended = []
+
+    def call():
+        try:
+            urllib.request.urlopen(request, timeout=120).read()
+            ended.append("finished")
+        except Exception as e:  # the server went away mid-decode: what we want
+            ended.append(type(e).__name__)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    time.sleep(3)                       # the decode is running (1500 tokens take far longer than this)
+    t0 = time.time()
+    srv.close()
+    assert time.time() - t0 < 5, f"close took {time.time() - t0:.1f} s"
+    worker.join(30)
+    assert ended and ended[0] != "finished"
+
+
 def test_port_taken_is_a_clear_error(model_cache_dir, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
