@@ -46,7 +46,8 @@ def _details(stage: str, s: dict) -> str:
         return (f"{s.get('n_sft', '-')} SFT examples, {s.get('n_pairs', '-')} preference pairs"
                 f" ({s.get('student_failures', 0)} student failures used)")
     if stage == "04_adapter":
-        return (f"{s.get('global_steps', '-')} steps, final SFT loss {_num(s.get('final_sft_loss'))}, "
+        # final_sft_loss is the last logged SFT (NLL) term: the contrastive phase's own SFT term when it ran
+        return (f"{s.get('global_steps', '-')} steps, final NLL (SFT term) {_num(s.get('final_sft_loss'))}, "
                 f"contrastive loss {_num(s.get('final_contrastive_loss'))}, margin {_num(s.get('final_margin'))}")
     if stage == "05_student_attempts":
         return f"{s.get('n', '-')} answers"
@@ -89,7 +90,7 @@ _ROWS = [
     ("teacher pass@1 (ceiling)", lambda m: _num(m.get("teacher_benchmark_pass@1"))),
     ("pool / new questions", lambda m: f"{_num(m.get('pool_size'), 'd')} / {_num(m.get('n_new_questions'), 'd')}"),
     ("SFT examples / pairs", lambda m: f"{_num(m.get('n_sft'), 'd')} / {_num(m.get('n_pairs'), 'd')}"),
-    ("final SFT / contrastive loss", lambda m: f"{_num(m.get('final_sft_loss'))} / "
+    ("final NLL (SFT term) / contrastive loss", lambda m: f"{_num(m.get('final_sft_loss'))} / "
      f"{_num(m.get('final_contrastive_loss'))}"),
     ("levels easy / medium / hard", lambda m: " / ".join(str((m.get("levels") or {}).get(k, "-"))
                                                          for k in ("easy", "medium", "hard"))),

@@ -508,7 +508,7 @@ class CycleSummary(JsonRecord):
     n_sft: int | None = None
     n_pairs: int | None = None
     teacher_yield: TeacherYield | None = None
-    final_sft_loss: float | None = None
+    final_sft_loss: float | None = None  # last logged SFT (NLL) term: the contrastive phase's when it ran
     final_margin: float | None = None
     final_contrastive_loss: float | None = None
     levels: dict[str, int] | None = None

@@ -33,7 +33,7 @@ COLUMNS = [
     ("sft", 4, lambda m: _fmt(m.get("n_sft"), "d")),
     ("pairs", 5, lambda m: _fmt(m.get("n_pairs"), "d")),
     ("easy/med/hard", 13, _levels),
-    ("sft/ctr loss", 13, lambda m: _fmt(m.get("final_sft_loss"), ".3f") + "/"
+    ("nll/ctr loss", 13, lambda m: _fmt(m.get("final_sft_loss"), ".3f") + "/"
      + _fmt(m.get("final_contrastive_loss"), ".3f")),
     ("T yield", 7, lambda m: _fmt((m.get("teacher_yield") or {}).get("share_any"), ".2f")),
     ("new q", 5, lambda m: _fmt(m.get("n_new_questions"), "d")),
