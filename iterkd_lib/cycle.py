@@ -170,10 +170,13 @@ def create_run(cfg: IterKDConfig, run_dir: str | Path | None = None, overrides: 
     check_model_names(cfg)   # before anything is written: a typo must not leave a half-made run behind
     run_dir = run_dir or Path(cfg.run.runs_root) / f"{cfg.run.name}-{datetime.now():%Y%m%d-%H%M%S}"
     store = RunStore(run_dir)
+    t0 = time.time()
     first_pool, held = pool.seed_pool(cfg)
     write_jsonl(store.root / "held_out.jsonl", held)
     store.write_records(1, "01_pool", first_pool)
-    store.mark_complete(1, "01_pool", {"n": len(first_pool), "source": cfg.data.seed_problems})
+    summary = {"seconds": round(time.time() - t0, 2), "n": len(first_pool), "source": cfg.data.seed_problems}
+    store.mark_complete(1, "01_pool", summary)
+    log.info("%s", console.stage_line(1, "01_pool", summary))   # written here, before cycle 0 runs
     store.write_run_info({"config": config_to_dict(cfg), "seed": cfg.run.seed, "started_at": _now(),
                           "versions": _versions(), "teacher": cfg.teacher.model, "student": cfg.student.model})
     return _ready(cfg, store)
