@@ -49,6 +49,7 @@ def _read_jsonl(path: Path) -> list[dict]:
 
 def record(args) -> None:
     """Student answers --n seed problems once; each answer executed; attempts.jsonl written."""
+    args.problems = args.problems or "data/seed_problems.jsonl"
     problems = load_problems(args.problems)[args.start: args.start + args.n]
     cfg = BackendConfig(backend=args.engine, model=args.student, threads=args.threads, parallel=args.parallel,
                         request_timeout_s=args.request_timeout_s, base_url=args.base_url,
@@ -79,7 +80,8 @@ def record(args) -> None:
             print(f"{len(rows)} attempts ({sum(r['passed'] for r in rows)} pass), {time.time() - t0:.0f}s", flush=True)
     finally:
         student.close()
-    atomic_write_text(out / "record_done.json", json.dumps({"n": len(rows), "seconds": round(time.time() - t0, 1)}))
+    atomic_write_text(out / "record_done.json", json.dumps({"n": len(rows), "seconds": round(time.time() - t0, 1),
+                                                           "problems": str(args.problems)}))
     n_pass = sum(r["passed"] for r in rows)
     print(f"recorded {len(rows)} attempts ({n_pass} pass) in {time.time() - t0:.0f}s -> {out / 'attempts.jsonl'}")
 
@@ -111,7 +113,17 @@ def judge(args) -> None:
     from iterkd_lib.scoring.judging import judge_attempts
 
     out = Path(args.out)
-    problems = {p["task_id"]: p for p in load_problems(args.problems)}
+    problems_path = args.problems
+    if problems_path is None:  # the file the attempts were recorded on (record_done.json), else the seed pool
+        done_file = out / "record_done.json"
+        problems_path = (json.loads(done_file.read_text()).get("problems") if done_file.exists() else None) \
+            or "data/seed_problems.jsonl"
+    problems = {p["task_id"]: p for p in load_problems(problems_path)}
+    if (out / "attempts.jsonl").exists():
+        unknown = sorted({a["task_id"] for a in _read_jsonl(out / "attempts.jsonl")} - set(problems))
+        if unknown:
+            raise SystemExit(f"{out / 'attempts.jsonl'}: {len(unknown)} task_id(s) are not in {problems_path} "
+                             f"(e.g. {unknown[0]}); pass --problems with the file the attempts were recorded on")
     variants = [_variant(s) for s in args.variants.split(",")]
     base = JudgeConfig(backend=args.engine, model=args.judge, threads=args.threads, parallel=args.parallel,
                        request_timeout_s=args.request_timeout_s, base_url=args.base_url,
@@ -205,7 +217,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("step", choices=("record", "judge"))
     ap.add_argument("--out", default="runs/judge_agreement")
-    ap.add_argument("--problems", default="data/seed_problems.jsonl")
+    ap.add_argument("--problems", default=None,
+                    help="problems JSONL (.gz too); record: default data/seed_problems.jsonl; judge: default the "
+                         "file record used (record_done.json)")
     ap.add_argument("--n", type=int, default=48, help="record: seed problems answered (from --start)")
     ap.add_argument("--start", type=int, default=0)
     ap.add_argument("--chunk", type=int, default=8, help="record: problems per call (attempts.jsonl grows per chunk)")
