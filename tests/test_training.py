@@ -138,6 +138,29 @@ def test_resume_continues_from_the_checkpoint(student, tmp_path):
     assert log2[:1] == log1  # the first step is the first run's, not a rerun
 
 
+def test_resuming_a_finished_phase_takes_no_extra_step(student, tmp_path):
+    """Killed after a phase reached max_steps (checkpoint saved), the resumed stage must not train again:
+    Trainer.train(resume_from_checkpoint) would run one more step. The weights come from the checkpoint."""
+    model, tok = student
+    pairs = _records(sft=False)
+    out = tmp_path / "r"
+    first = train_adapter(model, tok, pairs, _cfg(**{"training.max_steps": 1}), out, seed=1, resume=False)
+    assert first["resumed"] is False and first["phases"]["contrastive"]["resumed_from"] is None
+    trained = {n: p.detach().clone() for n, p in model.named_parameters() if "lora_" in n}
+    log1 = read_jsonl(out / "train_log.jsonl")
+    with torch.no_grad():                       # a new process re-attaches a fresh adapter before resuming
+        for n, p in model.named_parameters():
+            if "lora_" in n:
+                p.normal_(0.0, 0.5)
+    again = train_adapter(model, tok, pairs, _cfg(**{"training.max_steps": 1}), out, seed=1, resume=True)
+    assert again["resumed"] is True and again["phases"]["contrastive"]["resumed_from"].endswith("checkpoint-1")
+    assert again["phases"]["contrastive"]["steps"] == 1 and again["global_steps"] == 1
+    assert read_jsonl(out / "train_log.jsonl") == log1          # no step 2, the same logged step
+    for n, p in model.named_parameters():
+        if "lora_" in n:
+            assert torch.equal(p, trained[n]), n                    # the checkpoint's adapter, not the noise
+
+
 def test_dpo_runs_against_the_adapter_disabled_reference(student, tmp_path):
     model, tok = student
     pairs = _records(sft=False)

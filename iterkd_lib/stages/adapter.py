@@ -211,10 +211,33 @@ def _run_phase(trainer, ckpt_dir: Path, resume: bool, phase: str = "") -> tuple[
     from transformers.trainer_utils import get_last_checkpoint
 
     last = get_last_checkpoint(str(ckpt_dir)) if resume and ckpt_dir.exists() else None
+    finished = _finished_state(last, int(trainer.args.max_steps))
+    if finished is not None:
+        # The phase had reached its max_steps before the interruption. Trainer.train(resume_from_checkpoint)
+        # would still run one more step (its loop checks max_steps only after a step; measured: a resumed
+        # smoke run logged SFT step 3 of 2 at lr 0), so the phase's adapter weights and log come from the
+        # checkpoint instead (PEFT's own loader; the Trainer saved the adapter there).
+        from peft import set_peft_model_state_dict
+        from safetensors.torch import load_file
+
+        set_peft_model_state_dict(trainer.model, load_file(str(Path(last) / "adapter_model.safetensors")))
+        return list(finished["log_history"]), int(finished["global_step"]), last
     trainer.remove_callback(PrinterCallback)   # it prints every log dict; the step bar and TensorBoard have them
     trainer.add_callback(_step_bar(phase))
     trainer.train(resume_from_checkpoint=last)
     return list(trainer.state.log_history), int(trainer.state.global_step), last
+
+
+def _finished_state(checkpoint: str | None, max_steps: int) -> dict | None:
+    """The checkpoint's trainer_state.json when its global_step already reached the phase's planned steps
+    (`max_steps` when > 0, else -- epoch-based training -- the max_steps the checkpoint was planned with),
+    else None."""
+    if checkpoint is None:
+        return None
+    state = read_json(Path(checkpoint) / "trainer_state.json")
+    planned = max_steps if max_steps > 0 else state.get("max_steps") or 0
+    done = planned > 0 and state.get("global_step", 0) >= planned
+    return state if done and (Path(checkpoint) / "adapter_model.safetensors").exists() else None
 
 
 def distributed_state():
@@ -288,7 +311,8 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
         "n_sft": len(sft_rows), "n_pairs": len(pair_rows), "n_pairs_cut_identical": pairs_cut_identical,
         "n_pairs_teacher": sum(r.get("rejected_source") == "teacher" for r in training_records if r["kind"] == "pair"),
         "n_pairs_student": sum(r.get("rejected_source") == "student" for r in training_records if r["kind"] == "pair"),
-        "phases": per_phase, "global_steps": offset, "seed": seed, "resumed": resume,
+        "phases": per_phase, "global_steps": offset, "seed": seed,
+        "resumed": any(p["resumed_from"] for p in per_phase.values()),   # did a phase continue a checkpoint
         "world_size": state.num_processes, "distributed_type": str(state.distributed_type),
         "effective_batch_size": t.batch_size * t.grad_accum * state.num_processes,
         "wall_s": round(time.time() - start, 2), "final_sft_loss": last("sft_loss"),
