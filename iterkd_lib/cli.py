@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `iterkd`: parse `argv`, run the sub-command; returns its exit status (2 with a one-line message
-    for ConfigError, FileNotFoundError, ValueError; 0 when the reader of stdout went away, as in
+    for ConfigError, FileNotFoundError, FileExistsError, ValueError; 0 when the reader of stdout went away, as in
     `iterkd config fields | head`)."""
     args = build_parser().parse_args(argv)
     try:
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print(f"iterkd: config error: {e}", file=sys.stderr)
         return 2
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, FileExistsError, ValueError) as e:
         print(f"iterkd: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # stdout closed early (`| head`): stop quietly, the way Unix tools do

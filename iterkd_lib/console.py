@@ -73,13 +73,21 @@ def _details(stage: str, s: dict) -> str:
 
 
 def stage_line(cycle: int, stage: str, summary: dict | None) -> str:
-    """One line, e.g. 'cycle 1 | 03 training set            |   0.4 s | 4 SFT examples, 6 preference pairs'."""
+    """One line, e.g. 'cycle 1 | 03 training set            |   0.4 s | 4 SFT examples, 6 preference pairs'.
+
+    Stages that ask the teacher end with its fresh tokens and, when some replies came from the response
+    cache (shared by every run with the same `run.response_cache_dir`), how many: '| teacher 1200 tokens +
+    3 cached answers' or '| teacher 11 cached answers' (then nothing was generated: times are not
+    generation times)."""
     s = summary or {}
     name = f"{stage[:2]} {_NAMES.get(stage, stage[3:])}"
     secs = s.get("seconds")
     toks = s.get("teacher_usage") or {}
     tok = sum(v for k, v in toks.items() if k.endswith("_tokens"))
+    hits = toks.get("cache_hits", 0)
     tail = f" | teacher {tok} tokens" if tok else ""
+    if hits:  # answers served from the response cache (run.response_cache_dir, shared by runs): say so
+        tail += f"{' +' if tok else ' | teacher'} {hits} cached answer{'s' if hits != 1 else ''}"
     return f"cycle {cycle} | {name:<40} | {_num(secs, '7.1f')} s | {_details(stage, s)}{tail}"
 
 

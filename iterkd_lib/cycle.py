@@ -28,7 +28,6 @@ Entry points: `create_run(cfg, run_dir)`, `reopen_run(run_dir, cfg)`, `open_run`
 
 from __future__ import annotations
 
-import difflib
 import gc
 import logging
 import resource
@@ -42,6 +41,7 @@ from iterkd_lib import console, launch
 from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.models.backends import LocalBackend, make_backend
+from iterkd_lib.models.registry import check_model_names
 from iterkd_lib.models.student import load_student
 from iterkd_lib.runstore import RunStore, read_jsonl, write_jsonl
 from iterkd_lib.sandbox import executor
@@ -180,23 +180,6 @@ def create_run(cfg: IterKDConfig, run_dir: str | Path | None = None, overrides: 
     store.write_run_info({"config": config_to_dict(cfg), "seed": cfg.run.seed, "started_at": _now(),
                           "versions": _versions(), "teacher": cfg.teacher.model, "student": cfg.student.model})
     return _ready(cfg, store)
-
-
-def check_model_names(cfg: IterKDConfig) -> None:
-    """Raise ConfigError naming the key when teacher.model, student.model or feedback.judge.model (non-empty)
-    is not a registry short name, an existing path or an `owner/name` hub id. Served models (backend openai)
-    may have any name."""
-    from iterkd_lib.models.registry import REGISTRY
-
-    roles = [("teacher.model", cfg.teacher.model, cfg.teacher.backend),
-             ("student.model", cfg.student.model, "hf"),
-             ("feedback.judge.model", cfg.feedback.judge.model, cfg.feedback.judge.backend)]
-    for key, name, backend in roles:
-        if not name or backend == "openai" or name in REGISTRY or "/" in name or Path(name).expanduser().exists():
-            continue
-        near = difflib.get_close_matches(name, REGISTRY, n=1, cutoff=0.6)
-        raise ConfigError(f"{key}: unknown model {name!r}" + (f"; did you mean {near[0]!r}?" if near else "")
-                          + f" Registry: {', '.join(REGISTRY)}; or give a path or an owner/name hub id")
 
 
 def reopen_run(run_dir: str | Path, cfg: IterKDConfig | None = None, overrides: list[str] | None = None,

@@ -94,18 +94,26 @@ def report_table(run_dir: str | Path) -> str:
 
 
 def unfinished_lines(store: RunStore, summarised: set[int], planned: int) -> list[str]:
-    """Lines naming what the run has not finished: each started cycle without a cycle summary (its done
-    stages), and the planned cycles (run.cycles after cycle 0) not started yet; [] for a finished run."""
-    out = []
-    for c in store.cycles():
-        if c not in summarised:
-            done = store.completed_stages(c)
-            out.append(f"cycle {c} is UNFINISHED: done {', '.join(done) if done else 'no stage'}; "
-                       f"continue with `iterkd run --resume {store.root}`")
-    not_started = [c for c in range(planned + 1) if c not in set(store.cycles()) | summarised]
-    if not_started:
-        out.append(f"not started yet: cycle(s) {', '.join(map(str, not_started))} of the {planned} planned "
-                   f"after cycle 0")
+    """Lines naming what the run has not finished, [] for a finished run: each started cycle without a cycle
+    summary (its done stages, and a saved training checkpoint if any), the planned cycles (0..run.cycles)
+    with no stage done yet, and the command that continues the run."""
+    out, pending = [], []
+    for c in sorted(set(range(planned + 1)) | set(store.cycles())):
+        if c in summarised:
+            continue
+        done = store.completed_stages(c) if c in store.cycles() else []
+        if not done:
+            pending.append(c)
+            continue
+        ckpt = store.cycle_dir(c) / "04_adapter" / "checkpoints"
+        partial = ("; training checkpoints saved (the adapter stage continues from them)"
+                   if "04_adapter" not in done and ckpt.exists() and any(ckpt.rglob("checkpoint-*")) else "")
+        out.append(f"cycle {c} is UNFINISHED: done {', '.join(done)}{partial}")
+    if pending:
+        out.append(f"no stage finished yet in cycle(s) {', '.join(map(str, pending))} (the run plans cycle 0 "
+                   f"and {planned} IterKD cycle{'s' if planned != 1 else ''})")
+    if out:
+        out.append(f"continue with `iterkd run --resume {store.root}`")
     return out
 
 

@@ -41,6 +41,23 @@ def test_config_show_prints_resolved_yaml_with_override():
     assert "r: 4" in out.stdout and "smollm2-135m-instruct" in out.stdout
 
 
+def test_config_show_and_run_refuse_a_misspelt_model_naming_file_and_key(tmp_path, capsys):
+    from iterkd_lib.cli import main
+
+    assert main(["config", "show", "configs/smoke.yaml", "student.model=smollm2-135m-instruc"]) == 2
+    err = capsys.readouterr().err
+    assert "configs/smoke.yaml: student.model: unknown model 'smollm2-135m-instruc'" in err, err
+    assert main(["run", "--config", "configs/smoke.yaml", "--run-dir", str(tmp_path / "r"),
+                 "student.model=smollm2-135m-instruc"]) == 2
+    assert "configs/smoke.yaml: student.model: unknown model" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "run.json").write_text("{}")
+    assert main(["run", "--config", "configs/smoke.yaml", "--run-dir", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "already holds a run; use --resume" in err and "config error" not in err
+
+
 def test_figures_with_ablation_runs_writes_and_prints_the_table(tmp_path):
     import importlib.util
     from pathlib import Path

@@ -38,7 +38,12 @@ def test_stage_line_is_one_readable_line(stage):
 def test_stage_lines_carry_the_numbers():
     assert "3 SFT examples, 6 preference pairs (1 student failures used)" in console.stage_line(
         1, "03_training_set", SUMMARIES["03_training_set"])
-    assert "teacher 1200 tokens" in console.stage_line(1, "02_teacher_attempts", SUMMARIES["02_teacher_attempts"])
+    assert console.stage_line(1, "02_teacher_attempts", SUMMARIES["02_teacher_attempts"]).endswith("| teacher 1200 tokens")
+    cached = {**SUMMARIES["02_teacher_attempts"], "teacher_usage": {"prompt_tokens": 0, "completion_tokens": 0,
+                                                                    "cache_hits": 11, "calls": 0}}
+    assert console.stage_line(1, "02_teacher_attempts", cached).endswith("| teacher 11 cached answers")
+    cached["teacher_usage"].update(completion_tokens=40, cache_hits=1)
+    assert console.stage_line(1, "02_teacher_attempts", cached).endswith("| teacher 40 tokens + 1 cached answer")
     assert "student humaneval pass@1 0.125 [0.00, 0.38] (n=8)" in console.stage_line(
         2, "09_evaluation", SUMMARIES["09_evaluation"])
     assert "AUC -" in console.stage_line(1, "06_feedback", SUMMARIES["06_feedback"])   # None shown as '-'

@@ -6,6 +6,7 @@ import pytest
 
 from iterkd_lib import cycle
 from iterkd_lib.config import ConfigError, load_config
+from iterkd_lib.models.registry import check_model_names
 from iterkd_lib.stages.evaluation import decoding_for
 
 
@@ -70,8 +71,10 @@ def test_unknown_model_name_is_refused_before_anything_is_written(tmp_path, smok
     assert not (tmp_path / "r").exists()          # no run.json to delete before trying again
     with pytest.raises(ConfigError, match=r"feedback.judge.model: unknown model 'nonsense'"):
         cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["feedback.judge.model=nonsense"])
+    with pytest.raises(ConfigError, match=r"^my.yaml: teacher.model: unknown model"):
+        check_model_names(load_config("configs/smoke.yaml", ["teacher.model=qwen-typo"]), "my.yaml")
     # hub ids, paths and served models pass (they are resolved when the model loads)
-    cycle.check_model_names(load_config("configs/smoke.yaml", [f"student.model={tmp_path}",
+    check_model_names(load_config("configs/smoke.yaml", [f"student.model={tmp_path}",
                                                                "teacher.model=Qwen/Qwen2.5-Coder-7B-Instruct"]))
-    cycle.check_model_names(load_config("configs/smoke.yaml", ["teacher.backend=openai", "teacher.model=any-name",
+    check_model_names(load_config("configs/smoke.yaml", ["teacher.backend=openai", "teacher.model=any-name",
                                                                "teacher.base_url=http://127.0.0.1:9/v1"]))

