@@ -441,6 +441,16 @@ def run_stage(run: Run, cycle: int, name: str) -> list[dict]:
     return run.store.read_records(cycle, target.file) if run.store.has_records(cycle, target.file) else []
 
 
+def next_stage(run: Run) -> tuple[int, str] | None:
+    """(cycle, stage file) the run would compute next, in the order of `run_all`; None when cycles 0..run.cycles
+    are all done. What `iterkd run --resume` says before it continues."""
+    for k in range(run.cfg.run.cycles + 1):
+        for stage in STAGES:
+            if (k > 0 or stage.in_cycle_0) and not run.store.is_complete(k, stage.file):
+                return k, stage.file
+    return None
+
+
 def run_cycle(run: Run, cycle: int) -> dict:
     """Run (or finish) one cycle and return its summary (the metrics.jsonl record)."""
     run_stage(run, cycle, STAGES[-1].name)

@@ -93,6 +93,7 @@ def test_killed_run_resumes_to_the_same_records(smoke_run, tmp_path):
     resumed = subprocess.run([sys.executable, "-m", "iterkd_lib.cli", "run", "--resume", str(run_dir)],
                              env=env, capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "resuming: next is cycle 1, stage 05_student_attempts" in resumed.stderr, resumed.stderr[-2000:]
     redone = [line for line in resumed.stderr.splitlines() if " s | " in line]  # console.stage_line: stages run
     assert redone, resumed.stderr[-2000:]
     assert not any(f"cycle 1 | {s[:2]} " in line for line in redone for s in STAGES[:4]), redone  # not redone

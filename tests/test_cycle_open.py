@@ -78,3 +78,14 @@ def test_unknown_model_name_is_refused_before_anything_is_written(tmp_path, smok
                                                                "teacher.model=Qwen/Qwen2.5-Coder-7B-Instruct"]))
     check_model_names(load_config("configs/smoke.yaml", ["teacher.backend=openai", "teacher.model=any-name",
                                                                "teacher.base_url=http://127.0.0.1:9/v1"]))
+
+
+def test_next_stage_follows_the_stage_table(tmp_path, smoke_cfg):
+    run = cycle.open_run(smoke_cfg, tmp_path / "r")
+    assert cycle.next_stage(run) == (0, "09_evaluation")           # cycle 0 evaluates only
+    run.store.mark_complete(0, "09_evaluation", {})
+    assert cycle.next_stage(run) == (1, "02_teacher_attempts")     # cycle 1's pool was written at creation
+    for k in range(run.cfg.run.cycles + 1):
+        for stage in cycle.STAGES:
+            run.store.mark_complete(k, stage.file, {})
+    assert cycle.next_stage(run) is None

@@ -38,6 +38,11 @@ def _run(args: argparse.Namespace) -> int:
         h.setLevel(logging.INFO)          # the console gets one line per stage; iterkd.log gets the details
     log_path = console.attach_run_log(run.store.root)
     print(f"run directory: {run.store.root}  (details: {log_path})", file=sys.stderr)
+    if args.resume:
+        at = cycle.next_stage(run)
+        print(f"resuming: next is cycle {at[0]}, stage {at[1]} (finished stages are read back)" if at else
+              "resuming: every stage of cycles 0..{} is done; only the report is printed".format(run.cfg.run.cycles),
+              file=sys.stderr)
     if tracking.tensorboard_available():
         print(f"training curves: {run.store.root}/cycle_<k>/04_adapter/tensorboard/  "
               f"(watch: tensorboard --logdir {run.store.root})", file=sys.stderr)
