@@ -318,3 +318,12 @@ def test_report_names_unfinished_and_unstarted_cycles(store, tmp_path):
     (copy.cycle_dir(last) / "04_adapter.done").unlink()             # killed while training, a checkpoint saved
     (copy.cycle_dir(last) / "04_adapter" / "checkpoints" / "sft" / "checkpoint-2").mkdir(parents=True)
     assert "done 01_pool, 02_teacher_attempts, 03_training_set; training checkpoints saved" in report_table(copy.root)
+
+
+def test_figures_without_data_are_named_not_written(store, tmp_path, capsys):
+    skipped: list[str] = []
+    written = F.export_figures(store, tmp_path / "c0", cycle=0, png=False, skipped=skipped)
+    assert skipped and written                                    # cycle 0 evaluates only: most are empty
+    assert not {p.stem for p in written} & set(skipped)
+    assert cli_main(["figures", str(store.root), "--out", str(tmp_path / "cli0"), "--cycle", "0", "--no-png"]) == 0
+    assert f"skipped, no data yet: {', '.join(skipped)}" in capsys.readouterr().out

@@ -25,14 +25,16 @@ def _figures(args: argparse.Namespace) -> int:
         args.out = str(store.root / "figures")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PngExportUnavailable)
-        paths = export_figures(store, args.out, cycle=args.cycle, png=not args.no_png)
+        skipped: list[str] = []
+        paths = export_figures(store, args.out, cycle=args.cycle, png=not args.no_png, skipped=skipped)
         if args.ablation:
             paths += _ablation(store, args)
     for w in caught:
         print(f"warning: {w.message}")
     for p in paths:
         print(p)
-    print(f"# {len(paths)} file(s) written to {args.out}")
+    print(f"# {len(paths)} file(s) written to {args.out}"
+          + (f"; skipped, no data yet: {', '.join(skipped)}" if skipped else ""))
     return 0
 
 

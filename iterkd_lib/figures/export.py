@@ -97,9 +97,13 @@ def run_figures(store: RunStore, cycle: int | None = None) -> dict[str, go.Figur
 
 
 def export_figures(store: RunStore, out_dir: str | Path = "figures", cycle: int | None = None,
-                   png: bool = True) -> list[Path]:
-    """Write every figure that has data as HTML (+ PNG); figures with no data are skipped, not written."""
+                   png: bool = True, skipped: list[str] | None = None) -> list[Path]:
+    """Write every figure that has data as HTML (+ PNG); figures with no data are not written, and their
+    names are appended to `skipped` when a list is given (what `iterkd figures` reports)."""
     written: list[Path] = []
     for name, fig in run_figures(store, cycle).items():
-        written += save_figure(fig, name, out_dir, png=png)
+        paths = save_figure(fig, name, out_dir, png=png)
+        if not paths and skipped is not None:
+            skipped.append(name)
+        written += paths
     return written
