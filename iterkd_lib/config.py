@@ -579,6 +579,13 @@ def diff_configs(a: dict, b: dict, prefix: str = "") -> list[str]:
     return out
 
 
+def dotted_get(d: Any, dotted: str) -> Any:
+    """d["a"]["b"] for dotted "a.b" (config dicts, run records); None where a level is missing or not a dict."""
+    for part in dotted.split("."):
+        d = d.get(part) if isinstance(d, dict) else None
+    return d
+
+
 def field_help(cls: type = IterKDConfig, prefix: str = "") -> list[tuple[str, str]]:
     """(dotted key, help) for every field, for `iterkd config fields` and the widgets' tooltips."""
     rows = []

@@ -38,7 +38,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from iterkd_lib import console, launch
-from iterkd_lib.config import ConfigError, IterKDConfig, apply_overrides, config_from_dict, config_to_dict, diff_configs
+from iterkd_lib.config import (
+    ConfigError,
+    IterKDConfig,
+    apply_overrides,
+    config_from_dict,
+    config_to_dict,
+    diff_configs,
+    dotted_get,
+)
 from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.models.backends import LocalBackend, make_backend
 from iterkd_lib.models.registry import check_model_names
@@ -198,17 +206,16 @@ def reopen_run(run_dir: str | Path, cfg: IterKDConfig | None = None, overrides: 
     wanted = config_to_dict(cfg) if cfg is not None else saved
     if overrides:
         wanted = apply_overrides(wanted, overrides)
-    changed = [k for k in diff_configs(saved, wanted)
-               if k not in RESUME_SAFE_KEYS and not k.startswith(RESUME_SAFE_PREFIXES)]
+    keys = diff_configs(saved, wanted)
+    changed = [k for k in keys if k not in RESUME_SAFE_KEYS and not k.startswith(RESUME_SAFE_PREFIXES)]
     if changed and not allow_config_change:
         raise ConfigError(f"{store.run_json}: the config differs from the one this run started with in "
                           f"{', '.join(changed)}; pass --allow-config-change to continue anyway")
     cfg = config_from_dict(wanted, where=f"{store.run_json}")
-    if changed or diff_configs(saved, wanted):
-        keys = diff_configs(saved, wanted)
+    if keys:
+        said = "; ".join(f"{k} {dotted_get(saved, k)!r} -> {dotted_get(wanted, k)!r}" for k in keys)
         log.warning("resuming %s with a config that differs from the saved one: %s (recorded in run.json "
-                    "config_changes)", store.root, "; ".join(f"{k} {_at(saved, k)!r} -> {_at(wanted, k)!r}"
-                                                               for k in keys))
+                    "config_changes)", store.root, said)
         info.setdefault("config_changes", []).append({"at": _now(), "keys": keys})
         info["config"] = wanted
         store.write_run_info(info)
@@ -229,13 +236,6 @@ def _ready(cfg: IterKDConfig, store: RunStore) -> Run:
     seed_everything(cfg.run.seed)
     set_torch_threads(cfg.run.torch_threads)
     return Run(cfg=cfg, store=store)
-
-
-def _at(cfg: dict, dotted: str):
-    """The value at a dotted key of a config dict (None where a level is missing)."""
-    for part in dotted.split("."):
-        cfg = cfg.get(part) if isinstance(cfg, dict) else None
-    return cfg
 
 
 def _now() -> str:
@@ -434,7 +434,7 @@ def run_stage(run: Run, cycle: int, name: str) -> list[dict]:
     """
     target = STAGE_BY_NAME[name]
     for stage in STAGES:
-        if (cycle > 0 or stage.in_cycle_0) and not run.store.is_complete(cycle, stage.file):
+        if _due(run.store, cycle, stage):
             _compute(run, cycle, stage)
         if stage is target:
             break
@@ -446,9 +446,15 @@ def next_stage(run: Run) -> tuple[int, str] | None:
     are all done. What `iterkd run --resume` says before it continues."""
     for k in range(run.cfg.run.cycles + 1):
         for stage in STAGES:
-            if (k > 0 or stage.in_cycle_0) and not run.store.is_complete(k, stage.file):
+            if _due(run.store, k, stage):
                 return k, stage.file
     return None
+
+
+def _due(store: RunStore, cycle: int, stage: Stage) -> bool:
+    """Whether `stage` still has to run in `cycle`: it belongs there (cycle 0 runs only the evaluation-only
+    stages) and its .done marker is missing."""
+    return (cycle > 0 or stage.in_cycle_0) and not store.is_complete(cycle, stage.file)
 
 
 def run_cycle(run: Run, cycle: int) -> dict:

@@ -101,7 +101,7 @@ def unfinished_lines(store: RunStore, summarised: set[int], planned: int) -> lis
     for c in sorted(set(range(planned + 1)) | set(store.cycles())):
         if c in summarised:
             continue
-        done = store.completed_stages(c) if c in store.cycles() else []
+        done = store.completed_stages(c)   # [] for a cycle without a folder
         if not done:
             pending.append(c)
             continue

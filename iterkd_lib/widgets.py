@@ -29,7 +29,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from iterkd_lib.config import ConfigError, IterKDConfig, config_to_dict, diff_configs, field_help, set_key
+from iterkd_lib.config import ConfigError, IterKDConfig, config_to_dict, diff_configs, dotted_get, field_help, set_key
 
 
 def _model_names() -> list[str]:
@@ -90,12 +90,6 @@ def _get(cfg: IterKDConfig, dotted: str) -> Any:
     return node
 
 
-def _dig(d: dict, dotted: str) -> Any:
-    for part in dotted.split("."):
-        d = d.get(part) if isinstance(d, dict) else None
-    return d
-
-
 class ConfigControls:
     """A VBox of controls; `.config` is always a valid IterKDConfig reflecting the accepted edits."""
 
@@ -145,7 +139,7 @@ class ConfigControls:
     def changes(self) -> list[tuple[str, Any, Any]]:
         """(dotted key, value in the starting config, value now) for every key the controls changed."""
         a, b = config_to_dict(self.base), config_to_dict(self.config)
-        return [(k, _dig(a, k), _dig(b, k)) for k in diff_configs(a, b)]
+        return [(k, dotted_get(a, k), dotted_get(b, k)) for k in diff_configs(a, b)]
 
     def _refresh_diff(self) -> None:
         rows = self.changes()

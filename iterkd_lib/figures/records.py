@@ -25,6 +25,7 @@ from itertools import pairwise
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from iterkd_lib.config import dotted_get
 from iterkd_lib.records import (
     LEVELS,
     CycleSummary,
@@ -61,18 +62,11 @@ def _fmt_decoding(dec) -> str:
     return str(dec)
 
 
-def _dig(d: dict, path: str):
-    """d["a"]["b"] for path "a.b"; None where a level is missing or not a dict."""
-    for key in path.split("."):
-        d = d.get(key) if isinstance(d, dict) else None
-    return d
-
-
 def _config_settings(cfg: dict) -> SummarySettings:
     """The settings a summary would carry, from run.json's config (a run with no cycle summary yet)."""
-    return SummarySettings(student=_dig(cfg, "student.model"), teacher=_dig(cfg, "teacher.model"),
-                           seed=_dig(cfg, "run.seed"), loss=_dig(cfg, "training.loss"),
-                           eval_decoding=_dig(cfg, "evaluation.decoding"), eval_subset=_dig(cfg, "evaluation.subset"))
+    return SummarySettings(student=dotted_get(cfg, "student.model"), teacher=dotted_get(cfg, "teacher.model"),
+                           seed=dotted_get(cfg, "run.seed"), loss=dotted_get(cfg, "training.loss"),
+                           eval_decoding=dotted_get(cfg, "evaluation.decoding"), eval_subset=dotted_get(cfg, "evaluation.subset"))
 
 
 def settings_text(store: RunStore, cycle: int | None = None) -> str:

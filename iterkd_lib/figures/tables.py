@@ -13,14 +13,7 @@ import json
 
 import plotly.graph_objects as go
 
-
-def _field(record: dict, dotted: str):
-    node = record
-    for part in dotted.split("."):
-        if not isinstance(node, dict):
-            return None
-        node = node.get(part)
-    return node
+from iterkd_lib.config import dotted_get
 
 
 def _cell(value, width: int = 80) -> str:
@@ -34,7 +27,7 @@ def record_table(records: list[dict], columns: list[str], title: str = "", setti
     """Columns are dotted paths into the records, e.g. 'execution.passed' or 'judge.score'."""
     rows = records[:limit]
     fig = go.Figure(go.Table(header={"values": columns, "fill_color": "#e3f2fd", "align": "left"},
-                             cells={"values": [[_cell(_field(r, c)) for r in rows] for c in columns],
+                             cells={"values": [[_cell(dotted_get(r, c)) for r in rows] for c in columns],
                                     "align": "left"}))
     shown = f"{len(rows)} of {len(records)} record(s)"
     fig.update_layout(title={"text": f"{title} ({shown})", "subtitle": {"text": settings}},
