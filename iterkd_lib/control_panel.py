@@ -72,7 +72,7 @@ def records_html(records: list[dict] | dict | None, limit: int = 5) -> str:
 
 
 class CyclePanel:
-    """Buttons and views for stepping through cycle `cycle` of an open run (`cycle.open_run`)."""
+    """Buttons and views for stepping through cycle `cycle` of an open run (`runs.open_run`)."""
 
     def __init__(self, run, cycle: int, controls=None, rows: int = 5):
         self.run, self.cycle, self.rows = run, cycle, rows

@@ -3,11 +3,11 @@
 Paths given to a notebook are relative to notebooks/ (where Jupyter and the tests start it); `setup` resolves
 them, moves the working directory to the repository root (as `iterkd` runs: the config's data/ and runs/
 paths are relative to it), loads the config and says whether RUN_DIR already holds a run. An existing run is
-reopened with the config it started with (`cycle.open_run(None, RUN_DIR)`), so the notebook's controls then
+reopened with the config it started with (`runs.open_run(None, RUN_DIR)`), so the notebook's controls then
 apply only to a new run.
 
 Not covered: opening the run itself (one visible call in each notebook: `controls.open_run()` of
-`widgets.ConfigControls`, which is `cycle.open_run` with the saved config or the controls' config).
+`widgets.ConfigControls`, which is `runs.open_run` with the saved config or the controls' config).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """`iterkd study`: IterKD vs one-shot distillation vs the untrained student, at equal teacher tokens.
 
 Each variant is an ordinary run directory under the study directory, driven through the public cycle API
-(`cycle.open_run`, `run_stage`, `run_all`), so report, figures and resume work on each; a variant differs
+(`runs.open_run`, `cycle.run_stage`, `cycle.run_all`), so report, figures and resume work on each; a variant differs
 from the study config only by dotted overrides (`variant_overrides`), recorded in study.json:
 
 - untrained: run.cycles=0, cycle 0's evaluation of the student before any training (and the teacher ceiling);
@@ -38,6 +38,7 @@ Entry points: `Study(cfg, out_dir).run()`, `variant_overrides`, `size_oneshot`, 
 from __future__ import annotations
 
 import gc
+import importlib
 import logging
 import math
 import os
@@ -118,23 +119,21 @@ def variant_overrides(name: str, cfg: IterKDConfig, pool: int = 0, factor: int =
     raise ValueError(f"unknown study variant {name!r}; use one of {ORDER}")
 
 
-def _cycle():
-    from iterkd_lib import cycle  # torch & co. only when a real study runs
-
-    return cycle
+def _lazy(module: str):
+    return importlib.import_module(f"iterkd_lib.{module}")  # torch & co. only when a real study runs
 
 
 class Driver:
     """The public cycle API the study drives (tests swap in a fake that writes synthetic run files)."""
 
     def open_run(self, cfg: IterKDConfig, run_dir: Path):
-        return _cycle().open_run(cfg, run_dir)
+        return _lazy("runs").open_run(cfg, run_dir)
 
     def run_stage(self, run, cycle_k: int, name: str) -> None:
-        _cycle().run_stage(run, cycle_k, name)
+        _lazy("cycle").run_stage(run, cycle_k, name)
 
     def run_all(self, run) -> None:
-        _cycle().run_all(run)
+        _lazy("cycle").run_all(run)
 
 
 class Study:

@@ -187,11 +187,11 @@ class ConfigControls:
     def open_run(self):
         """The run the notice describes: an existing run_dir with its saved config (cfg=None), else a new run
         with these controls' config (in run_dir, or runs/<name>-<time> when there is none)."""
-        from iterkd_lib import cycle
+        from iterkd_lib import runs
 
         if self.existing:
-            return cycle.open_run(None, self.run_dir)
-        return cycle.open_run(self.config, self.run_dir)
+            return runs.open_run(None, self.run_dir)
+        return runs.open_run(self.config, self.run_dir)
 
     def _on_change(self, key: str, change: dict) -> None:
         if self._restoring:

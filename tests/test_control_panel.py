@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 from synthetic_run import LEVELS, build_synthetic_run, complete_for_notebooks
 
-from iterkd_lib import cycle
+from iterkd_lib import runs
 from iterkd_lib.control_panel import NEXT, CyclePanel, cycle_stages, records_html
 from iterkd_lib.runstore import read_jsonl
 from iterkd_lib.widgets import ConfigControls
@@ -20,7 +20,7 @@ from iterkd_lib.widgets import ConfigControls
 @pytest.fixture
 def run(tmp_path):
     store = complete_for_notebooks(build_synthetic_run(tmp_path / "run"))
-    return cycle.open_run(None, store.root)
+    return runs.open_run(None, store.root)
 
 
 def test_stages_follow_the_cycle_order():

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from iterkd_lib import cycle
+from iterkd_lib import cycle, runs
 from iterkd_lib.config import ConfigError, load_config
 from iterkd_lib.models.registry import check_model_names
 from iterkd_lib.stages.evaluation import decoding_for
@@ -16,7 +16,7 @@ def smoke_cfg():
 
 
 def test_new_run_writes_split_pool_and_config(tmp_path, smoke_cfg):
-    run = cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["training.loss=none"])
+    run = runs.open_run(smoke_cfg, tmp_path / "r", overrides=["training.loss=none"])
     info = run.store.read_run_info()
     assert info["config"]["training"]["loss"] == "none" and run.cfg.training.loss == "none"
     pool = run.store.read_records(1, "01_pool")
@@ -27,34 +27,34 @@ def test_new_run_writes_split_pool_and_config(tmp_path, smoke_cfg):
 
 
 def test_same_seed_gives_the_same_split(tmp_path, smoke_cfg):
-    a = cycle.open_run(smoke_cfg, tmp_path / "a")
-    b = cycle.open_run(smoke_cfg, tmp_path / "b")
+    a = runs.open_run(smoke_cfg, tmp_path / "a")
+    b = runs.open_run(smoke_cfg, tmp_path / "b")
     assert (a.store.root / "held_out.jsonl").read_text() == (b.store.root / "held_out.jsonl").read_text()
 
 
 def test_reopen_refuses_a_changed_config_naming_the_keys(tmp_path, smoke_cfg, caplog):
-    cycle.open_run(smoke_cfg, tmp_path / "r")
+    runs.open_run(smoke_cfg, tmp_path / "r")
     with pytest.raises(ConfigError, match=r"student.lora.r.*--allow-config-change"):
-        cycle.open_run(None, tmp_path / "r", overrides=["student.lora.r=4", "run.cycles=5"])
-    run = cycle.open_run(None, tmp_path / "r", overrides=["student.lora.r=4"], allow_config_change=True)
+        runs.open_run(None, tmp_path / "r", overrides=["student.lora.r=4", "run.cycles=5"])
+    run = runs.open_run(None, tmp_path / "r", overrides=["student.lora.r=4"], allow_config_change=True)
     assert run.cfg.student.lora.r == 4
     assert run.store.read_run_info()["config_changes"][-1]["keys"] == ["student.lora.r"]
     # extending a run or moving its caches is not a change of what it computes, but it is said, never silent
     caplog.clear()
-    assert cycle.open_run(None, tmp_path / "r", overrides=["run.cycles=5", "run.cache_dir=/tmp/x"]).cfg.run.cycles == 5
+    assert runs.open_run(None, tmp_path / "r", overrides=["run.cycles=5", "run.cache_dir=/tmp/x"]).cfg.run.cycles == 5
     said = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
     assert f"run.cycles {smoke_cfg.run.cycles!r} -> 5" in said and "run.cache_dir" in said
     caplog.clear()
-    cycle.open_run(None, tmp_path / "r")                       # the saved config as it is: nothing to say
+    runs.open_run(None, tmp_path / "r")                       # the saved config as it is: nothing to say
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
 
 
 def test_reopen_tolerates_keys_added_after_the_run_started(tmp_path, smoke_cfg):
-    run = cycle.open_run(smoke_cfg, tmp_path / "r")
+    run = runs.open_run(smoke_cfg, tmp_path / "r")
     info = run.store.read_run_info()
     del info["config"]["training"]["num_processes"]          # a run saved before the key existed
     run.store.write_run_info(info)
-    assert cycle.open_run(smoke_cfg, tmp_path / "r").cfg.training.num_processes == 1
+    assert runs.open_run(smoke_cfg, tmp_path / "r").cfg.training.num_processes == 1
 
 
 def test_protocol_stops_are_added_and_recorded(smoke_cfg):
@@ -67,10 +67,10 @@ def test_protocol_stops_are_added_and_recorded(smoke_cfg):
 def test_unknown_model_name_is_refused_before_anything_is_written(tmp_path, smoke_cfg):
     with pytest.raises(ConfigError, match=r"student.model: unknown model 'smollm2-135m-instruc'; did you mean "
                                           r"'smollm2-135m-instruct'\?"):
-        cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["student.model=smollm2-135m-instruc"])
+        runs.open_run(smoke_cfg, tmp_path / "r", overrides=["student.model=smollm2-135m-instruc"])
     assert not (tmp_path / "r").exists()          # no run.json to delete before trying again
     with pytest.raises(ConfigError, match=r"feedback.judge.model: unknown model 'nonsense'"):
-        cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["feedback.judge.model=nonsense"])
+        runs.open_run(smoke_cfg, tmp_path / "r", overrides=["feedback.judge.model=nonsense"])
     with pytest.raises(ConfigError, match=r"^my.yaml: teacher.model: unknown model"):
         check_model_names(load_config("configs/smoke.yaml", ["teacher.model=qwen-typo"]), "my.yaml")
     # hub ids, paths and served models pass (they are resolved when the model loads)
@@ -81,7 +81,7 @@ def test_unknown_model_name_is_refused_before_anything_is_written(tmp_path, smok
 
 
 def test_next_stage_follows_the_stage_table(tmp_path, smoke_cfg):
-    run = cycle.open_run(smoke_cfg, tmp_path / "r")
+    run = runs.open_run(smoke_cfg, tmp_path / "r")
     assert cycle.next_stage(run) == (0, "09_evaluation")           # cycle 0 evaluates only
     run.store.mark_complete(0, "09_evaluation", {})
     assert cycle.next_stage(run) == (1, "02_teacher_attempts")     # cycle 1's pool was written at creation

@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from iterkd_lib import cycle
+from iterkd_lib import runs
 from iterkd_lib.config import ConfigError, config_to_dict, load_config
 from iterkd_lib.cycle_summary import cut_at_length, cycle_summary, evaluation_statistics
 from iterkd_lib.problems import load_problems
@@ -107,7 +107,7 @@ def test_random_split_reproduces_the_old_split(tmp_path, smoke_cfg):
     order = list(range(len(seeds)))
     random.Random(5).shuffle(order)
     assert held_out_indices(seeds, 10, seed=5, method="random") == order[:10]
-    run = cycle.open_run(smoke_cfg, tmp_path / "r", overrides=["data.held_out=40", "data.pool_size=0"])
+    run = runs.open_run(smoke_cfg, tmp_path / "r", overrides=["data.held_out=40", "data.pool_size=0"])
     held = {p["task_id"] for p in load_problems(run.store.root / "held_out.jsonl")}
     pool = {p["task_id"] for p in run.store.read_records(1, "01_pool")}
     assert len(held) == 40 and not held & pool and len(held | pool) == len(seeds)

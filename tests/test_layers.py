@@ -11,7 +11,7 @@ LAYERS = {
     1: {"config", "records", "runstore", "seeding", "problems", "splits", "tracking"},  # foundation
     2: {"sandbox", "models", "scoring", "prompts"},                                   # capabilities
     3: {"stages"},                                                                    # one module per run file
-    4: {"cycle", "cycle_summary", "launch", "console", "study"},                      # the loop
+    4: {"cycle", "runs", "cycle_summary", "launch", "console", "study"},              # the loop
     5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics", "export", "control_panel",
         "study_report"},                                                              # presentation
 }
@@ -23,7 +23,6 @@ LONG_MODULES = {
     "config.py": "one dataclass per config section with a docstring under every field, plus loading/validation",
     "records.py": "one dataclass per shared record (verdict, judgement, the rows of five run files, the cycle "
                   "summary), each docstring giving every field's shape, unit and writer; one JSON round-trip base",
-    "cycle.py": "the Run, creating/reopening a run, the stage table and the one binding per stage",
     "stages/adapter.py": "the two-phase TRL training with its loss formulas documented in the module docstring",
     "models/backends.py": "the shared cached request path (samples, seeds, cache, usage, finish reasons) and the "
                           "local transformers backend that batches it; make_backend picks an engine",

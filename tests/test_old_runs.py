@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib import cycle
+from iterkd_lib import cycle, runs
 from iterkd_lib.figures import run_figures
 from iterkd_lib.records import CycleSummary, ExecutionResult, Level, Question, TeacherAttempt
 from iterkd_lib.report import report_table
@@ -34,7 +34,7 @@ def _files(root: Path) -> dict[str, bytes]:
 
 
 def test_an_old_run_opens_and_reports(old_run):
-    run = cycle.reopen_run(old_run)
+    run = runs.reopen_run(old_run)
     assert run.cfg.run.seed == 7 and run.cfg.student.model == "smollm2-135m-instruct"
     table = report_table(old_run)
     rows = [line for line in table.splitlines() if line[:6].strip().rstrip("*").isdigit()]
@@ -47,7 +47,7 @@ def test_an_old_run_opens_and_reports(old_run):
 
 def test_an_old_run_resumes_reading_finished_stages_back(old_run):
     before = _files(old_run)
-    run = cycle.reopen_run(old_run)
+    run = runs.reopen_run(old_run)
     for k in (1, 2):
         for stage in ("pool", "teacher_attempts", "training_set"):
             file = cycle.STAGE_BY_NAME[stage].file

@@ -13,7 +13,7 @@ from iterkd_lib.report import report_table
 
 
 def _run(args: argparse.Namespace) -> int:
-    from iterkd_lib import cycle  # heavy imports (torch, transformers) only when a run starts
+    from iterkd_lib import cycle, runs  # heavy imports (torch, transformers) only when a run starts
     from iterkd_lib.console import console_logging
 
     console_logging()
@@ -21,7 +21,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.cycles is not None:
         overrides.append(f"run.cycles={args.cycles}")
     if args.resume:
-        run = cycle.reopen_run(args.resume, load_config(args.config, overrides) if args.config else None,
+        run = runs.reopen_run(args.resume, load_config(args.config, overrides) if args.config else None,
                                overrides=None if args.config else overrides,
                                allow_config_change=args.allow_config_change)
     else:
@@ -31,7 +31,7 @@ def _run(args: argparse.Namespace) -> int:
             raise FileExistsError(f"{args.run_dir}: already holds a run; use --resume {args.run_dir}")
         cfg = load_config(args.config, overrides)
         check_model_names(cfg, args.config)   # names the file; create_run checks again for library callers
-        run = cycle.create_run(cfg, args.run_dir)
+        run = runs.create_run(cfg, args.run_dir)
     from iterkd_lib import console, tracking
 
     for h in logging.getLogger().handlers:

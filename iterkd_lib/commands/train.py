@@ -42,7 +42,7 @@ def _check_placement(model, state) -> None:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from iterkd_lib import cycle
+    from iterkd_lib import runs
     from iterkd_lib.models.student import load_student
     from iterkd_lib.seeding import derive_seed, seed_everything
     from iterkd_lib.stages import adapter as training
@@ -60,7 +60,7 @@ def _train(args: argparse.Namespace) -> int:
         from iterkd_lib.runstore import RunStore
 
         RunStore(args.run_dir).read_run_info()  # FileNotFoundError naming the folder if it holds no run
-        run = cycle.reopen_run(args.run_dir)  # the run's saved config; reopening writes nothing
+        run = runs.reopen_run(args.run_dir)  # the run's saved config; reopening writes nothing
         store, k = run.store, args.cycle
         if k < 1:
             raise ConfigError(f"--cycle {k}: training starts at cycle 1 (cycle 0 only evaluates)")
@@ -72,7 +72,7 @@ def _train(args: argparse.Namespace) -> int:
                       file=sys.stderr)
             return 0
         tcfg = run.cfg.training
-        prev = cycle.adapter_dir(run, k - 1) if k > 1 and tcfg.continue_adapter else None
+        prev = runs.adapter_dir(run, k - 1) if k > 1 and tcfg.continue_adapter else None
         if prev is not None and not store.is_complete(k - 1, STAGE):
             raise FileNotFoundError(f"{prev}: cycle {k - 1}'s adapter is not finished, and "
                                     f"training.continue_adapter starts cycle {k} from it")
@@ -85,7 +85,7 @@ def _train(args: argparse.Namespace) -> int:
         model, tok = load_student(run.cfg.student, run.cache_dir, adapter_dir=str(prev) if prev else None,
                                   trainable=True)
         _check_placement(model, state)
-        summary = training.train_adapter(model, tok, records, run.cfg, str(cycle.adapter_dir(run, k)),
+        summary = training.train_adapter(model, tok, records, run.cfg, str(runs.adapter_dir(run, k)),
                                          derive_seed(run.seed, k, "train"), resume=not args.no_resume)
         # train_adapter returns on every rank only after the main one wrote the adapter: the marker comes last
         if main:

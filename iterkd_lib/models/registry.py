@@ -285,7 +285,7 @@ def list_models(cache_dir: str) -> list[dict]:
 def check_model_names(cfg, where: str = "") -> None:
     """Raise ConfigError naming `where` (the config file) and the key when teacher.model, student.model or
     feedback.judge.model (if set) of IterKDConfig `cfg` is no registry name, existing path or owner/name hub
-    id; served models (backend openai) may have any name. Used by `cycle.create_run` and `iterkd config show`."""
+    id; served models (backend openai) may have any name. Used by `runs.create_run` and `iterkd config show`."""
     from iterkd_lib.config import ConfigError
 
     judge = cfg.feedback.judge

@@ -1,7 +1,7 @@
 """Stage III -> next cycle, `01_pool`: the questions a cycle works on.
 
 - Cycle 1: the seed problems less the held-out ones (`seed_pool`), split by the run seed before anything else
-  touches the pool; written when a run is created (`cycle.create_run`). Which of them, when data.pool_size
+  touches the pool; written when a run is created (`runs.create_run`). Which of them, when data.pool_size
   caps the pool, follows data.pool_policy (the teachable pool, issue 15):
   * "file_order": the first pool_size problems in file order (the behaviour before the rule existed);
   * "teachable": problems the teacher solved at least once in data.teacher_passk first, by the teacher's
