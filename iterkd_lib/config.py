@@ -316,6 +316,14 @@ class EvaluationConfig:
                               "reported on its own ('' = none).", choices=("", "completion", "chat"))
     ci_resamples: int = _f(10000, "Bootstrap resamples (over problems) for the 95% CI of every pass@k and "
                            "paired comparison (see stats.py).", min=100)
+    engine: str = _f("hf", "Engine that generates the student's evaluation answers: 'hf' (transformers, the "
+                     "student as trained, LoRA merged) or 'ctranslate2' (the merged student converted once per "
+                     "cycle into <run>/cycle_<k>/student_ct2/, `engine_compute_type`; greedy output is "
+                     "deterministic there, seeded sampling is not). Stage II's sampled attempts stay on "
+                     "transformers. LOG.md has speed and pass@1 of both side by side.",
+                     choices=("hf", "ctranslate2"))
+    engine_compute_type: str = _f("int8", "ctranslate2 only: weight type of the converted student ('int8': "
+                                  "int8 weights with float32 activations, 'float32').", choices=("int8", "float32"))
     evaluate_teacher: bool = _f(True, "Evaluate the teacher once at cycle 0 as the ceiling.")
     keep_best_metric: str = _f("benchmark_pass@1", "Metric that picks the best cycle.")
 

@@ -144,7 +144,7 @@ def _evaluation(run: Run, cycle: int, inp: Inputs):
     ('chat', the prompt the student trains on)."""
     seed = derive_seed(run.seed, "evaluation")   # the same seed every cycle: only the student changes
     bench = evaluation.benchmark_problems(run.cfg)
-    subjects = [("student", run.student(cycle))]
+    subjects = [("student", run.student(cycle, engine=run.cfg.evaluation.engine))]
     if _teacher_evaluated(run, cycle):
         subjects.append(("teacher", run.teacher()))
     ev = run.cfg.evaluation

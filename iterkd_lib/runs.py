@@ -93,21 +93,53 @@ class Run:
                                         log_dir=str(self.store.root / "logs")))
         return self._judge
 
-    def student(self, cycle: int):
-        """The student as it is after `cycle` (cycle 0: no adapter), wrapped as a generation backend."""
-        if self._student_cycle != cycle:
+    def student(self, cycle: int, engine: str = "hf"):
+        """The student as it is after `cycle` (cycle 0: no adapter), wrapped as a generation backend.
+
+        engine 'hf': the transformers model (LoRA merged when student.merge_for_generation allows);
+        'ctranslate2': a CTranslate2 copy (evaluation.engine_compute_type) of the same merged weights, converted
+        once per cycle into <cycle dir>/student_ct2/ (cycle 0: the base model's copy in the model cache), on
+        run.torch_threads threads. One student is held at a time; asking for another cycle or engine drops it.
+        """
+        if self._student_cycle != (cycle, engine):
             self._student = None
             gc.collect()
             adapter = str(adapter_dir(self, cycle)) if cycle > 0 else None
-            model, tok = load_student(self.cfg.student, self.cache_dir, adapter_dir=adapter, trainable=False)
-            merged = bool(adapter) and self.cfg.student.merge_for_generation and self.cfg.student.quantization == "none"
-            if merged:
-                model = model.merge_and_unload()
             name = f"{self.cfg.student.model}" + (f"+adapter@cycle{cycle}" if cycle > 0 else "")
-            self._student = LocalBackend.from_model(model, tok, name=name + (" (merged)" if merged else ""),
-                                                    batch_size=self.cfg.student.batch_size)
-            self._student_cycle = cycle
+            if engine == "ctranslate2":
+                self._student = self._ct2_student(cycle, adapter, name)
+            else:
+                model, tok = load_student(self.cfg.student, self.cache_dir, adapter_dir=adapter, trainable=False)
+                merged = bool(adapter) and self.cfg.student.merge_for_generation and self.cfg.student.quantization == "none"
+                if merged:
+                    model = model.merge_and_unload()
+                self._student = LocalBackend.from_model(model, tok, name=name + (" (merged)" if merged else ""),
+                                                        batch_size=self.cfg.student.batch_size)
+            self._student_cycle = (cycle, engine)
         return self._student
+
+    def _ct2_student(self, cycle: int, adapter: str | None, name: str):
+        from iterkd_lib.models.ct2 import CT2Backend, convert_merged, ct2_model_dir
+        from iterkd_lib.models.registry import resolve_model
+
+        ct = self.cfg.evaluation.engine_compute_type
+        t0 = time.time()
+        if adapter is None:
+            ct2_dir = ct2_model_dir(resolve_model(self.cfg.student.model, self.cache_dir), self.cache_dir, ct,
+                                    name=Path(self.cfg.student.model).name)
+        else:
+            if self.cfg.student.quantization != "none":
+                raise ConfigError("evaluation.engine=ctranslate2 needs student.quantization=none (a 4-bit student "
+                                  "cannot be merged without loss); use evaluation.engine=hf")
+            model, tok = load_student(self.cfg.student, self.cache_dir, adapter_dir=adapter, trainable=False)
+            ct2_dir = convert_merged(model.merge_and_unload(), tok, str(self.store.cycle_dir(cycle) / "student_ct2"),
+                                     f"{Path(self.cfg.student.model).name}-cycle{cycle}", ct)
+            del model
+            gc.collect()
+        log.info("student for cycle %d on ctranslate2 (%s): %s, ready in %.1f s", cycle, ct, ct2_dir,
+                 time.time() - t0)
+        return CT2Backend(ct2_dir, name + (" (merged)" if adapter else ""), batch_size=self.cfg.student.batch_size,
+                          threads=self.cfg.run.torch_threads, compute_type=ct)
 
     def release_student(self) -> None:
         """Drop the loaded student (before training writes a new adapter, so memory holds one copy)."""

@@ -63,3 +63,43 @@ def test_make_backend_builds_ct2_from_config(tiny_model_dir, model_cache_dir, ct
     b = make_backend(BackendConfig(backend="ctranslate2", model=tiny_model_dir, batch_size=2), model_cache_dir,
                      cache=False)
     assert isinstance(b, CT2Backend) and b.describe()["path"].startswith(str(Path(model_cache_dir) / "ct2"))
+
+
+def test_trained_student_evaluates_on_ctranslate2_as_on_transformers(tiny_model_dir, model_cache_dir, tmp_path):
+    """evaluation.engine=ctranslate2: the cycle's adapter is merged, converted once into the cycle folder, and
+    greedy answers equal those of the merged transformers model (float32 copy: same weights, same math)."""
+    import torch
+
+    from iterkd_lib.config import load_config
+    from iterkd_lib.models.ct2 import convert_merged
+    from iterkd_lib.models.student import load_student, save_adapter
+    from iterkd_lib.runs import adapter_dir, create_run
+
+    cfg = load_config("configs/smoke.yaml", [f"student.model={tiny_model_dir}", "student.dtype=float32",
+                                             f"run.cache_dir={model_cache_dir}", "run.torch_threads=1",
+                                             "evaluation.engine=ctranslate2", "evaluation.engine_compute_type=float32"])
+    run = create_run(cfg, tmp_path / "run")
+    model, _ = load_student(cfg.student, model_cache_dir, trainable=True)
+    torch.manual_seed(0)
+    with torch.no_grad():   # a fresh LoRA's B is zero (merging changes nothing): give it weights that matter
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(0.0, 0.02)
+    save_adapter(model, str(adapter_dir(run, 1)), {"cycle": 1})
+    with pytest.raises(ValueError, match="LoRA layers"):
+        convert_merged(model, None, str(tmp_path / "x"), "unmerged")
+    del model
+
+    greedy = DecodingConfig(temperature=0.0, max_new_tokens=16)
+    prompts = ["def add(a, b):\n", "def is_even(n):\n    \"\"\"True when n is even.\"\"\"\n"]
+    hf_student = run.student(1)
+    hf_out = hf_student.complete(prompts, greedy, seed=0)
+    base_out = run.student(0).complete(prompts, greedy, seed=0)
+    ct2 = run.student(1, engine="ctranslate2")
+    assert isinstance(ct2, CT2Backend) and ct2.describe()["compute_type"] == "float32"
+    assert Path(ct2.dir).parent.parent == run.store.cycle_dir(1) / "student_ct2"
+    assert [p.name for p in (run.store.cycle_dir(1) / "student_ct2").iterdir() if p.name.startswith(".merged")] == []
+    assert ct2.complete(prompts, greedy, seed=0) == hf_out
+    assert hf_out != base_out   # the adapter changed the answers, so the comparison above is not the base model's
+    # cycle 0 on the engine is the base model's cached copy, shared by all runs
+    assert Path(run.student(0, engine="ctranslate2").dir).parent == Path(model_cache_dir) / "ct2"

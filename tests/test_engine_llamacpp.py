@@ -13,13 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
+import xllamacpp  # noqa: E402,F401 - a pinned dependency: missing means a broken install, so fail, not skip
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
 from iterkd_lib.models.backends import make_backend
 from iterkd_lib.models.llamacpp import EngineError, LlamaCppBackend, LlamaServer, gguf_path
 from iterkd_lib.models.response_cache import ResponseCache
-
-import xllamacpp  # noqa: E402,F401 - a pinned dependency: missing means a broken install, so fail, not skip
 
 MODEL = "smollm2-135m-instruct"
 ROOT = Path(__file__).resolve().parents[1]

@@ -52,7 +52,6 @@ def lora_config_from(student_cfg: StudentConfig):
 
 def bnb_config_from(student_cfg: StudentConfig, skip_modules: list[str] | None = None):
     """NF4 + double quantization; compute in the student's dtype (bfloat16 by default)."""
-    import torch
     from transformers import BitsAndBytesConfig
 
     return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,

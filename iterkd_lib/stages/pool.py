@@ -34,7 +34,6 @@ from iterkd_lib.problems import load_problems
 from iterkd_lib.seeding import derive_seed
 from iterkd_lib.splits import held_out_indices
 
-
 # How a new question was made (08_new_questions keeps it); the next pool carries only the problem and its origin.
 _STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "solutions_seed", "candidates",
                    "solution_replies", "outcomes", "teacher_expectations", "inputs", "left_out", "reference")
