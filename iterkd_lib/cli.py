@@ -30,11 +30,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parsed `argv` of `iterkd`. Dotted overrides may also follow options (`study cfg.yaml --out d key=value`):
+    argparse takes a positional list in one piece only, so later `key=value` words join `overrides`; any other
+    unknown word exits 2 naming it (argparse's usage error)."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        if hasattr(args, "overrides") and all("=" in w and not w.startswith("-") for w in extra):
+            args.overrides = list(args.overrides or []) + extra
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return args
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of `iterkd`: parse `argv`, run the sub-command; returns its exit status (2 with a one-line message
     for ConfigError, FileNotFoundError, FileExistsError, ValueError; 0 when the reader of stdout went away, as in
     `iterkd config fields | head`)."""
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except ConfigError as e:

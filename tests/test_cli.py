@@ -89,3 +89,17 @@ def test_output_cut_short_by_a_pipe_is_not_an_error():
     err = proc.stderr.read()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_overrides_may_follow_options_and_other_words_are_still_refused(capsys):
+    from iterkd_lib.cli import parse_args
+
+    args = parse_args(["study", "configs/study.yaml", "a.b=1", "--out", "runs/x", "--variants", "untrained",
+                       "run.torch_threads=1"])
+    assert args.overrides == ["a.b=1", "run.torch_threads=1"] and args.out == "runs/x"
+    assert parse_args(["run", "--config", "c.yaml", "--cycles", "2", "x.y=3"]).overrides == ["x.y=3"]
+    with pytest.raises(SystemExit) as done:
+        parse_args(["run", "--config", "c.yaml", "x.y=3", "--bogus"])
+    assert done.value.code == 2 and "--bogus" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parse_args(["report", "runs/x", "x.y=3"])   # report takes no overrides
