@@ -267,6 +267,12 @@ class RegenerationConfig:
                                         "written with the question is one more candidate).", min=1)
     min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
                            "outcome on every input (and no other group is as large).", min=2)
+    min_agreed_inputs: float = _f(1.0, "Share of a question's inputs that the agreeing candidates must agree on. "
+                                  "1.0: every input (one group agreeing everywhere). Below 1: the largest set of "
+                                  ">= min_agree candidates agreeing on the most inputs wins if it covers at least "
+                                  "this share; the other inputs are 'contested' (the question's text does not "
+                                  "settle them, e.g. an empty list or a negative width) and no test is written "
+                                  "for them (scoring/agreement_vote.py).", min=0.0, max=1.0)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
     drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
                                            "teacher's asserts); kept so runs made before that change reopen.")

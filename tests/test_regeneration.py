@@ -418,6 +418,7 @@ def test_stage_batches_rounds_and_records_reasons_and_rates(all_cases):
     assert stats["easy"]["acceptance_rate"] == pytest.approx(3 / 7)
     ag = stats["easy"]["agreement"]
     assert ag["voted"] == 7 and ag["largest_group"] == {0: 2, 1: 1, 4: 1, 5: 3} and ag["candidates"] == 5
+    assert (ag["partial_agreement"], ag["contested_inputs"]) == (0, 0)   # min_agreed_inputs 1.0: none partial
     # the docstring examples of the 3 accepted and of dedupe_sorted (agreed, then trivial), and queue's "# -> 3"
     assert ag["expectations_wrong"] == 1 and ag["expectations_checked"] == 5
     assert summarise_agreement(accepted + rejected) == ag
@@ -501,3 +502,48 @@ def test_next_pool_policy():
     assert [p["task_id"] for p in kept] == ["P/0"] and "previous pool kept" in kept[0]["pool_reason"]
 
 
+
+
+# Outcomes recorded from the 1.5B teacher's five candidates for two generated questions (benchmarks/
+# stage3_agreement.py, 2026-11-30): they agree on the inputs the text settles and split on the edge cases.
+ALIGN_INPUTS = ["align_right('to', 10)", "align_right('a', 9)", "align_right('a', 5)", "align_right('abc', 5)",
+                "align_right('abc', 3)", "align_right('abc', 2)", "align_right('abc', 1)", "align_right('abc', 0)",
+                "align_right('abc', -3)"]
+ALIGN_OUTPUTS = [["to        ", "a        ", "a    ", "abc  ", "abc", "ab", "a", "", ""],
+                 ["        to", "        a", "    a", "  abc", "abc", "abc", "abc", "abc", "abc"],
+                 ["        to", "        a", "    a", "  abc", "abc", "abc", "abc", "abc", "abc"],
+                 ["        to", "        a", "    a", "  abc", "abc", "ab", "a", "", ""],
+                 ["        to", "        a", "    a", "  abc", "abc", "abc", "abc", "abc", ""]]
+SUBARRAY_INPUTS = ["find_max_subarray([-2, 3, -4, 5, -1, 2])", "find_max_subarray([1, -1, 0, -1])",
+                   "find_max_subarray([1, 2, 3])", "find_max_subarray([])", "find_max_subarray([-2, -3, -4, -5])"]
+SUBARRAY_OUTPUTS = [[[3, 5], [0, 0], [0, 2], [0, 0], [0, 0]], [[0, 5], [0, 3], [0, 2], "IndexError", [0, 3]],
+                    [[3, 5], [0, 0], [0, 2], [0, 0], [0, 0]], [[3, 5], [1, 1], [1, 2], [0, 0], [-2, -2]],
+                    [[0, 5], [0, 0], [-3, 2], [0, 0], [0, 0]]]
+
+
+def _recorded(entry: str, inputs: list[str], outputs: list[list]) -> tuple[dict, dict]:
+    def outcome(v):
+        return {"ok": False, "error_type": v} if v == "IndexError" else {"ok": True, "value": v}
+    q = {"entry_point": entry, "inputs": inputs, "prompt": f'def {entry}(*args):\n    """A generated question."""\n'}
+    return q, {"runs": [{"status": "ok", "outcomes": [outcome(v) for v in row]} for row in outputs], "expected": []}
+
+
+def test_contested_inputs_are_dropped_only_when_asked_and_only_for_a_clear_majority():
+    from iterkd_lib.scoring.agreement_vote import decide_question
+
+    q, out = _recorded("align_right", ALIGN_INPUTS, ALIGN_OUTPUTS)
+    strict = decide_question(q, out, make_cfg())
+    assert strict["reason"] == "no_agreement" and strict["agreement"]["groups"] == [2, 1, 1, 1]
+    r = decide_question(q, out, make_cfg(min_agreed_inputs=0.66))
+    assert r["reason"] == "" and r["agreement"]["partial_group"] == [1, 2, 4]  # agree on all but the last input
+    assert r["agreement"]["contested"] == [8] and r["left_out"] == {8: "contested"}
+    assert summarise_agreement([{**r, "reason": ""}])["contested_inputs"] == 1
+    assert r["n_tests"] == 8 and "assert candidate('abc', 1) == 'abc'" in r["test"] and "-3" not in r["test"]
+    # three candidates agreeing on 3 of 5 inputs is below 2/3: still rejected
+    q, out = _recorded("find_max_subarray", SUBARRAY_INPUTS, SUBARRAY_OUTPUTS)
+    assert decide_question(q, out, make_cfg(min_agreed_inputs=0.66))["reason"] == "no_agreement"
+    assert decide_question(q, out, make_cfg(min_agreed_inputs=0.6))["reason"] == ""
+    # two sets agreeing on as many inputs, but on different ones: a tie, no answer
+    tie = [[1, 2, 3, 4], [1, 2, 3, 9], [1, 2, 3, 8], [1, 2, 7, 4], [1, 2, 6, 4]]
+    q, out = _recorded("f", [f"f({i})" for i in range(4)], tie)
+    assert decide_question(q, out, make_cfg(min_agreed_inputs=0.5))["reason"] == "no_agreement"

@@ -12,7 +12,11 @@ KodCode validate self-written tasks the same way):
 2. `decide_question`: the voters are grouped by identical outcomes on every input (`sandbox.calls.outcomes_agree`:
    the same normalised value, floats within rel_tol/abs_tol, 2 == 2.0 but True != 1; or the same exception
    type). The question is accepted when the largest group has at least `min_agree` members and no other group
-   is as large. Its reference is that group's first member; `write_tests` writes its tests from the group's
+   is as large. With regeneration.min_agreed_inputs < 1 (`_best_partial_group`), the group may instead agree
+   on part of the inputs only: among the sets of >= min_agree voters, the one agreeing on the most inputs (then
+   the larger set) wins if those inputs are at least that share of all and no other set of the same size
+   agrees on as many with other outputs; the remaining inputs are "contested" and get no test (left_out).
+   Its reference is that group's first member; `write_tests` writes its tests from the group's
    outcomes: `assert candidate(args) == <value>` (`is` for None/True/False; a tolerant `_close` helper, written
    into the test, when the value holds a float); an agreed exception becomes a `try/except` check only when
    the docstring names that exception (a test may demand only what the question states), otherwise the input
@@ -133,13 +137,17 @@ def _close(a, b, rel_tol={rel!r}, abs_tol={abs!r}):
 '''
 
 
-def write_tests(q: dict, outcomes: list[dict], cfg: Any) -> tuple[str, int, dict]:
+def write_tests(q: dict, outcomes: list[dict], cfg: Any, skip: dict | None = None) -> tuple[str, int, dict]:
     """(test source with `def check(candidate)`, number of asserts, {input index: why it was left out}).
 
-    One check per input from the agreed outcome (forms in the module docstring)."""
+    One check per input from the agreed outcome (forms in the module docstring); `skip` ({input index: why})
+    names inputs that get no check (the contested ones)."""
     rg = cfg.regeneration
     entry, lines, left_out, need_close = q["entry_point"], [], {}, False
     for i, (call, o) in enumerate(zip(q["inputs"], outcomes)):
+        if skip and i in skip:
+            left_out[i] = skip[i]
+            continue
         cand = "candidate" + call[len(entry):]
         if o.get("ok") and "value" in o:
             literal = output_literal(o["value"])
@@ -166,6 +174,39 @@ def write_tests(q: dict, outcomes: list[dict], cfg: Any) -> tuple[str, int, dict
     head = _CLOSE_HELPER.format(rel=rg.rel_tol, abs=rg.abs_tol) if need_close else ""
     body = "\n".join(lines) if lines else "    pass"
     return f"{head}def check(candidate):\n{body}\n", len(lines), left_out
+
+
+def _best_partial_group(runs: list, voters: list[int], n_inputs: int, rg: Any) -> tuple[list[int], list[int]] | None:
+    """(group, agreed input indices) for regeneration.min_agreed_inputs < 1, or None.
+
+    Every set of >= min_agree voters (at most 2^voters, voters <= ~10) is scored by the inputs on which all its
+    members agree with its first member; the best has the most such inputs, then the most members. None when
+    it covers fewer than ceil(min_agreed_inputs x n_inputs) inputs, or when another set with the same score
+    disagrees with it on a shared input (a tie between two answers).
+    """
+    from itertools import combinations
+    from math import ceil
+
+    def agreed(group: tuple) -> list[int]:
+        first = runs[group[0]]["outcomes"]
+        return [i for i in range(n_inputs) if all(outcomes_agree(first[i], runs[c]["outcomes"][i], rg.rel_tol,
+                                                                 rg.abs_tol) for c in group[1:])]
+    scored = [(len(a), len(g), g, a) for size in range(rg.min_agree, len(voters) + 1)
+              for g in combinations(voters, size) for a in [agreed(g)]]
+    if not scored:
+        return None
+    scored.sort(key=lambda t: (t[0], t[1]), reverse=True)
+    n_best, size_best, group, inputs = scored[0]
+    if n_best < max(1, ceil(rg.min_agreed_inputs * n_inputs - 1e-9)):
+        return None
+    for n, size, other, other_inputs in scored[1:]:
+        if (n, size) != (n_best, size_best):
+            break
+        shared = set(inputs) & set(other_inputs)
+        if any(not outcomes_agree(runs[group[0]]["outcomes"][i], runs[other[0]]["outcomes"][i], rg.rel_tol,
+                                  rg.abs_tol) for i in shared) or set(other_inputs) != set(inputs):
+            return None
+    return list(group), inputs
 
 
 def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
@@ -215,17 +256,26 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         res["detail"] = (f"{len(voters)} of {len(runs)} candidates could vote (< min_agree {rg.min_agree}); "
                          + ", ".join(f"{k} {v}" for k, v in excluded.items() if v))
         return res
+    contested: list[int] = []
     if sizes[0] < rg.min_agree or (len(sizes) > 1 and sizes[1] == sizes[0]):
-        res["reason"] = "no_agreement"
-        res["detail"] = f"groups of agreeing candidates {sizes} (need one of >= {rg.min_agree}, no tie)"
-        return res
-    ref = groups[0][0]
+        partial = _best_partial_group(runs, voters, len(q["inputs"]), rg) if rg.min_agreed_inputs < 1 else None
+        if partial is None:
+            res["reason"] = "no_agreement"
+            res["detail"] = f"groups of agreeing candidates {sizes} (need one of >= {rg.min_agree}, no tie)"
+            return res
+        group, agreed = partial
+        contested = [i for i in range(len(q["inputs"])) if i not in agreed]
+        agreement.update(partial_group=group, contested=contested)
+        ref = group[0]
+    else:
+        ref = groups[0][0]
     outcomes = runs[ref]["outcomes"]
-    test, n_tests, left_out = write_tests(q, outcomes, cfg)
+    test, n_tests, left_out = write_tests(q, outcomes, cfg, skip={i: "contested" for i in contested})
     exps = []
     for x, value in zip(q.get("expectations") or [], outcome.get("expected") or []):
-        o = outcomes[q["inputs"].index(x["call"])]
-        agrees = None if value is None and x["expected"] != "None" else bool(
+        i = q["inputs"].index(x["call"])
+        o = outcomes[i]
+        agrees = None if (value is None and x["expected"] != "None") or i in contested else bool(
             o.get("ok") and "value" in o and outputs_agree(o["value"], value, rg.rel_tol, rg.abs_tol))
         exps.append({**x, "agreed": output_literal(o["value"]) if o.get("ok") and "value" in o else
                      o.get("error_type"), "agrees": agrees})
@@ -337,7 +387,8 @@ def summarise_agreement(records: list[dict]) -> dict:
     """Over accepted + rejected question records: how many reached the vote, the distribution of the largest
     agreeing group ({size: questions}), and the teacher's own expected values against the agreed outputs
     (checked, wrong, wrong_rate; docstring examples and INPUTS comments together, over accepted questions and
-    those rejected only for example_mismatch -- elsewhere there is no agreed output to compare with)."""
+    those rejected only for example_mismatch -- elsewhere there is no agreed output to compare with); and
+    how many were decided on part of their inputs (partial_agreement) with how many contested inputs."""
     voted = [r["agreement"] for r in records if r.get("agreement")]
     hist: dict[int, int] = {}
     for a in voted:
@@ -346,7 +397,10 @@ def summarise_agreement(records: list[dict]) -> dict:
                                                              "trivial_tests", "contaminated", "near_duplicate")
                for x in r.get("teacher_expectations") or [] if x.get("agrees") is not None]
     wrong = sum(1 for x in checked if x["agrees"] is False)
+    partial = [a for a in voted if a.get("contested") is not None]
     return {"voted": len(voted), "largest_group": dict(sorted(hist.items())),
+            "partial_agreement": len(partial),   # decided on part of the inputs (min_agreed_inputs < 1)
+            "contested_inputs": sum(len(a["contested"]) for a in partial),
             "candidates": voted[0]["candidates"] if voted else None,
             "expectations_checked": len(checked), "expectations_wrong": wrong,
             "expectations_wrong_rate": wrong / len(checked) if checked else None}
