@@ -89,3 +89,28 @@ def test_next_stage_follows_the_stage_table(tmp_path, smoke_cfg):
         for stage in cycle.STAGES:
             run.store.mark_complete(k, stage.file, {})
     assert cycle.next_stage(run) is None
+
+
+def test_sigterm_stops_a_run_saying_where_and_how_to_resume(tmp_path, model_cache_dir):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run_dir = tmp_path / "r"
+    cmd = [sys.executable, "-m", "iterkd_lib.cli", "run", "--config", "configs/smoke.yaml", "--cycles", "0",
+           "--run-dir", str(run_dir), f"run.cache_dir={model_cache_dir}", f"run.response_cache_dir={tmp_path / 'c'}",
+           "run.torch_threads=1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    deadline = time.time() + 120
+    while not (run_dir / "iterkd.log").exists() and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.1)   # the run log is attached right before the first stage
+    time.sleep(1.0)
+    assert proc.poll() is None, proc.stderr.read()[-2000:]
+    os.kill(proc.pid, signal.SIGTERM)
+    err = proc.communicate(timeout=120)[1]
+    assert proc.returncode == 130, err[-2000:]
+    assert "interrupted (signal SIGTERM) in cycle 0, stage 09_evaluation" in err, err[-2000:]
+    assert f"Resume: iterkd run --resume {run_dir}" in err

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -46,10 +47,23 @@ def _run(args: argparse.Namespace) -> int:
     if tracking.tensorboard_available():
         print(f"training curves: {run.store.root}/cycle_<k>/04_adapter/tensorboard/  "
               f"(watch: tensorboard --logdir {run.store.root})", file=sys.stderr)
-    for k in range(run.cfg.run.cycles + 1):
-        print(console.cycle_table(cycle.run_cycle(run, k)), file=sys.stderr)
+    signal.signal(signal.SIGTERM, interrupt)   # like Ctrl-C: cleanup runs and the log says where it stopped
+    try:
+        for k in range(run.cfg.run.cycles + 1):
+            print(console.cycle_table(cycle.run_cycle(run, k)), file=sys.stderr)
+    except KeyboardInterrupt as e:
+        at = cycle.next_stage(run)
+        where = f"in cycle {at[0]}, stage {at[1]}" if at else "after the last stage"
+        logging.getLogger("iterkd").warning("interrupted (%s) %s; finished stages are kept. Resume: iterkd run "
+                                            "--resume %s", e or "SIGINT", where, run.store.root)
+        return 130
     print(report_table(run.store.root))
     return 0
+
+
+def interrupt(signum: int, frame) -> None:
+    """SIGTERM handler of the long commands: raise KeyboardInterrupt, so cleanup runs as after Ctrl-C."""
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -36,7 +36,17 @@ def _study(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path(cfg.run.runs_root) / f"study-{cfg.run.name}"
     print(f"study directory: {out}", file=sys.stderr)
     if not args.table_only:
-        Study(cfg, out, config_path=args.config).run()
+        import signal
+
+        from iterkd_lib.commands.run import interrupt
+
+        signal.signal(signal.SIGTERM, interrupt)
+        try:
+            Study(cfg, out, config_path=args.config).run()
+        except KeyboardInterrupt as e:
+            print(f"iterkd study: interrupted ({e or 'SIGINT'}); finished variants and stages are kept. Resume: "
+                  f"the same command again (--out {out})", file=sys.stderr)
+            return 130
     res = study_results(out, n_resamples=cfg.evaluation.ci_resamples)
     paths = write_study_tables(res, cfg.study.figures_dir)
     with warnings.catch_warnings(record=True) as caught:
