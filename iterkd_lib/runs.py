@@ -32,6 +32,7 @@ from iterkd_lib.config import (
 )
 from iterkd_lib.models.backends import LocalBackend, make_backend
 from iterkd_lib.models.registry import check_model_names
+from iterkd_lib.models.response_cache import ResponseCache
 from iterkd_lib.models.student import load_student
 from iterkd_lib.runstore import RunStore, write_jsonl
 from iterkd_lib.sandbox import executor
@@ -99,7 +100,9 @@ class Run:
         engine 'hf': the transformers model (LoRA merged when student.merge_for_generation allows);
         'ctranslate2': a CTranslate2 copy (evaluation.engine_compute_type) of the same merged weights, converted
         once per cycle into <cycle dir>/student_ct2/ (cycle 0: the base model's copy in the model cache), on
-        run.torch_threads threads. One student is held at a time; asking for another cycle or engine drops it.
+        run.torch_threads threads, its answers cached by request (the key holds the converted weights'
+        checksum, so an interrupted evaluation resumes where it stopped). One student is held at a time;
+        asking for another cycle or engine drops it.
         """
         if self._student_cycle != (cycle, engine):
             self._student = None
@@ -138,8 +141,11 @@ class Run:
             gc.collect()
         log.info("student for cycle %d on ctranslate2 (%s): %s, ready in %.1f s", cycle, ct, ct2_dir,
                  time.time() - t0)
+        # cached by request: the key holds the converted weights' checksum, so a killed evaluation resumes
+        # from the answers it already has (one per problem, written as each batch ends)
         return CT2Backend(ct2_dir, name + (" (merged)" if adapter else ""), batch_size=self.cfg.student.batch_size,
-                          threads=self.cfg.run.torch_threads, compute_type=ct)
+                          threads=self.cfg.run.torch_threads, compute_type=ct,
+                          cache=ResponseCache(self.response_cache_dir))
 
     def release_student(self) -> None:
         """Drop the loaded student (before training writes a new adapter, so memory holds one copy)."""

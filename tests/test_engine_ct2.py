@@ -77,6 +77,7 @@ def test_trained_student_evaluates_on_ctranslate2_as_on_transformers(tiny_model_
 
     cfg = load_config("configs/smoke.yaml", [f"student.model={tiny_model_dir}", "student.dtype=float32",
                                              f"run.cache_dir={model_cache_dir}", "run.torch_threads=1",
+                                             f"run.response_cache_dir={tmp_path / 'responses'}",
                                              "evaluation.engine=ctranslate2", "evaluation.engine_compute_type=float32"])
     run = create_run(cfg, tmp_path / "run")
     model, _ = load_student(cfg.student, model_cache_dir, trainable=True)
@@ -100,6 +101,10 @@ def test_trained_student_evaluates_on_ctranslate2_as_on_transformers(tiny_model_
     assert Path(ct2.dir).parent.parent == run.store.cycle_dir(1) / "student_ct2"
     assert [p.name for p in (run.store.cycle_dir(1) / "student_ct2").iterdir() if p.name.startswith(".merged")] == []
     assert ct2.complete(prompts, greedy, seed=0) == hf_out
+    run.release_student()   # a resumed evaluation: the same converted weights answer from the response cache
+    again = run.student(1, engine="ctranslate2")
+    assert again.complete(prompts, greedy, seed=0) == hf_out and again.usage["cache_hits"] == len(prompts)
+    assert again.usage["calls"] == 0 and again.dir == ct2.dir   # nor converted twice
     assert hf_out != base_out   # the adapter changed the answers, so the comparison above is not the base model's
     # cycle 0 on the engine is the base model's cached copy, shared by all runs
     assert Path(run.student(0, engine="ctranslate2").dir).parent == Path(model_cache_dir) / "ct2"
