@@ -48,7 +48,7 @@ __all__ = ["ConfigError", "RunConfig", "DecodingConfig", "BackendConfig", "Judge
            "StudentConfig", "DataConfig", "DistillConfig", "TrainingConfig", "ExecutionConfig",
            "FeedbackConfig", "DifficultyConfig", "RegenerationConfig", "EvaluationConfig", "StudyConfig",
            "IterKDConfig", "load_config", "config_from_dict", "apply_overrides", "config_to_dict",
-           "dump_yaml", "diff_configs", "dotted_get", "field_help", "set_key", "read_yaml",
+           "dump_yaml", "diff_configs", "dotted_get", "eval_engine", "field_help", "set_key", "read_yaml",
            "upgrade_legacy_keys", "LEGACY_KEYS"]
 
 
@@ -152,6 +152,10 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     if "oneshot" in cfg.study.variants and "iterkd" not in cfg.study.variants:
         raise ConfigError(f"{where}: study.variants has 'oneshot' without 'iterkd' (its teacher-token budget "
                           "is IterKD's)")
+    if cfg.evaluation.engine == "ctranslate2" and cfg.student.quantization != "none":
+        raise ConfigError(f"{where}: evaluation.engine is 'ctranslate2' but student.quantization is "
+                          f"{cfg.student.quantization!r}: a 4-bit student cannot be merged into a CTranslate2 copy "
+                          "without loss; use evaluation.engine: hf")
     if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
 
@@ -273,6 +277,14 @@ def diff_configs(a: dict, b: dict, prefix: str = "") -> list[str]:
         elif va != vb:
             out.append(full)
     return out
+
+
+def eval_engine(cfg: dict) -> str:
+    """What generates the student's evaluation answers, from a config dict (a run's saved config): "hf" or
+    "ctranslate2 <engine_compute_type>"; "hf" for configs from before evaluation.engine existed."""
+    ev = cfg.get("evaluation") or {}
+    engine = ev.get("engine") or "hf"
+    return engine if engine == "hf" else f"{engine} {ev.get('engine_compute_type') or 'int8'}"
 
 
 def dotted_get(d: Any, dotted: str) -> Any:

@@ -266,13 +266,15 @@ class RegenerationConfig:
     solutions_per_question: int = _f(4, "k: independent teacher solutions sampled per question (the solution "
                                         "written with the question is one more candidate).", min=1)
     min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
-                           "outcome on every input (and no other group is as large).", min=2)
+                           "outcome on every input (on min_agreed_inputs of them when that is below 1), and no "
+                           "other group is as large.", min=2)
     min_agreed_inputs: float = _f(1.0, "Share of a question's inputs that the agreeing candidates must agree on. "
                                   "1.0: every input (one group agreeing everywhere). Below 1: the largest set of "
                                   ">= min_agree candidates agreeing on the most inputs wins if it covers at least "
                                   "this share; the other inputs are 'contested' (the question's text does not "
                                   "settle them, e.g. an empty list or a negative width) and no test is written "
-                                  "for them (scoring/agreement_vote.py).", min=0.0, max=1.0)
+                                  "for them (scoring/agreement_vote.py). At least 0.5: agreement on a minority "
+                                  "of the inputs decides nothing.", min=0.5, max=1.0)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
     drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
                                            "teacher's asserts); kept so runs made before that change reopen.")
@@ -319,8 +321,9 @@ class EvaluationConfig:
     engine: str = _f("hf", "Engine that generates the student's evaluation answers: 'hf' (transformers, the "
                      "student as trained, LoRA merged) or 'ctranslate2' (the merged student converted once per "
                      "cycle into <run>/cycle_<k>/student_ct2/, `engine_compute_type`; greedy output is "
-                     "deterministic there, seeded sampling is not). Stage II's sampled attempts stay on "
-                     "transformers. LOG.md has speed and pass@1 of both side by side.",
+                     "deterministic there, seeded sampling is not; int8 is a quantised copy whose answers can "
+                     "differ from the trained weights'). Stage II's sampled attempts stay on transformers. "
+                     "LOG.md (2026-11-30, session 6) has speed and answers of both side by side.",
                      choices=("hf", "ctranslate2"))
     engine_compute_type: str = _f("int8", "ctranslate2 only: weight type of the converted student ('int8': "
                                   "int8 weights with float32 activations, 'float32').", choices=("int8", "float32"))

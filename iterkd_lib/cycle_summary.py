@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 
-from iterkd_lib.config import IterKDConfig, config_to_dict
+from iterkd_lib.config import IterKDConfig, config_to_dict, eval_engine
 from iterkd_lib.records import CYCLE_ONLY_FIELDS, CycleSummary, SummarySettings, TeacherYield
 from iterkd_lib.runstore import RunStore, write_json
 from iterkd_lib.scoring.stats import N_RESAMPLES, compare_paired, outcomes_by_task, pass_at_k_ci
@@ -47,7 +47,7 @@ def cycle_summary(store: RunStore, cfg: IterKDConfig, cycle: int) -> dict:
         student=cfg.student.model, teacher=cfg.teacher.model, seed=cfg.run.seed, loss=cfg.training.loss,
         eval_decoding=config_to_dict(cfg.evaluation.decoding), eval_subset=cfg.evaluation.subset,
         eval_samples=cfg.evaluation.samples, eval_protocol=cfg.evaluation.protocol,
-        eval_second_protocol=cfg.evaluation.second_protocol)
+        eval_second_protocol=cfg.evaluation.second_protocol, eval_engine=eval_engine(config_to_dict(cfg)))
     s = CycleSummary(cycle=cycle, pass_at_k=pass_at_k, protocols=protocols or None,
                      evaluation_stats=evaluation_statistics(store, cycle, cfg.evaluation.ci_resamples),
                      cut_at_length=cut_at_length(store, cycle), stage_seconds=stage_seconds, teacher_tokens=tokens,

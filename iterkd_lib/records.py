@@ -409,7 +409,9 @@ class SummarySettings(JsonRecord):
     """What produced a cycle's numbers (`settings` of a cycle summary): models, seed, loss, evaluation.
 
     `eval_decoding`: the evaluation's decoding dict (runs from before it: `decoding`, kept in `extra` and
-    returned by `decoding`); `eval_subset`: benchmark problems evaluated, 0 = all.
+    returned by `decoding`); `eval_subset`: benchmark problems evaluated, 0 = all; `eval_engine`: what generated
+    the student's evaluation answers ("hf", or "ctranslate2 int8" / "ctranslate2 float32"; None in runs from
+    before the key, which all used transformers).
     """
 
     student: str | None = None
@@ -421,6 +423,7 @@ class SummarySettings(JsonRecord):
     eval_samples: int | None = None
     eval_protocol: str | None = None
     eval_second_protocol: str | None = None
+    eval_engine: str | None = None
 
     @property
     def decoding(self) -> Any:

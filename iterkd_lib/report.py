@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from iterkd_lib.config import eval_engine
 from iterkd_lib.records import LEVELS
 from iterkd_lib.runstore import RunStore, read_json
 
@@ -70,7 +71,8 @@ def report_table(run_dir: str | Path) -> str:
         f"seed={cfg['run']['seed']}"),
         (f"benchmark={ev['benchmark']} subset={ev['subset'] or 'all'} protocol={ev['protocol']} "
          f"second_protocol={ev.get('second_protocol') or '-'} samples={ev['samples']} decoding={ev['decoding']} "
-         "+ per-protocol stops; held-out seed problems use protocol=chat"),
+         f"+ per-protocol stops; student answers from engine={eval_engine(cfg)}; held-out seed problems use "
+         "protocol=chat"),
         ("pass@1 with a 95% bootstrap CI over problems; student vs cycle 0 and vs the previous cycle: delta "
          "[95% paired-bootstrap CI], exact McNemar (greedy) or paired permutation test, alpha 0.05"),
     ]

@@ -26,6 +26,7 @@ import csv
 import io
 from pathlib import Path
 
+from iterkd_lib.config import eval_engine
 from iterkd_lib.cycle_summary import evaluation_outcomes
 from iterkd_lib.runstore import RunStore, atomic_write_text, read_json
 from iterkd_lib.scoring.stats import N_RESAMPLES, compare_paired, pass_at_k_ci, ratio_of_gains
@@ -63,7 +64,8 @@ def study_results(study_dir: str | Path, n_resamples: int = N_RESAMPLES) -> dict
     Raises FileNotFoundError when `study_dir` has no study.json."""
     root = Path(study_dir)
     if not (root / "study.json").exists():
-        raise FileNotFoundError(f"{root}: not a study directory (no study.json)")
+        raise FileNotFoundError(f"{root}: not a study directory (no study.json); run the study there first "
+                                "(the same command without --table-only)")
     state = read_json(root / "study.json")
     cfg = state["config"]
     n_cycles = cfg["study"]["cycles"]
@@ -117,6 +119,7 @@ def study_results(study_dir: str | Path, n_resamples: int = N_RESAMPLES) -> dict
     settings = {"student": cfg["student"]["model"], "teacher": cfg["teacher"]["model"], "seed": cfg["run"]["seed"],
                 "benchmark": cfg["evaluation"]["benchmark"], "subset": cfg["evaluation"]["subset"] or "all",
                 "eval_decoding": cfg["evaluation"]["decoding"], "samples": cfg["evaluation"]["samples"],
+                "eval_engine": eval_engine(cfg),
                 "cycles": n_cycles, "ref_ratio": cfg["study"]["ref_ratio"], "study_dir": str(root)}
     return {"points": points, "comparisons": comparisons, "claims": claims, "budget": state.get("budget"),
             "cost": cost, "settings": settings, "final_cycles": finals}
@@ -134,7 +137,8 @@ def study_markdown(res: dict) -> str:
     """The study as Markdown: settings, pass@1 table, comparisons, claim, budget, cost."""
     s = res["settings"]
     intro = (f"Student `{s['student']}`, teacher `{s['teacher']}`, seed {s['seed']}, benchmark {s['benchmark']} "
-             f"(subset {s['subset']}), evaluation decoding {s['eval_decoding']}, {s['samples']} sample(s) per "
+             f"(subset {s['subset']}), evaluation decoding {s['eval_decoding']} on {s.get('eval_engine', 'hf')}, "
+             f"{s['samples']} sample(s) per "
              f"problem; IterKD for {s['cycles']} cycles. pass@1 with a 95% percentile-bootstrap CI over problems; "
              "paired tests: exact McNemar (greedy) or paired permutation, alpha 0.05. Study directory: "
              f"`{s['study_dir']}`.")

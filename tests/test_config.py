@@ -45,6 +45,8 @@ BAD_YAMLS = [
     ("regeneration:\n  per_level: {easy: 1, extreme: 2}\n", "per_level"),
     ("evaluation:\n  pass_k: [1, 10]\n  samples: 5\n", "pass_k"),
     ("teacher:\n  backend: openai\n", "teacher.base_url"),
+    ("student:\n  quantization: 4bit\nevaluation:\n  engine: ctranslate2\n", "evaluation.engine"),
+    ("regeneration:\n  min_agreed_inputs: 0.3\n", "regeneration.min_agreed_inputs"),
     ("- just\n- a list\n", "top level"),
     ("run: {name: x\n", "not valid YAML"),
 ]

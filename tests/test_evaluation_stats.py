@@ -154,6 +154,9 @@ def test_cycle_summary_and_report_carry_ci_and_paired_tests(tmp_path, smoke_cfg)
     s1 = cycle_summary(store, smoke_cfg, 1)
     e1 = s1["evaluation_stats"]["benchmark"]
     assert e1["pass@1"] == pytest.approx(0.4) and e1["ci"][0] < 0.4 < e1["ci"][1]
+    assert s1["settings"]["eval_engine"] == "hf"
+    ct2 = load_config("configs/smoke.yaml", ["evaluation.engine=ctranslate2"])
+    assert cycle_summary(store, ct2, 1)["settings"]["eval_engine"] == "ctranslate2 int8"
     assert e1["vs_cycle_0"]["discordant"] == [0, 2] or e1["vs_cycle_0"]["discordant"] == (0, 2)
     assert e1["vs_cycle_0"]["p_value"] == pytest.approx(0.5) and not e1["vs_cycle_0"]["significant"]
     e2 = evaluation_statistics(store, 2)["benchmark"]

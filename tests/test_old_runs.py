@@ -40,6 +40,7 @@ def test_an_old_run_opens_and_reports(old_run):
     rows = [line for line in table.splitlines() if line[:6].strip().rstrip("*").isdigit()]
     assert [int(r[:6].strip().rstrip("*")) for r in rows] == [0, 1, 2]
     assert "0.750" in rows[2] and "* best cycle by benchmark_pass@1: 2 (0.750)" in table
+    assert "student answers from engine=hf;" in table   # a config from before evaluation.engine: transformers
     figs = run_figures(run.store)
     assert {"pass_at_1", "level_flow", "difficulty_distribution"} <= set(figs)
     assert any(len(f.data) for name, f in figs.items() if name.startswith("fault_types"))

@@ -1,0 +1,126 @@
+"""Adapter training speed side by side (issue 14): activation checkpointing on/off and torch threads.
+
+Each setting trains the same fresh LoRA adapter (same seed, same data) for --steps optimizer steps through
+`stages.adapter.train_adapter`, the code a cycle runs; settings alternate within every round and the table
+gives the median seconds per step over --rounds rounds, the ratio to the first setting, and the SFT and
+contrastive losses of the last step. Activation checkpointing recomputes activations in the backward pass; it
+changes time and memory, not the math, so its losses must equal the other setting's (the table says whether
+they do, to 1e-4). Threads change the order of floating-point sums, so their losses may differ in late digits.
+
+Data: the first --problems seed problems (data/seed_problems.jsonl): their canonical solutions are the SFT
+rows, and each canonical solution with its last non-empty line removed is the rejected side of a pair (a real
+"faulty" answer: it usually fails the tests), in the chat format Stage I trains on.
+
+Run (from the repository root, nothing else running for comparable numbers):
+    PYTHONPATH=$PWD python benchmarks/bench_training.py --model qwen2.5-coder-0.5b-instruct --steps 4 --rounds 2
+
+Not covered: GPU or 4-bit (QLoRA) training; padding-free / packed batches (TRL's padding_free needs an
+attention implementation that reads position_ids, FlashAttention on GPU; not measured on CPU here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from iterkd_lib.config import load_config
+from iterkd_lib.models.student import load_student
+from iterkd_lib.problems import load_problems
+from iterkd_lib.prompts import student_messages
+from iterkd_lib.seeding import set_torch_threads
+from iterkd_lib.stages.adapter import train_adapter
+
+SETTINGS = {
+    "ckpt_off_t2": {"gradient_checkpointing": False, "threads": 2},
+    "ckpt_on_t2": {"gradient_checkpointing": True, "threads": 2},
+    "ckpt_off_t1": {"gradient_checkpointing": False, "threads": 1},
+}
+
+
+def training_records(problems: list[dict]) -> list[dict]:
+    """SFT rows (canonical solutions) and pairs (canonical vs canonical without its last line), chat format."""
+    recs = []
+    for p in problems:
+        body = p["canonical_solution"]
+        lines = body.rstrip("\n").split("\n")
+        cut = "\n".join(lines[:-1]) + "\n" if len(lines) > 1 else "    pass\n"
+        msgs = student_messages(p)
+        good = f"```python\n{p['prompt']}{body}```"
+        bad = f"```python\n{p['prompt']}{cut}```"
+        recs.append({"kind": "sft", "task_id": p["task_id"], "prompt": msgs, "completion": good})
+        recs.append({"kind": "pair", "task_id": p["task_id"], "prompt": msgs, "chosen": good, "rejected": bad,
+                     "rejected_source": "teacher"})
+    return recs
+
+
+def run_setting(name: str, args, records: list[dict]) -> dict:
+    s = SETTINGS[name]
+    set_torch_threads(s["threads"])
+    cfg = load_config(args.config, [f"student.model={args.model}", f"training.max_steps={args.steps}",
+                                    f"student.gradient_checkpointing={str(s['gradient_checkpointing']).lower()}",
+                                    f"run.cache_dir={args.cache_dir}"])
+    model, tok = load_student(cfg.student, args.cache_dir, trainable=True)
+    with tempfile.TemporaryDirectory(prefix="bench-train-") as out:
+        t0 = time.perf_counter()
+        meta = train_adapter(model, tok, records, cfg, out, seed=args.seed, resume=False)
+        wall = time.perf_counter() - t0
+        log = [json.loads(line) for line in (Path(out) / "train_log.jsonl").read_text().splitlines()]
+    del model
+    gc.collect()
+    steps = meta["global_steps"]
+    return {"setting": name, "wall_s": wall, "steps": steps, "s_per_step": wall / max(steps, 1),
+            "final_sft_loss": meta["final_sft_loss"], "final_contrastive_loss": meta["final_contrastive_loss"],
+            "losses": [(r.get("sft_loss"), r.get("contrastive_loss")) for r in log]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--config", default="configs/demo.yaml", help="training settings (batch, max_length, loss)")
+    ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
+    ap.add_argument("--problems", type=int, default=8)
+    ap.add_argument("--steps", type=int, default=4, help="optimizer steps per phase (training.max_steps)")
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/iterkd"))
+    ap.add_argument("--json", default="", help="also write the rows to this file")
+    args = ap.parse_args()
+
+    cfg = load_config(args.config)
+    records = training_records(load_problems(cfg.data.seed_problems)[: args.problems])
+    runs: dict[str, list[dict]] = {n: [] for n in args.settings}
+    for rnd in range(args.rounds):
+        order = args.settings[rnd % len(args.settings):] + args.settings[: rnd % len(args.settings)]
+        for name in order:
+            r = run_setting(name, args, records)
+            runs[name].append(r)
+            print(f"round {rnd + 1} {name:12s} {r['steps']} steps {r['wall_s']:7.1f} s "
+                  f"{r['s_per_step']:6.1f} s/step  load {os.getloadavg()[0]:.1f}", flush=True)
+    first = args.settings[0]
+    base = statistics.median(r["s_per_step"] for r in runs[first])
+    print(f"\nmodel={args.model} problems={args.problems} steps={args.steps} rounds={args.rounds} "
+          f"config={args.config} (batch, grad_accum, max_length, loss from it)")
+    print(f"{'setting':12s} {'s/step':>7s} {'ratio':>6s} {'sft loss':>9s} {'ctr loss':>9s} same losses as {first}")
+    rows = []
+    for name in args.settings:
+        med = statistics.median(r["s_per_step"] for r in runs[name])
+        r0 = runs[name][0]
+        same = all(abs((a or 0) - (b or 0)) < 1e-4 for x, y in zip(r0["losses"], runs[first][0]["losses"])
+                   for a, b in zip(x, y))
+        rows.append({"setting": name, **SETTINGS[name], "median_s_per_step": round(med, 2),
+                     "ratio_to_first": round(med / base, 3), "final_sft_loss": r0["final_sft_loss"],
+                     "final_contrastive_loss": r0["final_contrastive_loss"], "same_losses_as_first": same})
+        print(f"{name:12s} {med:7.1f} {med / base:6.2f} {r0['final_sft_loss'] or float('nan'):9.4f} "
+              f"{r0['final_contrastive_loss'] or float('nan'):9.4f} {same}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
