@@ -297,6 +297,21 @@ def test_pool_policy_prefers_what_the_teacher_solves_and_the_student_does_not(tm
         load_config(None, ["data.pool_policy=hardest"])
 
 
+def test_a_pool_ordered_by_another_teachers_measurements_is_flagged(caplog):
+    from iterkd_lib.stages.pool import passk_model, seed_pool
+
+    assert passk_model("data/teacher_passk.jsonl") == "qwen2.5-coder-1.5b-instruct"   # its _summary.json
+    cfg = load_config("configs/smoke.yaml", ["data.pool_policy=teachable", "data.pool_size=4"])
+    with caplog.at_level("WARNING", logger="iterkd"):
+        seed_pool(cfg)
+    assert f"measured with teacher qwen2.5-coder-1.5b-instruct, but this run's teacher is {cfg.teacher.model}" \
+        in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="iterkd"):
+        seed_pool(load_config("configs/demo.yaml"))   # the demo's teacher is the measured one
+    assert "measured with teacher" not in caplog.text
+
+
 def test_token_counts_use_backend_usage_and_count_a_greedy_answer_once():
     from iterkd_lib.config import DecodingConfig
     from iterkd_lib.stages.teacher_attempts import token_counts

@@ -20,12 +20,13 @@
 Not covered: writing new questions (stages/new_questions.py), levelling (stages/levels.py).
 
 Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, accepted, cfg, cycle)`,
-`select_pool` / `order_pool` (the pool policy), `read_passk`.
+`select_pool` / `order_pool` (the pool policy), `read_passk`, `passk_model`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,8 @@ from iterkd_lib.config import ConfigError
 from iterkd_lib.problems import load_problems
 from iterkd_lib.seeding import derive_seed
 from iterkd_lib.splits import held_out_indices
+
+log = logging.getLogger("iterkd")
 
 # How a new question was made (08_new_questions keeps it); the next pool carries only the problem and its origin.
 _STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "solutions_seed", "candidates",
@@ -56,7 +59,22 @@ def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
     taken = set(chosen)
     pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken]
     d = cfg.data
+    if d.pool_policy != "file_order" and d.pool_size:
+        measured = passk_model(d.teacher_passk)
+        if measured and measured != cfg.teacher.model:
+            log.warning("data.pool_policy=%s orders the pool by %s, measured with teacher %s, but this run's "
+                        "teacher is %s", d.pool_policy, d.teacher_passk, measured, cfg.teacher.model)
     return select_pool(pool, d.pool_size, d.pool_policy, d.teacher_passk, d.student_passk), held
+
+
+def passk_model(path: str | Path) -> str | None:
+    """The teacher model a pass@k file was measured with, from its `<stem>_summary.json` (settings.teacher.model,
+    written by data/measure_teacher_passk.py); None when there is no summary or it names no model."""
+    summary = Path(path).with_name(Path(path).stem + "_summary.json")
+    try:
+        return json.loads(summary.read_text())["settings"]["teacher"]["model"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
