@@ -38,7 +38,7 @@ COLUMNS = [
      + _fmt(m.get("final_contrastive_loss"), ".3f")),
     ("T yield", 7, lambda m: _fmt((m.get("teacher_yield") or {}).get("share_any"), ".2f")),
     ("new q", 5, lambda m: _fmt(m.get("n_new_questions"), "d")),
-    ("teacher tok", 11, lambda m: _fmt(m.get("teacher_tokens"), "d")),
+    ("T tok paid", 11, lambda m: _fmt(m.get("teacher_tokens"), "d")),
     ("time (s)", 8, lambda m: _fmt(sum(v for v in (m.get("stage_seconds") or {}).values() if v), ".0f")),
 ]
 
@@ -75,6 +75,8 @@ def report_table(run_dir: str | Path) -> str:
          "protocol=chat"),
         ("pass@1 with a 95% bootstrap CI over problems; student vs cycle 0 and vs the previous cycle: delta "
          "[95% paired-bootstrap CI], exact McNemar (greedy) or paired permutation test, alpha 0.05"),
+        ("T tok paid: teacher + judge tokens generated in the cycle (prompt + completion); answers served from "
+         "the response cache are not counted here (`iterkd study` counts them toward a variant's budget)"),
     ]
     head = f"{'cycle':>6} " + " ".join(f"{h:>{w}}" for h, w, _ in COLUMNS) + "  seconds per stage"
     lines += [head, "-" * len(head)]
