@@ -61,6 +61,14 @@ def _smoke_env() -> dict:
     return {**os.environ, "OMP_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
+def _die_with_parent() -> None:
+    """In the smoke run's process: SIGKILL it when pytest dies, even by a signal that skips
+    pytest_unconfigure (a `timeout` around pytest sends SIGTERM); its llama.cpp server follows it the same way."""
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)   # 1 = PR_SET_PDEATHSIG
+
+
 def _start_smoke_run(root: Path) -> None:
     """Start `iterkd run --config configs/smoke.yaml --cycles 2` in `root` (output to files, not pipes)."""
     cache_dir = os.path.expanduser(os.environ.get("ITERKD_CACHE_DIR", "~/.cache/iterkd"))
@@ -68,7 +76,8 @@ def _start_smoke_run(root: Path) -> None:
     cmd = [sys.executable, "-m", "iterkd_lib.cli", "run", "--config", SMOKE_CONFIG, "--cycles", "2",
            "--run-dir", str(root / "run"), *overrides]
     out, err = open(root / "stdout.txt", "w"), open(root / "stderr.txt", "w")
-    proc = subprocess.Popen(cmd, env=_smoke_env(), stdout=out, stderr=err, start_new_session=True)
+    proc = subprocess.Popen(cmd, env=_smoke_env(), stdout=out, stderr=err, start_new_session=True,
+                            preexec_fn=_die_with_parent)
     _smoke.update(root=root, overrides=overrides, proc=proc, started=time.time(), files=(out, err))
 
 
