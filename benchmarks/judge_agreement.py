@@ -110,6 +110,7 @@ def judge(args) -> None:
     at any moment all variants have judged the same attempts; agreement.json is rewritten after each chunk.
     With --follow it waits for attempts.jsonl to grow until record_done.json appears."""
     from iterkd_lib.config import JudgeConfig
+    from iterkd_lib.scoring.judge_scoring import pick_anchors
     from iterkd_lib.scoring.judging import judge_attempts
 
     out = Path(args.out)
@@ -146,6 +147,10 @@ def judge(args) -> None:
                 continue
             if anchors is None and len(attempts) >= min(args.anchor_from, args.n):
                 anchors = _anchor_pool(attempts, problems, args.anchor_from)
+                if any(v.get("calibration") == "anchors" for v in variants) and pick_anchors(anchors) is None:
+                    print(f"warning: no problem among the first {args.anchor_from} attempts has both a passing "
+                          "and a failing answer, so the anchors variant judges without anchors (it equals the "
+                          "'none' variant); raise --anchor-from", flush=True)
             chunk = attempts[done: done + args.chunk]
             order = variants if (done // args.chunk) % 2 == 0 else variants[::-1]
             for v in order:
@@ -177,6 +182,7 @@ def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict,
                          "tokens": tokens[name], "wall_s": round(walls[name], 1),
                          "score_methods": _count(j.get("score_method") or "sampled" for j in js),
                          "tries": _count(j["tries"] for j in js),
+                         "calibration_used": _count(j.get("calibration") or "none" for j in js),
                          "mean_score_passed": _mean([j["score"] for j, y in zip(js, passed) if y]),
                          "mean_score_failed": _mean([j["score"] for j, y in zip(js, passed) if not y])}
         _write_jsonl(out / f"judged_{name.replace('/', '_')}.jsonl",
@@ -188,12 +194,13 @@ def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict,
     print(f"\n{len(attempts)} attempts, {summary['passed']} pass; judge {args.judge} ({args.engine}), greedy, "
           f"seed {args.seed}, {summary['elapsed_s']:.0f}s so far")
     print("| variant (constrained/score/calibration) | AUC | 95% CI | AUC of the written score | unparseable | "
-          "completion tokens | wall s |")
-    print("|---|---|---|---|---|---|---|")
+          "judged with anchors | completion tokens | wall s |")
+    print("|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
         ci = r["auc_ci"]
         print(f"| {name} | {_f(r['auc'])} | {_f(ci[0]) if ci else '-'} - {_f(ci[1]) if ci else '-'} | "
               f"{_f(r['auc_sampled_score'])} | {r['n_unparseable']}/{r['n_judged']} | "
+              f"{r['calibration_used'].get('anchors', 0)}/{r['n_judged']} | "
               f"{r['tokens']['completion_tokens']} | {r['wall_s']:.0f} |", flush=True)
 
 
@@ -235,7 +242,7 @@ def main() -> None:
     ap.add_argument("--request-timeout-s", type=float, default=1800.0,
                     help="one request's timeout (a loaded 2-core machine needs minutes per answer)")
     ap.add_argument("--variants", default="free/sampled/none,json/geval/none,json/geval/anchors")
-    ap.add_argument("--anchor-from", type=int, default=8,
+    ap.add_argument("--anchor-from", type=int, default=48,
                     help="judge: anchors come from the first N recorded attempts' problems (fixed once)")
     ap.add_argument("--follow", action="store_true", help="judge: wait for a running record step's chunks")
     ap.add_argument("--no-cache", action="store_true")
