@@ -4,8 +4,9 @@ Each setting trains the same fresh LoRA adapter (same seed, same data) for --ste
 `stages.adapter.train_adapter`, the code a cycle runs; settings alternate within every round and the table
 gives the median seconds per step over --rounds rounds, the ratio to the first setting, and the SFT and
 contrastive losses of the last step. Activation checkpointing recomputes activations in the backward pass; it
-changes time and memory, not the math, so its losses must equal the other setting's (the table says whether
-they do, to 1e-4). Threads change the order of floating-point sums, so their losses may differ in late digits.
+changes time and memory, not the math, so its losses should equal the other setting's up to float noise (the
+table gives the largest step-by-step difference; SmolLM2, 1 step each: 0 for SFT, 3e-4 for the contrastive
+step after it). Threads change the order of floating-point sums, so their losses may differ in late digits.
 
 Data: the first --problems seed problems (data/seed_problems.jsonl): their canonical solutions are the SFT
 rows, and each canonical solution with its last non-empty line removed is the rejected side of a pair (a real
@@ -37,9 +38,9 @@ from iterkd_lib.seeding import set_torch_threads
 from iterkd_lib.stages.adapter import train_adapter
 
 SETTINGS = {
-    "ckpt_off_t2": {"gradient_checkpointing": False, "threads": 2},
-    "ckpt_on_t2": {"gradient_checkpointing": True, "threads": 2},
     "ckpt_off_t1": {"gradient_checkpointing": False, "threads": 1},
+    "ckpt_on_t1": {"gradient_checkpointing": True, "threads": 1},
+    "ckpt_off_t2": {"gradient_checkpointing": False, "threads": 2},
 }
 
 
@@ -106,18 +107,19 @@ def main() -> None:
     base = statistics.median(r["s_per_step"] for r in runs[first])
     print(f"\nmodel={args.model} problems={args.problems} steps={args.steps} rounds={args.rounds} "
           f"config={args.config} (batch, grad_accum, max_length, loss from it)")
-    print(f"{'setting':12s} {'s/step':>7s} {'ratio':>6s} {'sft loss':>9s} {'ctr loss':>9s} same losses as {first}")
+    print(f"{'setting':12s} {'s/step':>7s} {'ratio':>6s} {'sft loss':>9s} {'ctr loss':>9s} max |loss - {first}'s|")
     rows = []
     for name in args.settings:
         med = statistics.median(r["s_per_step"] for r in runs[name])
         r0 = runs[name][0]
-        same = all(abs((a or 0) - (b or 0)) < 1e-4 for x, y in zip(r0["losses"], runs[first][0]["losses"])
-                   for a, b in zip(x, y))
+        # the largest step-by-step loss difference to the first setting (its first round)
+        diff = max((abs(a - b) for x, y in zip(r0["losses"], runs[first][0]["losses"]) for a, b in zip(x, y)
+                    if a is not None and b is not None), default=None)
         rows.append({"setting": name, **SETTINGS[name], "median_s_per_step": round(med, 2),
                      "ratio_to_first": round(med / base, 3), "final_sft_loss": r0["final_sft_loss"],
-                     "final_contrastive_loss": r0["final_contrastive_loss"], "same_losses_as_first": same})
+                     "final_contrastive_loss": r0["final_contrastive_loss"], "max_loss_diff_to_first": diff})
         print(f"{name:12s} {med:7.1f} {med / base:6.2f} {r0['final_sft_loss'] or float('nan'):9.4f} "
-              f"{r0['final_contrastive_loss'] or float('nan'):9.4f} {same}")
+              f"{r0['final_contrastive_loss'] or float('nan'):9.4f} {diff if diff is not None else float('nan'):.2e}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 
