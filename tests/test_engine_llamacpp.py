@@ -192,13 +192,15 @@ def test_server_that_cannot_start_names_its_log(tmp_path):
 
 
 def test_crash_mid_call_names_engine_and_log(model_cache_dir, tmp_path):
-    b = LlamaCppBackend(_cfg(parallel=1, max_retries=0), None, model_cache_dir, log_dir=str(tmp_path))
+    b = LlamaCppBackend(_cfg(parallel=1, max_retries=5), None, model_cache_dir, log_dir=str(tmp_path))
     try:
-        b.retry_base_s = 0.01
+        b.retry_base_s = 2.0   # 5 retries would back off for ~60 s: a dead server must not be retried at all
         os.kill(b.server.proc.pid, signal.SIGKILL)
         b.server.proc.wait(10)
+        t0 = time.monotonic()
         with pytest.raises(EngineError, match=r"llama.cpp .*server died .*see its log .*llamacpp-smollm2"):
             b.complete(["def f():"], DecodingConfig(max_new_tokens=4), seed=0)
+        assert time.monotonic() - t0 < 10.0
     finally:
         b.close()
 

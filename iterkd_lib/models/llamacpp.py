@@ -164,6 +164,9 @@ class LlamaCppBackend(OpenAIBackend):
             body["json_schema"] = options["json_schema"]
         return body
 
+    def _may_retry(self) -> bool:
+        return self.server.alive()   # a stopped or crashed server does not come back: fail now, name the log
+
     def _call(self, mode, job, decoding):
         try:
             return super()._call(mode, job, decoding)

@@ -54,8 +54,18 @@ class OpenAIBackend(BackendBase):
                 "openai": openai.__version__, "cached": self.cache is not None}
 
     def _generate(self, mode, jobs, decoding, done) -> None:
-        with ThreadPoolExecutor(max_workers=self.cfg.max_concurrency) as pool:
+        pool = ThreadPoolExecutor(max_workers=self.cfg.max_concurrency)
+        try:
             list(pool.map(lambda job: done(job, *self._call(mode, job, decoding)), jobs))
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)   # Ctrl-C / SIGTERM: queued requests are not sent
+            raise
+        pool.shutdown()
+
+    def _may_retry(self) -> bool:
+        """Whether a failed request is worth retrying; False once the server this backend runs is gone
+        (models/llamacpp.py), so an interrupted run stops in seconds instead of backing off against it."""
+        return True
 
     supported_options = frozenset({"logprobs", "json_schema"})
     max_stops: int | None = 4  # stop strings sent to the server (OpenAI allows 4); None = all
@@ -115,7 +125,7 @@ class OpenAIBackend(BackendBase):
                 self._count(usage["prompt_tokens"], usage["completion_tokens"])
                 return text, usage, logprobs
             except retryable as e:
-                if attempt == self.cfg.max_retries:
+                if attempt == self.cfg.max_retries or not self._may_retry():
                     raise RuntimeError(f"OpenAI backend: giving up after {attempt + 1} attempts: {e!r}") from e
                 wait = self.retry_base_s * 2 ** attempt * (0.5 + random.random())
                 retry_after = getattr(getattr(e, "response", None), "headers", {}).get("retry-after")
