@@ -41,6 +41,8 @@ from iterkd_lib.config_schema import (
     StudentConfig,
     StudyConfig,
     TrainingConfig,
+    dotted_get,
+    eval_engine,
     field_help,
 )
 
@@ -277,21 +279,6 @@ def diff_configs(a: dict, b: dict, prefix: str = "") -> list[str]:
         elif va != vb:
             out.append(full)
     return out
-
-
-def eval_engine(cfg: dict) -> str:
-    """What generates the student's evaluation answers, from a config dict (a run's saved config): "hf" or
-    "ctranslate2 <engine_compute_type>"; "hf" for configs from before evaluation.engine existed."""
-    ev = cfg.get("evaluation") or {}
-    engine = ev.get("engine") or "hf"
-    return engine if engine == "hf" else f"{engine} {ev.get('engine_compute_type') or 'int8'}"
-
-
-def dotted_get(d: Any, dotted: str) -> Any:
-    """d["a"]["b"] for dotted "a.b" (config dicts, run records); None where a level is missing or not a dict."""
-    for part in dotted.split("."):
-        d = d.get(part) if isinstance(d, dict) else None
-    return d
 
 
 def set_key(cfg: IterKDConfig, dotted: str, value: Any) -> IterKDConfig:

@@ -7,7 +7,8 @@ re-exports every name here, so callers import from `iterkd_lib.config`.
 
 Not covered: reading or validating a file (config.py); translating a section into library objects
 (BitsAndBytesConfig, LoraConfig, trainer configs: models/student.py, stages/adapter.py).
-Entry points: `IterKDConfig` and its sections, `ConfigError`, `field_help`.
+Entry points: `IterKDConfig` and its sections, `ConfigError`, `field_help`; `dotted_get` and `eval_engine`
+read saved config dicts.
 """
 
 from __future__ import annotations
@@ -378,3 +379,18 @@ def field_help(cls: type = IterKDConfig, prefix: str = "") -> list[tuple[str, st
         else:
             rows.append((full, f.metadata.get("help", "")))
     return rows
+
+
+def eval_engine(cfg: dict) -> str:
+    """What generates the student's evaluation answers, from a config dict (a run's saved config): "hf" or
+    "ctranslate2 <engine_compute_type>"; "hf" for configs from before evaluation.engine existed."""
+    ev = cfg.get("evaluation") or {}
+    engine = ev.get("engine") or "hf"
+    return engine if engine == "hf" else f"{engine} {ev.get('engine_compute_type') or 'int8'}"
+
+
+def dotted_get(d: Any, dotted: str) -> Any:
+    """d["a"]["b"] for dotted "a.b" (config dicts, run records); None where a level is missing or not a dict."""
+    for part in dotted.split("."):
+        d = d.get(part) if isinstance(d, dict) else None
+    return d
