@@ -66,7 +66,7 @@ def run_setting(name: str, args, records: list[dict]) -> dict:
     cfg = load_config(args.config, [f"student.model={args.model}", f"training.max_steps={args.steps}",
                                     f"student.gradient_checkpointing={str(s['gradient_checkpointing']).lower()}",
                                     f"run.cache_dir={args.cache_dir}"])
-    model, tok = load_student(cfg.student, args.cache_dir, trainable=True)
+    model, tok = load_student(cfg.student, args.cache_dir, trainable=True, init_seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-train-") as out:
         t0 = time.perf_counter()
         meta = train_adapter(model, tok, records, cfg, out, seed=args.seed, resume=False)

@@ -100,7 +100,7 @@ def _adapter(run: Run, cycle: int, inp: Inputs):
         return None, launch.launch_training(run.store.root, cycle, run.cfg), {}
     prev = adapter_dir(run, cycle - 1) if cycle > 1 and run.cfg.training.continue_adapter else None
     model, tok = load_student(run.cfg.student, run.cache_dir, adapter_dir=str(prev) if prev else None,
-                              trainable=True)
+                              trainable=True, init_seed=derive_seed(run.seed, cycle, "lora_init"))
     summary = adapter.train_adapter(model, tok, inp["03_training_set"], run.cfg, str(adapter_dir(run, cycle)),
                                     derive_seed(run.seed, cycle, "train"), resume=True)
     # The student generates from the saved adapter (reloaded by run.student), so an uninterrupted run and

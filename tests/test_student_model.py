@@ -151,3 +151,17 @@ def test_adapter_save_load_roundtrip(tiny_model_dir, model_cache_dir, tmp_path):
         assert torch.allclose(model(**ids).logits, loaded(**ids).logits, atol=1e-5)
     resumed, _ = load_student(cfg, model_cache_dir, adapter_dir=str(out), trainable=True)
     assert count_parameters(resumed)["trainable"] == counts["trainable"]
+
+
+def test_new_lora_init_follows_init_seed_not_earlier_rng_use(tiny_model_dir, model_cache_dir):
+    # a resumed run loads the student for training in a fresh process, an uninterrupted one after other stages
+    # drew random numbers: with init_seed both start training from the same lora_A
+    cfg = _cfg(quantization="none", dtype="float32")
+    a, _ = load_student(cfg, model_cache_dir, init_seed=11)
+    torch.rand(1000)  # what sampling or data shuffling before the adapter stage would do
+    b, _ = load_student(cfg, model_cache_dir, init_seed=11)
+    c, _ = load_student(cfg, model_cache_dir, init_seed=12)
+    d, _ = load_student(cfg, model_cache_dir)  # None: the generator as it happens to be
+    assert adapter_fingerprint(a) == adapter_fingerprint(b)
+    assert adapter_fingerprint(a) != adapter_fingerprint(c)
+    assert adapter_fingerprint(d) not in (adapter_fingerprint(a), adapter_fingerprint(c))

@@ -83,7 +83,7 @@ def _train(args: argparse.Namespace) -> int:
         seed_everything(run.seed)
         log.info("cycle %d: training on %d records in %d process(es) ...", k, len(records), state.num_processes)
         model, tok = load_student(run.cfg.student, run.cache_dir, adapter_dir=str(prev) if prev else None,
-                                  trainable=True)
+                                  trainable=True, init_seed=derive_seed(run.seed, k, "lora_init"))
         _check_placement(model, state)
         summary = training.train_adapter(model, tok, records, run.cfg, str(runs.adapter_dir(run, k)),
                                          derive_seed(run.seed, k, "train"), resume=not args.no_resume)

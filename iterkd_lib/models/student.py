@@ -95,8 +95,14 @@ def _gpu_device_map():
 
 
 def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | None = None,
-                 trainable: bool = True):
-    """(model, tokenizer): base model + LoRA (new, or loaded from `adapter_dir`); eval-only when not trainable."""
+                 trainable: bool = True, init_seed: int | None = None):
+    """(model, tokenizer): base model + LoRA (new, or loaded from `adapter_dir`); eval-only when not trainable.
+
+    `init_seed`: torch's global generator is seeded with it right before a new LoRA is created, so the
+    adapter's random init (PEFT draws lora_A from that generator; lora_B starts at zero) is the same whatever
+    ran before in the process: an uninterrupted run and one resumed at the adapter stage train from the same
+    weights. None leaves the generator as it is; ignored when an adapter is loaded from `adapter_dir`.
+    """
     import torch
     from peft import PeftModel, get_peft_model, prepare_model_for_kbit_training
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -128,6 +134,8 @@ def load_student(student_cfg: StudentConfig, cache_dir: str, adapter_dir: str | 
     if adapter_dir:
         model = PeftModel.from_pretrained(model, adapter_dir, is_trainable=trainable)
     elif trainable:
+        if init_seed is not None:
+            torch.manual_seed(init_seed)
         model = get_peft_model(model, lora_config_from(student_cfg))
     model.train(trainable)
     return model, tok
