@@ -1,9 +1,12 @@
-"""Adapter training speed side by side (issue 14): activation checkpointing on/off and torch threads.
+"""Adapter training speed and memory side by side (issue 14): activation checkpointing on/off, torch threads,
+batch 2 x 2 vs 1 x 4.
 
 Each setting trains the same fresh LoRA adapter (same seed, same data) for --steps optimizer steps through
-`stages.adapter.train_adapter`, the code a cycle runs; settings alternate within every round and the table
-gives the median seconds per step over --rounds rounds, the ratio to the first setting, and the SFT and
-contrastive losses of the last step. Activation checkpointing recomputes activations in the backward pass; it
+`stages.adapter.train_adapter`, the code a cycle runs, in a child process of its own (so its peak RSS is its
+own); settings alternate within every round and the table gives the median seconds per step over --rounds
+rounds, the ratio to the first setting, the largest peak RSS (MB, from the child's ru_maxrss, model load
+included), and the SFT and contrastive losses of the last step. Batch 1 x 4 is the same effective batch as
+2 x 2; its losses differ because padding and the order of sums differ. Activation checkpointing recomputes activations in the backward pass; it
 changes time and memory, not the math, so its losses should equal the other setting's up to float noise (the
 table gives the largest step-by-step difference; SmolLM2, 1 step each: 0 for SFT, 3e-4 for the contrastive
 step after it). Threads change the order of floating-point sums, so their losses may differ in late digits.
@@ -25,7 +28,10 @@ import argparse
 import gc
 import json
 import os
+import resource
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -41,6 +47,9 @@ SETTINGS = {
     "ckpt_off_t1": {"gradient_checkpointing": False, "threads": 1},
     "ckpt_on_t1": {"gradient_checkpointing": True, "threads": 1},
     "ckpt_off_t2": {"gradient_checkpointing": False, "threads": 2},
+    # the same effective batch (4) as the demo's 2 x 2, one example per forward pass: half the activations and
+    # half the (batch x length x vocabulary) logits held at once, no padding to the longest row of a batch
+    "bs1_ga4_t1": {"gradient_checkpointing": False, "threads": 1, "batch_size": 1, "grad_accum": 4},
 }
 
 
@@ -61,11 +70,14 @@ def training_records(problems: list[dict]) -> list[dict]:
 
 
 def run_setting(name: str, args, records: list[dict]) -> dict:
+    """Train one setting in this process; its row, with this process's peak RSS (MB)."""
     s = SETTINGS[name]
     set_torch_threads(s["threads"])
-    cfg = load_config(args.config, [f"student.model={args.model}", f"training.max_steps={args.steps}",
-                                    f"student.gradient_checkpointing={str(s['gradient_checkpointing']).lower()}",
-                                    f"run.cache_dir={args.cache_dir}"])
+    overrides = [f"student.model={args.model}", f"training.max_steps={args.steps}",
+                 f"student.gradient_checkpointing={str(s['gradient_checkpointing']).lower()}",
+                 f"run.cache_dir={args.cache_dir}"]
+    overrides += [f"training.{k}={s[k]}" for k in ("batch_size", "grad_accum") if k in s]
+    cfg = load_config(args.config, overrides)
     model, tok = load_student(cfg.student, args.cache_dir, trainable=True, init_seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-train-") as out:
         t0 = time.perf_counter()
@@ -75,9 +87,22 @@ def run_setting(name: str, args, records: list[dict]) -> dict:
     del model
     gc.collect()
     steps = meta["global_steps"]
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
     return {"setting": name, "wall_s": wall, "steps": steps, "s_per_step": wall / max(steps, 1),
+            "peak_rss_mb": round(peak_mb),
             "final_sft_loss": meta["final_sft_loss"], "final_contrastive_loss": meta["final_contrastive_loss"],
             "losses": [(r.get("sft_loss"), r.get("contrastive_loss")) for r in log]}
+
+
+def run_in_child(name: str, argv: list[str]) -> dict:
+    """`run_setting` in a fresh Python process, so that each setting's peak RSS is its own (ru_maxrss only
+    grows within a process) and no setting inherits another's allocator state; raises RuntimeError naming the
+    setting if the child fails."""
+    proc = subprocess.run([sys.executable, __file__, *argv, "--one", name], stdout=subprocess.PIPE, text=True)
+    rows = [line[4:] for line in proc.stdout.splitlines() if line.startswith("ROW ")]
+    if proc.returncode != 0 or not rows:
+        raise RuntimeError(f"setting {name}: the child process exited {proc.returncode} without a row")
+    return json.loads(rows[-1])
 
 
 def main() -> None:
@@ -91,23 +116,29 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/iterkd"))
     ap.add_argument("--json", default="", help="also write the rows to this file")
+    ap.add_argument("--one", default="", help=argparse.SUPPRESS)  # internal: run one setting, print its row
     args = ap.parse_args()
 
     cfg = load_config(args.config)
     records = training_records(load_problems(cfg.data.seed_problems)[: args.problems])
+    if args.one:
+        print("ROW " + json.dumps(run_setting(args.one, args, records)), flush=True)
+        return
     runs: dict[str, list[dict]] = {n: [] for n in args.settings}
     for rnd in range(args.rounds):
         order = args.settings[rnd % len(args.settings):] + args.settings[: rnd % len(args.settings)]
         for name in order:
-            r = run_setting(name, args, records)
+            r = run_in_child(name, sys.argv[1:])
             runs[name].append(r)
             print(f"round {rnd + 1} {name:12s} {r['steps']} steps {r['wall_s']:7.1f} s "
-                  f"{r['s_per_step']:6.1f} s/step  load {os.getloadavg()[0]:.1f}", flush=True)
+                  f"{r['s_per_step']:6.1f} s/step  peak RSS {r['peak_rss_mb']} MB  load {os.getloadavg()[0]:.1f}",
+                  flush=True)
     first = args.settings[0]
     base = statistics.median(r["s_per_step"] for r in runs[first])
     print(f"\nmodel={args.model} problems={args.problems} steps={args.steps} rounds={args.rounds} "
           f"config={args.config} (batch, grad_accum, max_length, loss from it)")
-    print(f"{'setting':12s} {'s/step':>7s} {'ratio':>6s} {'sft loss':>9s} {'ctr loss':>9s} max |loss - {first}'s|")
+    print(f"{'setting':12s} {'s/step':>7s} {'ratio':>6s} {'peak MB':>8s} {'sft loss':>9s} {'ctr loss':>9s} "
+          f"max |loss - {first}'s|")
     rows = []
     for name in args.settings:
         med = statistics.median(r["s_per_step"] for r in runs[name])
@@ -115,10 +146,12 @@ def main() -> None:
         # the largest step-by-step loss difference to the first setting (its first round)
         diff = max((abs(a - b) for x, y in zip(r0["losses"], runs[first][0]["losses"]) for a, b in zip(x, y)
                     if a is not None and b is not None), default=None)
+        peak = max(r["peak_rss_mb"] for r in runs[name])
         rows.append({"setting": name, **SETTINGS[name], "median_s_per_step": round(med, 2),
-                     "ratio_to_first": round(med / base, 3), "final_sft_loss": r0["final_sft_loss"],
+                     "ratio_to_first": round(med / base, 3), "peak_rss_mb": peak,
+                     "final_sft_loss": r0["final_sft_loss"],
                      "final_contrastive_loss": r0["final_contrastive_loss"], "max_loss_diff_to_first": diff})
-        print(f"{name:12s} {med:7.1f} {med / base:6.2f} {r0['final_sft_loss'] or float('nan'):9.4f} "
+        print(f"{name:12s} {med:7.1f} {med / base:6.2f} {peak:8d} {r0['final_sft_loss'] or float('nan'):9.4f} "
               f"{r0['final_contrastive_loss'] or float('nan'):9.4f} {diff if diff is not None else float('nan'):.2e}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
