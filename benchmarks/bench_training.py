@@ -43,13 +43,16 @@ from iterkd_lib.prompts import student_messages
 from iterkd_lib.seeding import set_torch_threads
 from iterkd_lib.stages.adapter import train_adapter
 
+# Every setting names its batch (rows per forward pass x accumulation), so that a change of the config's
+# training batch does not change what a setting measures; the effective batch is 4 in all of them.
 SETTINGS = {
-    "ckpt_off_t1": {"gradient_checkpointing": False, "threads": 1},
-    "ckpt_on_t1": {"gradient_checkpointing": True, "threads": 1},
-    "ckpt_off_t2": {"gradient_checkpointing": False, "threads": 2},
-    # the same effective batch (4) as the demo's 2 x 2, one example per forward pass: half the activations and
-    # half the (batch x length x vocabulary) logits held at once, no padding to the longest row of a batch
+    "ckpt_off_t1": {"gradient_checkpointing": False, "threads": 1, "batch_size": 2, "grad_accum": 2},
+    "ckpt_on_t1": {"gradient_checkpointing": True, "threads": 1, "batch_size": 2, "grad_accum": 2},
+    "ckpt_off_t2": {"gradient_checkpointing": False, "threads": 2, "batch_size": 2, "grad_accum": 2},
+    # one pair or example per forward pass: half the activations and half the (rows x length x vocabulary)
+    # logits held at once; no padding across examples (a pair's two answers are still padded to the longer)
     "bs1_ga4_t1": {"gradient_checkpointing": False, "threads": 1, "batch_size": 1, "grad_accum": 4},
+    "bs1_ga4_ckpt_t1": {"gradient_checkpointing": True, "threads": 1, "batch_size": 1, "grad_accum": 4},
 }
 
 
@@ -76,7 +79,7 @@ def run_setting(name: str, args, records: list[dict]) -> dict:
     overrides = [f"student.model={args.model}", f"training.max_steps={args.steps}",
                  f"student.gradient_checkpointing={str(s['gradient_checkpointing']).lower()}",
                  f"run.cache_dir={args.cache_dir}"]
-    overrides += [f"training.{k}={s[k]}" for k in ("batch_size", "grad_accum") if k in s]
+    overrides += [f"training.{k}={s[k]}" for k in ("batch_size", "grad_accum")]
     cfg = load_config(args.config, overrides)
     model, tok = load_student(cfg.student, args.cache_dir, trainable=True, init_seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="bench-train-") as out:
@@ -88,7 +91,9 @@ def run_setting(name: str, args, records: list[dict]) -> dict:
     gc.collect()
     steps = meta["global_steps"]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # Linux: KiB
+    phase_s = {p: v["seconds"] / max(v["steps"], 1) for p, v in meta["phases"].items()}
     return {"setting": name, "wall_s": wall, "steps": steps, "s_per_step": wall / max(steps, 1),
+            "sft_s_per_step": phase_s.get("sft"), "ctr_s_per_step": phase_s.get("contrastive"),
             "peak_rss_mb": round(peak_mb),
             "final_sft_loss": meta["final_sft_loss"], "final_contrastive_loss": meta["final_contrastive_loss"],
             "losses": [(r.get("sft_loss"), r.get("contrastive_loss")) for r in log]}
@@ -105,16 +110,31 @@ def run_in_child(name: str, argv: list[str]) -> dict:
     return json.loads(rows[-1])
 
 
+def _median(runs: list[dict], key: str) -> float | None:
+    vals = [r[key] for r in runs if r.get(key) is not None]
+    return statistics.median(vals) if vals else None
+
+
+def _fmt(x: float | None, spec: str) -> str:
+    return format(x, spec) if x is not None else format("-", spec.split(".")[0].rstrip("f") + "s")
+
+
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", default="configs/demo.yaml", help="training settings (batch, max_length, loss)")
-    ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct")
-    ap.add_argument("--problems", type=int, default=8)
+    ap = argparse.ArgumentParser(
+        description="Adapter training speed and peak memory side by side, one child process per setting and "
+                    "round (settings: " + ", ".join(f"{k} = {v}" for k, v in SETTINGS.items()) + ").",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    ap.add_argument("--config", default="configs/demo.yaml",
+                    help="training settings other than the batch, checkpointing and threads (max_length, loss, "
+                         "learning rate); each setting sets those three itself")
+    ap.add_argument("--model", default="qwen2.5-coder-0.5b-instruct", help="student (registry name or path)")
+    ap.add_argument("--problems", type=int, default=8, help="first N seed problems: N SFT rows and N pairs")
     ap.add_argument("--steps", type=int, default=4, help="optimizer steps per phase (training.max_steps)")
-    ap.add_argument("--rounds", type=int, default=2)
-    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS))
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/iterkd"))
+    ap.add_argument("--rounds", type=int, default=2, help="rounds; the order of the settings rotates each round")
+    ap.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=list(SETTINGS),
+                    help="the first is the baseline of the ratio and the loss difference")
+    ap.add_argument("--seed", type=int, default=0, help="LoRA init and training seed (the same for every setting)")
+    ap.add_argument("--cache-dir", default=os.path.expanduser("~/.cache/iterkd"), help="model cache")
     ap.add_argument("--json", default="", help="also write the rows to this file")
     ap.add_argument("--one", default="", help=argparse.SUPPRESS)  # internal: run one setting, print its row
     args = ap.parse_args()
@@ -130,29 +150,36 @@ def main() -> None:
         for name in order:
             r = run_in_child(name, sys.argv[1:])
             runs[name].append(r)
-            print(f"round {rnd + 1} {name:12s} {r['steps']} steps {r['wall_s']:7.1f} s "
-                  f"{r['s_per_step']:6.1f} s/step  peak RSS {r['peak_rss_mb']} MB  load {os.getloadavg()[0]:.1f}",
-                  flush=True)
+            print(f"round {rnd + 1} {name:15s} {r['steps']} steps {r['wall_s']:7.1f} s; s/step SFT "
+                  f"{_fmt(r['sft_s_per_step'], '.1f')}, contrastive {_fmt(r['ctr_s_per_step'], '.1f')}; "
+                  f"peak RSS {r['peak_rss_mb']} MB; load {os.getloadavg()[0]:.1f}", flush=True)
     first = args.settings[0]
     base = statistics.median(r["s_per_step"] for r in runs[first])
-    print(f"\nmodel={args.model} problems={args.problems} steps={args.steps} rounds={args.rounds} "
-          f"config={args.config} (batch, grad_accum, max_length, loss from it)")
-    print(f"{'setting':12s} {'s/step':>7s} {'ratio':>6s} {'peak MB':>8s} {'sft loss':>9s} {'ctr loss':>9s} "
-          f"max |loss - {first}'s|")
+    print(f"\nmodel={args.model} problems={args.problems} steps={args.steps} per phase rounds={args.rounds} "
+          f"config={args.config} (max_length, loss, learning rate from it)")
+    print("s/step: medians over the rounds; 'all' = wall time of both phases / steps (the ratio's basis)")
+    print(f"{'setting':15s} {'batch':>5s} {'all':>6s} {'ratio':>6s} {'SFT':>6s} {'contr.':>6s} {'peak MB':>8s} "
+          f"{'sft loss':>9s} {'ctr loss':>9s} max |loss - {first}'s|")
     rows = []
     for name in args.settings:
         med = statistics.median(r["s_per_step"] for r in runs[name])
+        sft, ctr = _median(runs[name], "sft_s_per_step"), _median(runs[name], "ctr_s_per_step")
         r0 = runs[name][0]
         # the largest step-by-step loss difference to the first setting (its first round)
         diff = max((abs(a - b) for x, y in zip(r0["losses"], runs[first][0]["losses"]) for a, b in zip(x, y)
                     if a is not None and b is not None), default=None)
         peak = max(r["peak_rss_mb"] for r in runs[name])
-        rows.append({"setting": name, **SETTINGS[name], "median_s_per_step": round(med, 2),
+        s = SETTINGS[name]
+        rows.append({"setting": name, **s, "median_s_per_step": round(med, 2),
+                     "median_sft_s_per_step": sft, "median_contrastive_s_per_step": ctr,
+                     "per_round_s_per_step": [round(r["s_per_step"], 2) for r in runs[name]],
                      "ratio_to_first": round(med / base, 3), "peak_rss_mb": peak,
+                     "per_round_peak_rss_mb": [r["peak_rss_mb"] for r in runs[name]],
                      "final_sft_loss": r0["final_sft_loss"],
                      "final_contrastive_loss": r0["final_contrastive_loss"], "max_loss_diff_to_first": diff})
-        print(f"{name:12s} {med:7.1f} {med / base:6.2f} {peak:8d} {r0['final_sft_loss'] or float('nan'):9.4f} "
-              f"{r0['final_contrastive_loss'] or float('nan'):9.4f} {diff if diff is not None else float('nan'):.2e}")
+        print(f"{name:15s} {s['batch_size']}x{s['grad_accum']:<3d} {med:6.1f} {med / base:6.2f} {_fmt(sft, '6.1f')} "
+              f"{_fmt(ctr, '6.1f')} {peak:8d} {_fmt(r0['final_sft_loss'], '9.4f')} "
+              f"{_fmt(r0['final_contrastive_loss'], '9.4f')} {_fmt(diff, '.2e')}")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
 

@@ -99,10 +99,12 @@ def _adapter(run: Run, cycle: int, inp: Inputs):
         # adapter and the marker, and the student is loaded back from the adapter when next needed
         return None, launch.launch_training(run.store.root, cycle, run.cfg), {}
     prev = adapter_dir(run, cycle - 1) if cycle > 1 and run.cfg.training.continue_adapter else None
+    init_seed = None if prev else derive_seed(run.seed, cycle, "lora_init")
     model, tok = load_student(run.cfg.student, run.cache_dir, adapter_dir=str(prev) if prev else None,
-                              trainable=True, init_seed=derive_seed(run.seed, cycle, "lora_init"))
+                              trainable=True, init_seed=init_seed)
     summary = adapter.train_adapter(model, tok, inp["03_training_set"], run.cfg, str(adapter_dir(run, cycle)),
                                     derive_seed(run.seed, cycle, "train"), resume=True)
+    summary["lora_init_seed"] = init_seed   # None: continued from the previous cycle's adapter
     # The student generates from the saved adapter (reloaded by run.student), so an uninterrupted run and
     # a resumed one use the very same weights, merged or not.
     del model

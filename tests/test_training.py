@@ -120,6 +120,7 @@ def test_loss_none_trains_sft_only(student, tmp_path, capsys):
     log = read_jsonl(tmp_path / "n" / "train_log.jsonl")
     assert {r["phase"] for r in log} == {"sft"} and all(r["contrastive_loss"] is None for r in log)
     assert list(summary["phases"]) == ["sft"] and summary["trainers"] == {"sft": "SFTTrainer"}
+    assert 0 < summary["phases"]["sft"]["seconds"] <= summary["wall_s"]   # per-phase time (bench_training)
     assert "training (sft)" in capsys.readouterr().err  # the step bar, one per phase
 
 

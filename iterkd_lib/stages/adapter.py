@@ -282,6 +282,7 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
         write_jsonl(out / "training_data.jsonl",
                     [{"phase": name, **row} for name, rows in phases for row in rows])
     for name, rows in phases:
+        t_phase = time.time()
         seed_everything(seed)
         args = _common_args(cfg, ckpt_root / name, seed, model, save_steps)
         with tracking.tensorboard_dir_env(tracking.tensorboard_dir(out, name)):   # live curves: tracking.py
@@ -290,7 +291,8 @@ def train_adapter(model, tokenizer, training_records: list[dict], cfg, out_dir, 
         history, steps, resumed_from = _run_phase(trainer, ckpt_root / name, resume, name)
         log += _log_rows(history, name, offset, t.loss, cpo_alpha)
         per_phase[name] = {"rows": len(rows), "steps": steps, "first_step": offset + 1, "resumed_from": resumed_from,
-                           "world_size": int(trainer.args.world_size)}
+                           "world_size": int(trainer.args.world_size),
+                           "seconds": round(time.time() - t_phase, 2)}   # trainer set-up included
         offset += steps
         del trainer
         gc.collect()  # drop the DDP wrapper (and its gradient hooks) before the next phase wraps the model again
