@@ -35,8 +35,13 @@ def _ci(ci) -> str:
 def _details(stage: str, s: dict) -> str:
     """The few numbers of a stage summary worth a glance (see cycle.py for what each stage records)."""
     if stage == "01_pool":
-        extra = (f" ({s['from_previous']} kept from the last cycle's pool, {s['accepted_new']} new)"
-                 if "from_previous" in s else "")
+        # from_previous is the size of the last pool; `retained` (runs since 2026-11-30) how many of it stay
+        if "retained" in s:
+            extra = f" ({s['retained']} of the last cycle's {s['from_previous']} retained, {s['accepted_new']} new)"
+        elif "from_previous" in s:
+            extra = f" (last cycle's pool: {s['from_previous']}; {s['accepted_new']} new accepted)"
+        else:
+            extra = ""
         return f"{s.get('n', '-')} questions{extra}"
     if stage == "02_teacher_attempts":
         c = s.get("counts") or {}

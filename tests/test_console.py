@@ -11,7 +11,7 @@ import pytest
 from iterkd_lib import console
 
 SUMMARIES = {  # shaped like the .done markers cycle.py writes (see the _<stage> functions of cycle.py)
-    "01_pool": {"seconds": 0.01, "n": 5, "from_previous": 4, "accepted_new": 2},
+    "01_pool": {"seconds": 0.01, "n": 5, "from_previous": 4, "retained": 3, "accepted_new": 2},
     "02_teacher_attempts": {"seconds": 61.2, "counts": {"correct": {"consistent": 3, "inconsistent": 2},
                                                         "faulty": {"consistent": 6}, "total": 11},
                             "teacher_usage": {"prompt_tokens": 900, "completion_tokens": 300, "requests": 11}},
@@ -36,6 +36,9 @@ def test_stage_line_is_one_readable_line(stage):
 
 
 def test_stage_lines_carry_the_numbers():
+    # the pool line used to say "4 kept" for a pool of 4 of which 3 stayed (the previous pool's size)
+    assert "5 questions (3 of the last cycle's 4 retained, 2 new)" in console.stage_line(
+        2, "01_pool", SUMMARIES["01_pool"])
     assert "3 SFT examples, 6 preference pairs (1 student failures used)" in console.stage_line(
         1, "03_training_set", SUMMARIES["03_training_set"])
     assert console.stage_line(1, "02_teacher_attempts", SUMMARIES["02_teacher_attempts"]).endswith("| teacher 1200 tokens")
