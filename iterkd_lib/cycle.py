@@ -67,8 +67,7 @@ def _pool(run: Run, cycle: int, inp: Inputs):
     """Cycle 1's pool is written by `create_run`; later pools come from the previous cycle's Stage III."""
     prev_pool, accepted = inp["prev/01_pool"], inp["prev/08_new_questions"]
     nxt = pool.next_pool(prev_pool, inp["prev/07_levels"], accepted, run.cfg, cycle)
-    retained = sum(str(q.get("pool_reason", "")).startswith(("retained", "previous pool kept")) for q in nxt)
-    return nxt, {"n": len(nxt), "from_previous": len(prev_pool), "retained": retained,
+    return nxt, {"n": len(nxt), "from_previous": len(prev_pool), "retained": pool.count_retained(nxt),
                  "accepted_new": len(accepted)}, {}
 
 

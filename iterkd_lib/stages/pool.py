@@ -98,6 +98,11 @@ def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: A
     return [dict(p, pool_cycle=cycle) for p in out]
 
 
+def count_retained(pool: list[dict]) -> int:
+    """How many questions of a `next_pool` result came from the previous pool (the reasons written above)."""
+    return sum(str(q.get("pool_reason", "")).startswith(("retained", "previous pool kept")) for q in pool)
+
+
 def read_passk(path: str | Path) -> dict[str, dict]:
     """{task_id: record} from a pass@k JSONL file; ValueError naming file and line for a bad line."""
     path = Path(path)
