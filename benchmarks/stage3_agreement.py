@@ -119,7 +119,8 @@ def revote(cfg, out: Path) -> None:
     import copy
 
     from iterkd_lib.sandbox.execution import check_completions
-    from iterkd_lib.scoring.agreement_vote import candidate_program, candidates_outcomes, check_tests, decide_question
+    from iterkd_lib.scoring.agreed_tests import check_tests
+    from iterkd_lib.scoring.agreement_vote import candidate_program, candidates_outcomes, decide_question
     from iterkd_lib.stages.new_questions import _problem
 
     records = [r for f in sorted(out.glob("accepted_*.jsonl")) + sorted(out.glob("rejected_*.jsonl"))

@@ -31,7 +31,7 @@ LONG_MODULES = {
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
     "stages/new_questions.py": "the text checks in order and the batched regeneration loop of Stage III (one "
                                "job); the reply parser is scoring/question_parser.py, the answer vote "
-                               "scoring/agreement_vote.py",
+                               "scoring/agreement_vote.py (tests from it: scoring/agreed_tests.py)",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
                         "documented sources and result fields",
     "scoring/code_extraction.py": "one ordered rule set (reasoning tags, fences, block choice, re-indentation, "
@@ -40,8 +40,6 @@ LONG_MODULES = {
                                "the rule labels and the value reader",
     "prompts.py": "every prompt a model sees, in one place by design; Stage III's carries a worked example of "
                   "its answer format (issue 16)",
-    "scoring/agreement_vote.py": "everything that follows from the agreed outputs: the vote, the tests written "
-                                 "from them and the rewrite of wrong docstring examples to them",
 }
 
 

@@ -24,7 +24,8 @@ from stage3_replies import (
 from iterkd_lib.config import IterKDConfig
 from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.sandbox.execution import check_completions
-from iterkd_lib.scoring.agreement_vote import rewrite_examples, summarise_agreement, trivial_bodies
+from iterkd_lib.scoring.agreed_tests import rewrite_examples, trivial_bodies
+from iterkd_lib.scoring.agreement_vote import summarise_agreement
 from iterkd_lib.scoring.question_parser import (
     _PLACEHOLDER,
     docstring_examples,

@@ -16,18 +16,16 @@ KodCode validate self-written tasks the same way):
    on part of the inputs only: among the sets of >= min_agree voters, the one agreeing on the most inputs (then
    the larger set) wins if those inputs are at least that share of all and no other set of the same size
    agrees on as many with other outputs; the remaining inputs are "contested" and get no test (left_out).
-   Its reference is that group's first member; `write_tests` writes its tests from the group's
-   outcomes: `assert candidate(args) == <value>` (`is` for None/True/False; a tolerant `_close` helper, written
-   into the test, when the value holds a float); an agreed exception becomes a `try/except` check only when
-   the docstring names that exception (a test may demand only what the question states), otherwise the input
-   is left out; timeouts and outputs over 300 characters as a literal are left out too.
+   Its reference is that group's first member; its tests are written from the group's outcomes
+   (`scoring.agreed_tests.write_tests`: the forms of the checks and what is left out are listed there).
 3. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS) are compared with the
    agreed outcome (`teacher_expectations` in each record; `summarise_agreement` gives the disagreement
-   rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default; `rewrite_examples`
-   puts the agreed output under the example in the prompt and the record lists it in examples_rewritten --
-   `example_mismatch` only when it cannot be written as a value), "reject" (`example_mismatch`) or "count".
-4. `check_tests`: the reference must pass the written tests (`reference_fails`: a bug of ours, kept as a
-   guard) and no trivially wrong body (`trivial_bodies`) may pass them (`trivial_tests`).
+   rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default;
+   `scoring.agreed_tests.rewrite_examples` puts the agreed output under the example in the prompt and the
+   record lists it in examples_rewritten -- `example_mismatch` only when it cannot be written as a value),
+   "reject" (`example_mismatch`) or "count".
+4. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
+   passes, no trivially wrong body does).
 
 Typing imports: `sandbox.calls.add_typing_imports` adds the standard `from typing import ...` names a text uses
 without importing them (the `Set` case) to every candidate program (`candidate_program`), statically, before
@@ -37,19 +35,16 @@ plain interpreter (the sandbox's typing_prelude stays off; reasons in sandbox/ex
 Not covered: parsing the teacher's reply, the text checks and the regeneration loop (stages/new_questions.py);
 whether a question is sound beyond its agreeing solutions (k samples of one model can agree on the same
 misreading).
-Entry points: `candidates_outcomes`, `decide_question`, `rewrite_examples`, `write_tests`, `candidate_program`,
-`check_tests`, `trivial_bodies`, `summarise_agreement`.
+Entry points: `candidates_outcomes`, `decide_question`, `candidate_program`, `summarise_agreement`.
 """
 
 from __future__ import annotations
 
 import ast
-import re
 from typing import Any
 
 from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
-
-LITERAL_MAX = 300  # an agreed output longer than this as a literal is left out of the tests
+from iterkd_lib.scoring.agreed_tests import rewrite_examples, write_tests
 
 
 def candidate_program(q: dict, code: str) -> str:
@@ -101,79 +96,6 @@ def candidates_outcomes(questions: list[dict], cfg: Any) -> list[dict]:
         else:
             out[qi]["expected"] = [o.get("value") if o.get("ok") and "value" in o else None for o in res.outcomes]
     return out
-
-
-def _has_float(value: Any) -> bool:
-    if isinstance(value, float):
-        return True
-    if isinstance(value, list):
-        return any(_has_float(v) for v in value)
-    if isinstance(value, dict) and len(value) == 1:
-        tag, body = next(iter(value.items()))
-        return tag in ("__float__", "__complex__") or (isinstance(body, list) and _has_float(body))
-    return False
-
-
-_CLOSE_HELPER = '''import math
-
-
-def _close(a, b, rel_tol={rel!r}, abs_tol={abs!r}):
-    """a equals b, floats within the tolerance (nan equals nan), containers element by element."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
-            return True
-        return math.isclose(a, b, rel_tol=rel_tol, abs_tol=abs_tol)
-    if isinstance(a, complex) and isinstance(b, complex):
-        return _close(a.real, b.real) and _close(a.imag, b.imag)
-    if isinstance(a, (list, tuple)) and type(a) is type(b):
-        return len(a) == len(b) and all(_close(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
-    return a == b
-
-
-'''
-
-
-def write_tests(q: dict, outcomes: list[dict], cfg: Any, skip: dict | None = None) -> tuple[str, int, dict]:
-    """(test source with `def check(candidate)`, number of asserts, {input index: why it was left out}).
-
-    One check per input from the agreed outcome (forms in the module docstring); `skip` ({input index: why})
-    names inputs that get no check (the contested ones)."""
-    rg = cfg.regeneration
-    entry, lines, left_out, need_close = q["entry_point"], [], {}, False
-    for i, (call, o) in enumerate(zip(q["inputs"], outcomes)):
-        if skip and i in skip:
-            left_out[i] = skip[i]
-            continue
-        cand = "candidate" + call[len(entry):]
-        if o.get("ok") and "value" in o:
-            literal = output_literal(o["value"])
-            if len(literal) > LITERAL_MAX:
-                left_out[i] = f"output literal of {len(literal)} characters"
-                continue
-            if o["value"] is None or isinstance(o["value"], bool):
-                lines.append(f"    assert {cand} is {literal}")
-            elif _has_float(o["value"]):
-                need_close = True
-                lines.append(f"    assert _close({cand}, {literal})")
-            else:
-                lines.append(f"    assert {cand} == {literal}")
-        elif o.get("timeout") or o.get("not_run"):
-            left_out[i] = "timeout" if o.get("timeout") else "not run"
-        else:
-            err = o.get("error_type") or ""
-            if re.fullmatch(r"[A-Za-z_]\w*", err) and re.search(rf"\b{err}\b", q["prompt"]):
-                msg = f"{call[:80]} should raise {err}"
-                lines.append(f"    try:\n        {cand}\n    except {err}:\n        pass\n"
-                             f"    else:\n        raise AssertionError({msg!r})")
-            else:
-                left_out[i] = f"raises {err or 'an exception'}, which the docstring does not name"
-    head = _CLOSE_HELPER.format(rel=rg.rel_tol, abs=rg.abs_tol) if need_close else ""
-    body = "\n".join(lines) if lines else "    pass"
-    return f"{head}def check(candidate):\n{body}\n", len(lines), left_out
 
 
 def _best_partial_group(runs: list, voters: list[int], n_inputs: int, rg: Any) -> tuple[list[int], list[int]] | None:
@@ -299,88 +221,6 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
                                                         f"agreeing solutions give {x['agreed']}"
                                                         + (f"; not rewritten: {why}" if why else ""))[:300]
     return res
-
-
-def _replace_value(line: str, start: int, old: str, new: str) -> str | None:
-    """`line` with the first `old` at or after `start` replaced by `new`; None when `old` is not there."""
-    at = line.find(old, start)
-    return None if at < 0 else line[:at] + new + line[at + len(old):]
-
-
-def rewrite_examples(prompt: str, wrong: list[dict]) -> tuple[str, list[dict], str]:
-    """(prompt with each wrong docstring example's result replaced by the agreed output, rewrites, why not).
-
-    wrong: [{"call": source of the call, "expected": the literal the docstring shows (as parsed by
-    scoring/question_parser.docstring_examples), "value": the agreed outcome (a `run_calls` outcome dict)}].
-    A `>>> call` line gets the next non-empty line (its result) replaced by the agreed output's literal
-    (`output_literal`, the repr of the normalised value), indented like that result line; a one-line prose
-    example (`call -> y`, `call returns y`) gets `y` replaced on its line. Every line showing a wrong example
-    is rewritten (an example written twice, twice). rewrites: [{"call", "old", "new"}], one per rewritten
-    line. `why` is "" on success; otherwise the prompt comes back unchanged and `why` says which example
-    could not be rewritten: its agreed outcome is an exception or a timeout (a doctest shows a traceback,
-    which we do not write), its literal is longer than LITERAL_MAX, or its line was not found.
-    """
-    lines = prompt.split("\n")
-    rewrites: list[dict] = []
-    done = set()
-    for x in wrong:
-        if (x["call"], x["expected"]) in done:  # the same example written twice: both lines are rewritten below
-            continue
-        done.add((x["call"], x["expected"]))
-        o = x["value"]
-        if not (o.get("ok") and "value" in o):
-            what = "a timeout" if o.get("timeout") else f"an exception ({o.get('error_type') or 'unknown'})"
-            return prompt, [], f"the agreed outcome of {x['call']} is {what}"
-        new = output_literal(o["value"])
-        if len(new) > LITERAL_MAX:
-            return prompt, [], f"the agreed output of {x['call']} is {len(new)} characters as a literal"
-        found = False
-        for i, line in enumerate(lines):
-            text = line.strip()
-            if text.startswith(">>>") and text[3:].strip() == x["call"]:
-                j = next((j for j in range(i + 1, len(lines)) if lines[j].strip()), None)
-                if j is None or lines[j].strip().rstrip(".;,").strip() != x["expected"]:
-                    continue
-                indent = lines[j][: len(lines[j]) - len(lines[j].lstrip())]
-                lines[j] = indent + new
-                found = True
-            elif not text.startswith(">>>") and (at := line.find(x["call"])) >= 0:
-                changed = _replace_value(line, at + len(x["call"]), x["expected"], new)
-                if changed is None:
-                    continue
-                lines[i] = changed
-                found = True
-            else:
-                continue
-            rewrites.append({"call": x["call"], "old": x["expected"], "new": new})
-        if not found:
-            return prompt, [], f"no docstring line shows {x['call']} -> {x['expected']}"
-    return "\n".join(lines), rewrites, ""
-
-
-def trivial_bodies(q: dict) -> list[str]:
-    """Bodies that no real question's tests should accept: completions (one indented line, q["indent"]) for
-    `return None`, `pass`, `return 0/''/[]/True/False`, and `return <first argument>` when q has "args"."""
-    ind = q.get("indent", "    ")
-    bodies = ["return None", "pass", "return 0", "return ''", "return []", "return True", "return False"]
-    if q.get("args"):
-        bodies.append(f"return {q['args'][0]}")
-    return [f"{ind}{b}\n" for b in bodies]
-
-
-def check_tests(problem: dict, execute: Any) -> tuple[str, str]:
-    """("", "") or (reason, detail): the reference must pass the written tests (`reference_fails`), every
-    trivial body must fail them (`trivial_tests`). `problem` is a problem record (prompt, entry_point, test,
-    canonical_solution, indent, args); `execute(pairs)` runs (problem, completion) pairs in the sandbox."""
-    bodies = trivial_bodies(problem)
-    verdicts = execute([(problem, problem["canonical_solution"])] + [(problem, b) for b in bodies])
-    ref = verdicts[0]
-    if not ref["passed"]:
-        return "reference_fails", f"{ref.get('status')}: {ref.get('error_type')} {ref.get('message', '')}"[:300]
-    passing = [b.strip() for b, v in zip(bodies, verdicts[1:]) if v["passed"]]
-    if passing:
-        return "trivial_tests", f"a trivially wrong body passes: {passing[0]!r}"
-    return "", ""
 
 
 def summarise_agreement(records: list[dict]) -> dict:

@@ -14,7 +14,8 @@ the way CodeT, SelfCodeAlign and KodCode validate self-written tasks:
    (`prompts.question_solution_messages`, n=k, regeneration.solution_decoding); with the solution written
    with the question that makes k + 1 candidates.
 3. The candidates vote (scoring/agreement_vote.py: how they run in the sandbox, who may vote, how the
-   largest agreeing group decides the expected outputs and how the tests are written from them). The
+   largest agreeing group decides the expected outputs; scoring/agreed_tests.py: how the tests are written
+   from them and checked). The
    teacher's own expected values -- the docstring's examples (`>>> f(x)` and the next line; `f(x) -> y` /
    `== y` / `returns y`) and any `# -> y` comment in INPUTS -- are parsed here and compared with the agreed
    outcome there (`teacher_expectations` in each record). A wrong docstring example would show the student a
@@ -50,7 +51,7 @@ nondeterministic).
 
 Entry points: `check_text`, `check_contamination`, `regenerate_questions`, `Embedder` (the reply parser's
 `parse_reply`, `parse_question`: scoring/question_parser.py; the vote's `candidates_outcomes`,
-`decide_question`, `summarise_agreement`: scoring/agreement_vote.py).
+`decide_question`, `summarise_agreement`: scoring/agreement_vote.py; `check_tests`: scoring/agreed_tests.py).
 """
 
 from __future__ import annotations
@@ -66,10 +67,10 @@ from iterkd_lib.prompts import (
     question_solution_messages,
 )
 from iterkd_lib.records import LEVELS
+from iterkd_lib.scoring.agreed_tests import check_tests
 from iterkd_lib.scoring.agreement_vote import (
     candidate_program,
     candidates_outcomes,
-    check_tests,
     decide_question,
     summarise_agreement,
 )
