@@ -61,7 +61,7 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
 def make_engine(engine: str, model: str, args):
     """A backend for one engine, uncached, with the benchmark's thread and batch settings."""
     if engine == "hf":
-        from iterkd_lib.models.backends import LocalBackend, load_local_model
+        from iterkd_lib.models.hf_backend import LocalBackend, load_local_model
         from iterkd_lib.models.registry import resolve_model
         from iterkd_lib.seeding import set_torch_threads
 

@@ -50,7 +50,7 @@ def seed_label_levels(cfg, out: Path) -> None:
 
 
 def levels(cfg, out: Path, samples: int) -> None:
-    from iterkd_lib.models.backends import LocalBackend
+    from iterkd_lib.models.hf_backend import LocalBackend
     from iterkd_lib.models.student import load_student
     from iterkd_lib.stages import feedback
     from iterkd_lib.stages.levels import assign_levels, level_distribution

@@ -30,7 +30,8 @@ from iterkd_lib.config import (
     diff_configs,
     dotted_get,
 )
-from iterkd_lib.models.backends import LocalBackend, make_backend
+from iterkd_lib.models.backends import make_backend
+from iterkd_lib.models.hf_backend import LocalBackend
 from iterkd_lib.models.registry import check_model_names
 from iterkd_lib.models.response_cache import ResponseCache
 from iterkd_lib.models.student import load_student

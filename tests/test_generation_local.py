@@ -3,7 +3,8 @@
 import pytest
 
 from iterkd_lib.config import BackendConfig, DecodingConfig
-from iterkd_lib.models.backends import LocalBackend, load_local_model, make_backend, settings_record
+from iterkd_lib.models.backends import make_backend, settings_record
+from iterkd_lib.models.hf_backend import LocalBackend, load_local_model
 from iterkd_lib.models.response_cache import ResponseCache
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code, truncate_completion
 

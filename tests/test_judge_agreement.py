@@ -282,7 +282,7 @@ def test_llamacpp_request_carries_the_schema_in_its_body():
 
 
 def test_local_hf_backend_refuses_a_schema_so_auto_falls_back_to_the_retry(tmp_path):
-    from iterkd_lib.models.backends import LocalBackend
+    from iterkd_lib.models.hf_backend import LocalBackend
 
     assert "json_schema" not in LocalBackend.supported_options and "logprobs" not in LocalBackend.supported_options
     assert OpenAIBackend.supported_options >= {"json_schema", "logprobs"}

@@ -24,8 +24,6 @@ LONG_MODULES = {
     "records.py": "one dataclass per shared record (verdict, judgement, the rows of five run files, the cycle "
                   "summary), each docstring giving every field's shape, unit and writer; one JSON round-trip base",
     "stages/adapter.py": "the two-phase TRL training with its loss formulas documented in the module docstring",
-    "models/backends.py": "the shared cached request path (samples, seeds, cache, usage, finish reasons) and the "
-                          "local transformers backend that batches it; make_backend picks an engine",
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",

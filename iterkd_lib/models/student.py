@@ -15,7 +15,7 @@ bitsandbytes also requires out_features % 32 == 0 for 4-bit layers; layers that 
 full precision through `llm_int8_skip_modules` (found on a meta-device copy of the architecture), so the
 adapter still covers them as ordinary LoRA layers.
 
-Not covered: the training loop and losses (stages/adapter.py), generation (`models.backends.LocalBackend.from_model`
+Not covered: the training loop and losses (stages/adapter.py), generation (`models.hf_backend.LocalBackend.from_model`
 wraps the returned model), merging adapters into the base weights, multi-GPU sharding beyond
 `device_map="auto"` (under DDP, WORLD_SIZE > 1, each process loads a whole copy on GPU LOCAL_RANK instead).
 Entry points: `load_student`, `lora_config_from`, `bnb_config_from`, `save_adapter`, `load_adapter_meta`,
