@@ -7,7 +7,7 @@ Two steps, each writing files under --out (default runs/judge_agreement/):
    extracted and executed in the sandbox; `attempts.jsonl` holds one record per attempt (task_id, raw, code,
    completion, extraction, verdict, passed, the student's settings). Recorded once, replayed by every variant.
 2. `judge`: the judge (Qwen2.5-Coder-1.5B-Instruct by default, llama.cpp) scores every recorded attempt with each
-   --variants entry (a `constrained/score_method/calibration` triple of `feedback.judge`, see
+   --variants entry (a `constrained/score_method/calibration[/verdict]` spec of `feedback.judge`, see
    `scoring.judging.judge_attempts`), chunk by chunk with the variants alternating in order, so a run
    stopped early has judged the same attempts with every variant; per variant: AUC of the judge score against
    the test verdict with its 95% bootstrap CI (`scoring.agreement`), the AUC of the written (sampled) score,
@@ -88,9 +88,11 @@ def record(args) -> None:
 
 def _variant(spec: str) -> dict:
     parts = spec.split("/")
-    if len(parts) != 3:
-        raise SystemExit(f"variant {spec!r}: expected constrained/score_method/calibration, e.g. json/geval/none")
-    return {"constrained": parts[0], "score_method": parts[1], "calibration": parts[2]}
+    if len(parts) not in (3, 4):
+        raise SystemExit(f"variant {spec!r}: expected constrained/score_method/calibration[/verdict], e.g. "
+                         "json/geval/none or json/geval/none/score")
+    v = {"constrained": parts[0], "score_method": parts[1], "calibration": parts[2]}
+    return {**v, "verdict": parts[3]} if len(parts) == 4 else v
 
 
 def _anchor_pool(attempts: list[dict], problems: dict, first: int) -> list[dict]:
@@ -171,7 +173,7 @@ def judge(args) -> None:
 def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict, tokens: dict, backend,
                t_start: float) -> None:
     """agreement.json and judged_<variant>.jsonl over the attempts judged so far; prints the table."""
-    from iterkd_lib.scoring.agreement import agreement_with_ci
+    from iterkd_lib.scoring.agreement import agreement_with_ci, paired_auc_difference
 
     results = {}
     passed = [a["passed"] for a in attempts]
@@ -185,6 +187,12 @@ def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict,
                          "calibration_used": _count(j.get("calibration") or "none" for j in js),
                          "mean_score_passed": _mean([j["score"] for j, y in zip(js, passed) if y]),
                          "mean_score_failed": _mean([j["score"] for j, y in zip(js, passed) if not y])}
+        if any(j.get("score_from") for j in js):  # the verdict was asked: each view's AUC on its own, paired
+            for view, key in (("rubric", "rubric_score"), ("verdict", "p_correct")):
+                a = agreement_with_ci([j.get(key) for j in js], passed, seed=args.seed)
+                results[name][f"auc_{view}"], results[name][f"auc_{view}_ci"] = a["auc"], a["auc_ci"]
+            results[name]["verdict_minus_rubric"] = paired_auc_difference(
+                [j.get("p_correct") for j in js], [j.get("rubric_score") for j in js], passed, seed=args.seed)
         _write_jsonl(out / f"judged_{name.replace('/', '_')}.jsonl",
                      [{"task_id": a["task_id"], "passed": a["passed"], "judge": j} for a, j in zip(attempts, js)])
     summary = {"attempts": len(attempts), "passed": sum(passed), "judge": backend.describe(),
@@ -202,6 +210,12 @@ def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict,
               f"{_f(r['auc_sampled_score'])} | {r['n_unparseable']}/{r['n_judged']} | "
               f"{r['calibration_used'].get('anchors', 0)}/{r['n_judged']} | "
               f"{r['tokens']['completion_tokens']} | {r['wall_s']:.0f} |", flush=True)
+    for name, r in results.items():
+        if "verdict_minus_rubric" in r:
+            d = r["verdict_minus_rubric"]
+            print(f"{name}: rubric view AUC {_f(r['auc_rubric'])}, verdict view AUC {_f(r['auc_verdict'])}; verdict - "
+                  f"rubric {_f(d['diff'])} [{_f((d['ci'] or [None])[0])}, {_f((d['ci'] or [None, None])[1])}] "
+                  f"(paired bootstrap over {d['n']} attempts, share of resamples <= 0: {_f(d['p_le_0'])})", flush=True)
 
 
 def _mean(xs):

@@ -160,6 +160,10 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
                           "without loss; use evaluation.engine: hf")
     if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
+    jb = cfg.feedback.judge.backend if cfg.feedback.judge.model else cfg.teacher.backend  # as runs.Run.judge
+    if cfg.feedback.use_judge and cfg.feedback.judge.verdict != "off" and jb in ("hf", "local", "ctranslate2"):
+        raise ConfigError(f"{where}: feedback.judge.verdict reads log-probabilities, which the judge's backend "
+                          f"'{jb}' (the teacher's unless feedback.judge.model is set) lacks: use llamacpp/openai")
 
 
 # Keys of older run configs and how they read now: (section, old key, new key, {old value: new value}).

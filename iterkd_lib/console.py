@@ -59,9 +59,12 @@ def _details(stage: str, s: dict) -> str:
     if stage == "06_feedback":
         f = s.get("summary") or {}
         a = s.get("agreement") or {}
+        views = a.get("views") or {}
+        by_view = (" (" + ", ".join(f"{k} {_num((views.get(k) or {}).get('auc'), '.2f')}" for k in ("rubric", "verdict"))
+                   + ")") if views else ""
         return (f"{f.get('n_attempts', '-')} answers, pass rate {_num(f.get('pass_rate'), '.2f')}, "
                 f"judge mean {_num(f.get('judge_mean'), '.2f')}/6, pylint {_num(f.get('pylint_mean'), '.1f')}/10, "
-                f"judge-vs-tests AUC {_num(a.get('auc'), '.2f')}")
+                f"judge-vs-tests AUC {_num(a.get('auc'), '.2f')}{by_view}")
     if stage == "07_levels":
         d = s.get("distribution") or {}
         return " / ".join(f"{k} {d.get(k, 0)}" for k in ("easy", "medium", "hard"))

@@ -211,6 +211,35 @@ def judge_messages(problem: dict, code: str, layout: str = "text", integer_score
     return [{"role": "system", "content": _JUDGE_SYSTEM}, {"role": "user", "content": body}]
 
 
+# The verdict (feedback.judge.verdict, issue 16): one yes/no question whose answer token's probability is the
+# judge's belief that the code is correct. Written for this project; measured on 48 recorded attempts against
+# the rubric's G-Eval score in LOG.md, 2026-11-30 session 8.
+JUDGE_VERDICT_SYSTEM = "You review Python code."
+_JUDGE_VERDICT = """Below is a Python task and a candidate solution. Decide whether the candidate is correct: it must \
+return exactly what the task asks for every valid input, including the examples in the docstring and edge cases.
+
+### Task
+{task}
+
+### Candidate solution
+```python
+{code}
+```
+
+Is the candidate solution correct? Answer with one word: yes or no."""
+
+
+def judge_verdict_messages(problem: dict, code: str) -> list[dict]:
+    """Seen by the judge in Stage II when feedback.judge.verdict is on: is `code` a correct answer to `problem`?
+
+    One word is asked for ("yes" / "no"); scoring/judge_scoring.verdict_probability reads P(yes) from the
+    log-probabilities of the first answer token. Like the rubric, the judge never sees the task's tests.
+    Returns [system, user].
+    """
+    body = _JUDGE_VERDICT.format(task=problem.get("prompt", "").strip(), code=(code or "").strip() or "# (empty)")
+    return [{"role": "system", "content": JUDGE_VERDICT_SYSTEM}, {"role": "user", "content": body}]
+
+
 # ------------------------------------------------------------------------------------- teacher, Stage III
 
 QUESTION_MARKER = "=== NEW QUESTION ==="

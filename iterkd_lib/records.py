@@ -121,6 +121,10 @@ class Judgement:
     per-rule probability-weighted expectations, `geval_rules`, `geval_mass` the least probability mass of valid
     score tokens among the top-k) or "sampled" (the written numbers); `sampled_score` the written score either
     way; `constrained` "json" | "none" (reply format asked); `calibration` "anchors" | "none".
+    The verdict (feedback.judge.verdict, additive likewise): `p_correct` the judge's P(yes) to "is the code
+    correct?" (0-1, None when not asked or not readable), `verdict_mass` the probability of yes + no among the
+    answer token's alternatives, `verdict_raw` the reply, `score_from` "rubric" | "verdict" (which gave
+    `score`), `rubric_score` the rubric's score whichever gave `score`.
     """
 
     score: float | None
@@ -143,6 +147,11 @@ class Judgement:
     calibration: str | None = None
     geval_rules: dict | None = None
     geval_mass: float | None = None
+    p_correct: float | None = None
+    verdict_mass: float | None = None
+    verdict_raw: str | None = None
+    score_from: str | None = None
+    rubric_score: float | None = None
 
     def __post_init__(self) -> None:
         if self.parse_ok != (self.score is not None):
@@ -160,6 +169,9 @@ class Judgement:
         if self.score_method is not None:  # additive keys, issue 16
             d.update(score_method=self.score_method, sampled_score=self.sampled_score, constrained=self.constrained,
                      calibration=self.calibration, geval_rules=self.geval_rules, geval_mass=self.geval_mass)
+        if self.score_from is not None:  # additive keys: the verdict
+            d.update(score_from=self.score_from, rubric_score=self.rubric_score, p_correct=self.p_correct,
+                     verdict_mass=self.verdict_mass, verdict_raw=self.verdict_raw)
         return d
 
     @classmethod
@@ -173,7 +185,9 @@ class Judgement:
                    disagreement=d.get("disagreement"), reply_format=d.get("reply_format"),
                    score_method=d.get("score_method"), sampled_score=d.get("sampled_score"),
                    constrained=d.get("constrained"), calibration=d.get("calibration"),
-                   geval_rules=d.get("geval_rules"), geval_mass=d.get("geval_mass"))
+                   geval_rules=d.get("geval_rules"), geval_mass=d.get("geval_mass"), p_correct=d.get("p_correct"),
+                   verdict_mass=d.get("verdict_mass"), verdict_raw=d.get("verdict_raw"),
+                   score_from=d.get("score_from"), rubric_score=d.get("rubric_score"))
 
     def rule_scores(self) -> dict[str, float]:
         """The rules that were read, {rule: score}."""

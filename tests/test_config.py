@@ -47,6 +47,7 @@ BAD_YAMLS = [
     ("teacher:\n  backend: openai\n", "teacher.base_url"),
     ("student:\n  quantization: 4bit\nevaluation:\n  engine: ctranslate2\n", "evaluation.engine"),
     ("regeneration:\n  min_agreed_inputs: 0.3\n", "regeneration.min_agreed_inputs"),
+    ("teacher:\n  backend: hf\nfeedback:\n  judge:\n    verdict: score\n", "feedback.judge.verdict"),
     ("- just\n- a list\n", "top level"),
     ("run: {name: x\n", "not valid YAML"),
 ]

@@ -13,9 +13,9 @@ from iterkd_lib.models.backends import make_backend
 from iterkd_lib.models.openai_backend import OpenAIBackend
 from iterkd_lib.prompts import JUDGE_REMINDER_JSON
 from iterkd_lib.records import Judgement
-from iterkd_lib.scoring.agreement import agreement_with_ci, auc, bootstrap_auc_ci
+from iterkd_lib.scoring.agreement import agreement_with_ci, auc, bootstrap_auc_ci, paired_auc_difference
 from iterkd_lib.scoring.judge_parser import parse_judgement
-from iterkd_lib.scoring.judge_scoring import geval_rules, judge_schema, pick_anchors
+from iterkd_lib.scoring.judge_scoring import geval_rules, judge_schema, pick_anchors, verdict_probability
 from iterkd_lib.scoring.judging import judge_attempts, resolve_judge_mode
 from iterkd_lib.stages.feedback import anchor_pool, judge_test_agreement
 
@@ -74,6 +74,25 @@ def test_agreement_counts_unparseable_and_leaves_them_out_of_the_auc():
     assert out["auc"] == 1.0 and out["auc_ci"] == [1.0, 1.0] and out["unparseable_rate"] == pytest.approx(1 / 3)
     assert agreement_with_ci([None, None], [1, 0])["note"] == "no parseable judgement"
     assert agreement_with_ci([1, 2], [1, 1])["note"] == "every attempt passed"
+
+
+def test_paired_auc_difference_is_exact_on_the_sample_and_seeded():
+    rng = random.Random(5)
+    labels = [rng.random() < 0.6 for _ in range(40)]
+    good = [y + rng.gauss(0, 0.5) for y in labels]  # separates the classes well
+    poor = [y + rng.gauss(0, 3.0) for y in labels]
+    out = paired_auc_difference(good, poor, labels, seed=1)
+    assert out["diff"] == pytest.approx(auc(good, labels) - auc(poor, labels)) and out["n"] == 40
+    assert out["ci"][0] <= out["diff"] <= out["ci"][1] and 0.0 <= out["p_le_0"] <= 1.0
+    assert paired_auc_difference(good, poor, labels, seed=1) == out
+    # a score compared with itself: no difference in any resample
+    same = paired_auc_difference(good, good, labels)
+    assert same["diff"] == 0.0 and same["ci"] == [0.0, 0.0] and same["p_le_0"] == 1.0
+    # None in either score drops the attempt from both; one class only: no difference
+    assert paired_auc_difference([None] + good[1:], poor, labels)["n"] == 39
+    assert paired_auc_difference(good, poor, [True] * 40)["diff"] is None
+    with pytest.raises(ValueError, match="verdicts"):
+        paired_auc_difference(good, poor, labels[:3])
 
 
 def test_judge_test_agreement_reports_the_ci_and_score_methods():
@@ -209,14 +228,16 @@ def test_resolve_mode_by_backend_and_errors_for_unsupported_requests():
         kind = "hf"
 
     assert resolve_judge_mode(Plain(), JudgeConfig()) == {"constrained": False, "score_method": "sampled",
-                                                          "calibration": "none"}
+                                                          "calibration": "none", "verdict": "off"}
     assert resolve_judge_mode(LogprobJudge([]), JudgeConfig())["constrained"] is True
     assert resolve_judge_mode(LogprobJudge([]), JudgeConfig(constrained="none", score_method="sampled")) == {
-        "constrained": False, "score_method": "sampled", "calibration": "none"}
+        "constrained": False, "score_method": "sampled", "calibration": "none", "verdict": "off"}
     with pytest.raises(ValueError, match="constrained='json'.*'hf'"):
         resolve_judge_mode(Plain(), JudgeConfig(constrained="json"))
     with pytest.raises(ValueError, match="score_method='geval'.*'hf'"):
         resolve_judge_mode(Plain(), JudgeConfig(score_method="geval"))
+    with pytest.raises(ValueError, match="verdict='score'.*'hf'"):
+        resolve_judge_mode(Plain(), JudgeConfig(verdict="score"))
     assert resolve_judge_mode(Plain(), None)["score_method"] == "sampled"
 
 
@@ -296,6 +317,77 @@ def test_judge_config_fields_have_help_and_validate():
     cfg = IterKDConfig()
     assert isinstance(cfg.feedback.judge, JudgeConfig)
     extra = {f.name for f in fields(JudgeConfig)} - {f.name for f in fields(BackendConfig)}
-    assert extra == {"constrained", "score_method", "calibration", "logprobs_k"}
+    assert extra == {"constrained", "score_method", "calibration", "logprobs_k", "verdict"}
     assert all(f.metadata.get("help") for f in fields(JudgeConfig))
     assert json.loads(json.dumps(judge_schema(True)))  # the schema is plain JSON
+
+
+# -------------------------------------------------------------------------------------------- verdict
+
+def _verdict_tokens(p_yes: float, p_no: float, other: float = 0.0) -> list[dict]:
+    """A reply "yes" whose first token's alternatives are yes / No / something else with these probabilities."""
+    top = {"yes": math.log(p_yes), "No": math.log(p_no)}
+    if other:
+        top["The"] = math.log(other)
+    return [{"token": "yes", "logprob": top["yes"], "top": top}, {"token": ".", "logprob": 0.0, "top": {".": 0.0}}]
+
+
+def test_verdict_probability_renormalises_over_yes_and_no_in_any_case():
+    p, mass = verdict_probability(_verdict_tokens(0.6, 0.2, other=0.2))
+    assert p == pytest.approx(0.75) and mass == pytest.approx(0.8)
+    # " Yes" with a leading space is still yes; a reply without either word gives None, not 0
+    assert verdict_probability([{"token": " Yes", "logprob": math.log(0.9), "top": {" Yes": math.log(0.9)}}])[0] == 1.0
+    assert verdict_probability([{"token": "The", "logprob": 0.0, "top": {"The": 0.0}}]) == (None, 0.0)
+    assert verdict_probability(None) == (None, 0.0)
+
+
+class VerdictJudge(LogprobJudge):
+    """Answers the rubric requests with JSON_REPLY and the yes/no requests with scripted P(yes)."""
+
+    def __init__(self, rubric_replies, verdicts):
+        super().__init__(rubric_replies)
+        self.verdicts = list(verdicts)
+
+    def chat(self, messages_list, decoding, seed, n=1, details=False, **options):
+        if "Answer with one word: yes or no" not in messages_list[0][-1]["content"]:
+            return super().chat(messages_list, decoding, seed, n, details, **options)
+        self.calls.append({"messages": messages_list, "seed": seed, "decoding": decoding, "options": options})
+        rows = []
+        for _ in messages_list:
+            v = self.verdicts.pop(0)
+            rows.append([{"text": "yes", "logprobs": _verdict_tokens(*v) if v else
+                          [{"token": "Maybe", "logprob": 0.0, "top": {"Maybe": 0.0}}]}])
+        return rows
+
+
+def test_verdict_score_replaces_the_rubric_score_and_keeps_both_views():
+    judge = VerdictJudge([(JSON_REPLY, None)] * 3, [(0.9, 0.1), (0.2, 0.6), None])
+    attempts = ATTEMPTS + [{"task_id": "T/0", "sample_index": 1, "code": "def f(x): return 0"}]
+    out = judge_attempts(PROBLEMS, attempts, judge, DecodingConfig(temperature=0.0, max_new_tokens=160), seed=3,
+                         judge_cfg=JudgeConfig(verdict="score", logprobs_k=5))
+    rubric_call, verdict_call = judge.calls
+    assert verdict_call["decoding"].temperature == 0.0 and verdict_call["decoding"].max_new_tokens == 2
+    assert verdict_call["options"] == {"logprobs": 5} and verdict_call["seed"] != rubric_call["seed"]
+    shown = verdict_call["messages"][1][1]["content"]
+    assert "### Task\ndef g(x):" in shown and "```python\ndef g(x): return 2\n```" in shown  # task and code
+    assert out[0]["score"] == pytest.approx(6 * 0.9) and out[0]["score_from"] == "verdict"
+    assert out[0]["rubric_score"] == 4.0 and out[0]["p_correct"] == pytest.approx(0.9)
+    assert out[1]["score"] == pytest.approx(6 * 0.25) and out[1]["verdict_mass"] == pytest.approx(0.8)
+    # no yes/no among the alternatives: the rubric's score stays, and the record says why
+    assert out[2]["score"] == 4.0 and out[2]["score_from"] == "rubric" and out[2]["p_correct"] is None
+    assert "verdict" in out[2]["problem"]
+    assert Judgement.from_dict(out[0]).to_dict() == out[0]
+
+
+def test_verdict_record_keeps_the_rubric_score_and_agreement_reports_each_view():
+    judge = VerdictJudge([(JSON_REPLY, None)] * 4, [(0.9, 0.1), (0.8, 0.2), (0.3, 0.7), (0.1, 0.9)])
+    attempts = [{"task_id": "T/0", "sample_index": k, "code": f"def f(x): return {k}"} for k in range(4)]
+    out = judge_attempts(PROBLEMS, attempts, judge, DecodingConfig(), seed=3, judge_cfg=JudgeConfig(verdict="record"))
+    assert [j["score"] for j in out] == [4.0] * 4 and all(j["score_from"] == "rubric" for j in out)
+    fb = [{"judge": j, "execution": {"passed": p, "status": "passed" if p else "failed"}}
+          for j, p in zip(out, [True, True, False, False])]
+    agr = judge_test_agreement(fb)
+    assert agr["views"]["verdict"]["auc"] == 1.0 and agr["views"]["rubric"]["auc"] == 0.5
+    assert agr["note"] == "the judge gave every attempt the same score"
+    assert "views" not in judge_test_agreement([{**r, "judge": {k: v for k, v in r["judge"].items()
+                                                                if k != "score_from"}} for r in fb])

@@ -11,12 +11,14 @@
   reported); with fewer than half the resamples usable no CI is given.
 - `agreement_with_ci(scores, passed)`: the record the cycle summary, notebook 03 and the judge benchmark
   share: n, unparseable count, AUC, CI, the settings of the bootstrap.
+- `paired_auc_difference(a, b, passed)`: two scores of the SAME attempts (two judge variants): AUC(a) - AUC(b)
+  with a paired percentile-bootstrap CI (one resample of attempts serves both scores, so what the attempts
+  share cancels) and the share of resamples in which the difference is <= 0 (a one-sided bootstrap p).
 
-Not covered: correlations (stages/feedback.py keeps the point-biserial one), paired comparisons of two judges
-(the benchmark reports each variant's CI side by side on the same attempts; a gain inside both CIs is noise),
-pass@k intervals (scoring/stats.py: its bootstrap resamples means of per-problem values; the AUC is a pair
+Not covered: correlations (stages/feedback.py keeps the point-biserial one), DeLong's analytic test for
+correlated AUCs (the bootstrap needs no variance formula and matches the CIs above), pass@k intervals (scoring/stats.py: its bootstrap resamples means of per-problem values; the AUC is a pair
 statistic over two classes, so it is resampled here).
-Entry points: `auc`, `bootstrap_auc_ci`, `agreement_with_ci`.
+Entry points: `auc`, `bootstrap_auc_ci`, `agreement_with_ci`, `paired_auc_difference`.
 """
 
 from __future__ import annotations
@@ -115,3 +117,36 @@ def agreement_with_ci(scores: Sequence[float | None], passed: Sequence[bool | in
             "n": len(pairs), "n_passed": sum(ys), "auc": value, "auc_ci": list(ci) if ci else None,
             "ci_level": 1 - alpha, "n_boot": n_boot, "n_boot_used": used,
             "ci_method": "percentile bootstrap over attempts", "note": note}
+
+
+def paired_auc_difference(a: Sequence[float | None], b: Sequence[float | None], passed: Sequence[bool | int],
+                          n_boot: int = N_BOOT, alpha: float = ALPHA, seed: int = 0) -> dict:
+    """AUC(a) - AUC(b) over the attempts where both scores exist, with a paired percentile-bootstrap CI.
+
+    a, b: two scores per attempt (None = that judgement unreadable; the attempt is left out of both);
+    passed: the test verdicts. Returns {n, diff, ci [low, high] or None, p_le_0 (share of usable resamples with
+    a difference <= 0), n_boot_used, ci_level}; diff and ci are None when one class is empty. Raises ValueError
+    when the sequences differ in length. Deterministic for a given `seed`.
+    """
+    if not len(a) == len(b) == len(passed):
+        raise ValueError(f"paired_auc_difference: {len(a)}, {len(b)} scores and {len(passed)} verdicts")
+    rows = [(float(x), float(y), int(bool(p))) for x, y, p in zip(a, b, passed) if x is not None and y is not None]
+    out = {"n": len(rows), "diff": None, "ci": None, "p_le_0": None, "n_boot_used": 0, "ci_level": 1 - alpha}
+    xs, ys, ls = [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+    if not rows or auc(xs, ls) is None:
+        return out
+    out["diff"] = auc(xs, ls) - auc(ys, ls)
+    rng = random.Random(seed)
+    diffs = []
+    for _ in range(n_boot):
+        idx = [rng.randrange(len(rows)) for _ in rows]
+        lab = [ls[i] for i in idx]
+        da = auc([xs[i] for i in idx], lab)
+        if da is not None:
+            diffs.append(da - auc([ys[i] for i in idx], lab))
+    out["n_boot_used"] = len(diffs)
+    if len(diffs) >= n_boot / 2:
+        diffs.sort()
+        lo, hi = diffs[int(alpha / 2 * (len(diffs) - 1))], diffs[int(math.ceil((1 - alpha / 2) * (len(diffs) - 1)))]
+        out.update(ci=[lo, hi], p_le_0=sum(d <= 0 for d in diffs) / len(diffs))
+    return out

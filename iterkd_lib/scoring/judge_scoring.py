@@ -10,12 +10,17 @@
   among the top-k alternatives the engine returned. A sampled fractional part (".5", text layout only) is
   added to the expectation of the integer digit. Returns None per rule that cannot be located; the caller
   then falls back to the sampled value for the whole score (`score_method` "sampled").
+- `verdict_probability(logprobs)`: the verdict (feedback.judge.verdict): P(yes) / (P(yes) + P(no)) over the
+  alternatives of the reply's first token ("yes"/"no" in any case, surrounding spaces ignored) -- the judge's
+  belief that the code is correct, read from its log-probabilities the way G-Eval reads a score (and the way
+  "P(True)" is read in Kadavath et al. 2022, "Language Models (Mostly) Know What They Know", arXiv 2207.05221).
 - `pick_anchors(pool)`: calibration by anchors: one passing and one failing answer to the same problem from a
   pool verified by execution (Stage I teacher attempts in a cycle), shown to the judge as graded examples
   ("passes its tests" / "fails its tests"), the shortest such pair so the prompt stays small.
 
 Not covered: the rubric text and the layout asked for (prompts.py), reading a reply (scoring/judge_parser.py).
-Entry points: `judge_schema`, `geval_rules`, `pick_anchors`, `SCORE_METHODS`, `CONSTRAINED`, `CALIBRATIONS`.
+Entry points: `judge_schema`, `geval_rules`, `verdict_probability`, `pick_anchors`, `SCORE_METHODS`, `CONSTRAINED`,
+`CALIBRATIONS`, `VERDICTS`.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ RUBRIC: list[tuple[str, float, str]] = [
 CONSTRAINED = ("auto", "json", "none")
 SCORE_METHODS = ("auto", "geval", "sampled")
 CALIBRATIONS = ("none", "anchors")
+VERDICTS = ("off", "record", "score")
 ANALYSIS_MAX_CHARS = 300  # ~75 tokens: the whole reply fits the demo's 160-token judge budget
 LOGPROBS_K = 10  # top-k alternatives asked per token for G-Eval (llama.cpp and OpenAI allow up to 20)
 
@@ -114,6 +120,27 @@ def geval_rules(text: str, logprobs: list[dict] | None) -> tuple[dict[str, float
             value = min(value + 0.5, maxima[key])
         rules[key], mass[key] = value, total
     return rules, mass
+
+
+def verdict_probability(logprobs: list[dict] | None) -> tuple[float | None, float]:
+    """(P(yes | yes or no), probability mass of yes + no among the first token's top-k alternatives).
+
+    logprobs: [{token, logprob, top: {token: logprob}}] per generated token (the backends' details=True
+    format); only the first token is read. (None, 0.0) when there are no log-probabilities or neither word is
+    among the alternatives (the caller then keeps the rubric score and says so).
+    """
+    if not logprobs:
+        return None, 0.0
+    first = logprobs[0]
+    top = dict(first.get("top") or {})
+    top.setdefault(first.get("token") or "", first.get("logprob"))
+    p = {"yes": 0.0, "no": 0.0}
+    for tok, lp in top.items():
+        word = (tok or "").strip().lower()
+        if word in p and lp is not None and lp > -1e9:
+            p[word] += math.exp(lp)
+    mass = p["yes"] + p["no"]
+    return (p["yes"] / mass if mass > 0 else None), mass
 
 
 def pick_anchors(pool: list[dict], exclude_task: str | None = None, max_chars: int = 900) -> dict | None:

@@ -7,7 +7,11 @@ decoding answers differently) and then recorded as unparseable (score None, neve
 allows it the reply is constrained to JSON (parseable by construction) and the score is the G-Eval
 expectation over the score tokens (scoring/judge_scoring.py); `score_method` says which score was used,
 `sampled_score` keeps the written one, `constrained` and `calibration` what the judge was asked with
-(issue 16). `resolve_judge_mode` says which of these a backend supports.
+(issue 16). With feedback.judge.verdict on, each attempt also gets one yes/no question ("is the code
+correct?", greedy, VERDICT_MAX_TOKENS new tokens, log-probabilities asked) whose P(yes) is stored as
+`p_correct`; under 'score' the judgement's score is 6 x P(yes) (`score_from` "verdict", the rubric's score in
+`rubric_score`), falling back to the rubric's score where no yes/no probability can be read.
+`resolve_judge_mode` says which of these a backend supports.
 
 Not covered: reading a reply (scoring/judge_parser.py), the rubric text (prompts.py), combining the judge
 with the other views of feedback (stages/feedback.py).
@@ -19,20 +23,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from iterkd_lib.config import config_to_dict
+from iterkd_lib.config import DecodingConfig, config_to_dict
 from iterkd_lib.models.backends import chat_once, describe
-from iterkd_lib.prompts import JUDGE_REMINDER, JUDGE_REMINDER_JSON, judge_messages
+from iterkd_lib.prompts import JUDGE_REMINDER, JUDGE_REMINDER_JSON, judge_messages, judge_verdict_messages
 from iterkd_lib.records import Judgement
 from iterkd_lib.scoring.judge_parser import parse_judgement
-from iterkd_lib.scoring.judge_scoring import LOGPROBS_K, geval_rules, judge_schema, pick_anchors
+from iterkd_lib.scoring.judge_scoring import LOGPROBS_K, geval_rules, judge_schema, pick_anchors, verdict_probability
 from iterkd_lib.seeding import derive_seed
+
+VERDICT_MAX_TOKENS = 2  # "yes" / "no" is one token for the Qwen tokenizer; the second shows what followed
+RUBRIC_MAX = 6.0  # the rubric's top score (method.md): a verdict score is RUBRIC_MAX x P(yes)
 
 
 def resolve_judge_mode(judge_backend: Any, judge_cfg: Any | None) -> dict:
-    """What the judge will do on this backend: {constrained: bool, score_method: "geval"|"sampled", calibration}.
+    """What the judge will do on this backend: {constrained: bool, score_method: "geval"|"sampled", calibration,
+    verdict: "off"|"record"|"score"}.
 
     'auto' settings resolve by the backend's `supported_options` (json_schema -> constrained, logprobs ->
-    G-Eval); an explicit 'json' or 'geval' the backend cannot honour raises ValueError naming both.
+    G-Eval); an explicit 'json' or 'geval', or a verdict, that the backend cannot honour raises ValueError
+    naming both.
     """
     supported = set(getattr(judge_backend, "supported_options", ()) or ())
     kind = getattr(judge_backend, "kind", type(judge_backend).__name__)
@@ -44,9 +53,14 @@ def resolve_judge_mode(judge_backend: Any, judge_cfg: Any | None) -> dict:
     if m == "geval" and "logprobs" not in supported:
         raise ValueError(f"feedback.judge.score_method='geval' but backend '{kind}' returns no log-probabilities "
                          "(use llamacpp or openai; or 'auto'/'sampled')")
+    verdict = getattr(judge_cfg, "verdict", "off") if judge_cfg is not None else "off"
+    if verdict != "off" and "logprobs" not in supported:
+        raise ValueError(f"feedback.judge.verdict={verdict!r} reads P(yes) from log-probabilities, but backend "
+                         f"'{kind}' returns none (use llamacpp or openai; or verdict 'off')")
     return {"constrained": c == "json" or (c == "auto" and "json_schema" in supported),
             "score_method": "geval" if m == "geval" or (m == "auto" and "logprobs" in supported) else "sampled",
-            "calibration": getattr(judge_cfg, "calibration", "none") if judge_cfg is not None else "none"}
+            "calibration": getattr(judge_cfg, "calibration", "none") if judge_cfg is not None else "none",
+            "verdict": verdict}
 
 
 def _ask(judge_backend: Any, msgs: list, decoding: Any, seed: int, options: dict) -> list[dict]:
@@ -86,7 +100,8 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
     sampled one. anchor_pool: records {task_id, prompt, code, passed} verified by execution; with calibration
     'anchors' each attempt is shown the `pick_anchors` pair of another task (none found: no anchors, and the
     record's calibration says 'none'). An unparseable reply is retried once with a new seed and the format
-    reminder; still unparseable, it is recorded with score None.
+    reminder; still unparseable, it is recorded with score None. Verdict: see the module docstring (it does
+    not change the rubric's requests, so their cached answers stay valid).
     """
     mode = resolve_judge_mode(judge_backend, judge_cfg)
     options: dict = {}
@@ -120,6 +135,27 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
             first_raw = results[i]["raw"]
             results[i] = {**_scored(ans, mode), "raw": ans["text"], "first_raw": first_raw, "tries": 2,
                           "seed": retry_seed}
+    if mode["verdict"] != "off":
+        _add_verdicts(results, attempts, problems_by_id, judge_backend, seed, mode["verdict"],
+                      int(getattr(judge_cfg, "logprobs_k", LOGPROBS_K)))
     info = {"judge": describe(judge_backend), "decoding": config_to_dict(decoding),
             "constrained": "json" if mode["constrained"] else "none"}
     return [Judgement(**r, **info, calibration=cal).to_dict() for r, cal in zip(results, used_cal)]
+
+
+def _add_verdicts(results: list[dict], attempts: list[dict], problems_by_id: dict, judge_backend: Any, seed: int,
+                  verdict: str, logprobs_k: int) -> None:
+    """Ask the yes/no question for every attempt and fold P(yes) into `results` (in place; see the module)."""
+    msgs = [judge_verdict_messages(problems_by_id[a["task_id"]], a.get("code") or a.get("completion") or "")
+            for a in attempts]
+    decoding = DecodingConfig(temperature=0.0, max_new_tokens=VERDICT_MAX_TOKENS, stop=[])
+    answers = _ask(judge_backend, msgs, decoding, derive_seed(seed, "judge", "verdict"), {"logprobs": logprobs_k})
+    for r, ans in zip(results, answers):
+        p, mass = verdict_probability(ans.get("logprobs"))
+        r.update(p_correct=None if p is None else round(p, 4), verdict_mass=round(mass, 4), verdict_raw=ans["text"],
+                 rubric_score=r["score"], score_from="rubric")
+        if verdict == "score" and p is not None:
+            r.update(score=RUBRIC_MAX * p, parse_ok=True, score_from="verdict")
+        elif verdict == "score":
+            note = "verdict: no yes/no probability in the reply's first token: used the rubric score"
+            r["problem"] = "; ".join(x for x in (r.get("problem"), note) if x)

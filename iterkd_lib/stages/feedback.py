@@ -78,14 +78,25 @@ def anchor_pool(problems_by_id: dict, teacher_attempts: list[dict] | None) -> li
     return out
 
 
-def _pairs(feedback: list[dict]) -> list[tuple[float, int]]:
-    """(judge score, passed) for attempts with both a parseable judgement and a real test result."""
+def _pairs(feedback: list[dict], key: str = "score") -> list[tuple[float, int]]:
+    """(judge value under `key`, passed) for attempts with both such a value and a real test result; `key`
+    "score" (parseable judgements), "rubric_score" or "p_correct" (the two views when the verdict is on)."""
     out = []
     for r in feedback:
         j, v = r.get("judge"), r.get("execution")
-        if j and j.get("parse_ok") and j.get("score") is not None and v and v.get("status") != "harness_error":
-            out.append((float(j["score"]), int(bool(v["passed"]))))
+        if j and (key != "score" or j.get("parse_ok")) and j.get(key) is not None and v \
+                and v.get("status") != "harness_error":
+            out.append((float(j[key]), int(bool(v["passed"]))))
     return out
+
+
+def _view_auc(feedback: list[dict], key: str) -> dict:
+    """{n, auc, auc_ci} of one judge view against the tests (None where fewer than 3 pairs or one class)."""
+    pairs = _pairs(feedback, key)
+    if len(pairs) < 3 or len({y for _, y in pairs}) < 2:
+        return {"n": len(pairs), "auc": None, "auc_ci": None}
+    agr = agreement_with_ci([s for s, _ in pairs], [y for _, y in pairs], seed=0)
+    return {"n": len(pairs), "auc": agr["auc"], "auc_ci": agr["auc_ci"]}
 
 
 def judge_test_agreement(feedback: list[dict]) -> dict:
@@ -96,7 +107,8 @@ def judge_test_agreement(feedback: list[dict]) -> dict:
     0.5 = the judge cannot tell them apart; `auc_ci`: its 95% percentile-bootstrap CI over all attempts of the
     cycle (`scoring.agreement`, with `ci_level`, `n_boot`, `ci_method`); `score_methods`: how many scores were
     G-Eval expectations / sampled numbers. Values that cannot be computed (too few attempts, all passing,
-    constant scores) are None, with `note` saying why.
+    constant scores) are None, with `note` saying why. With feedback.judge.verdict on, `views` holds
+    {"rubric": {n, auc, auc_ci}, "verdict": {...}}: each view's agreement on its own, whichever gave `score`.
     """
     pairs = _pairs(feedback)
     n_judged = sum(1 for r in feedback if r.get("judge"))
@@ -105,6 +117,8 @@ def judge_test_agreement(feedback: list[dict]) -> dict:
            "correlation": None, "auc": None, "auc_ci": None, "mean_score_passed": None, "mean_score_failed": None,
            "note": None, "score_methods": dict(Counter(r["judge"].get("score_method") or "sampled"
                                                         for r in feedback if r.get("judge") and r["judge"].get("parse_ok")))}
+    if any((r.get("judge") or {}).get("score_from") for r in feedback):
+        out["views"] = {"rubric": _view_auc(feedback, "rubric_score"), "verdict": _view_auc(feedback, "p_correct")}
     passed = [s for s, y in pairs if y]
     failed = [s for s, y in pairs if not y]
     out["mean_score_passed"] = mean(passed) if passed else None
