@@ -111,8 +111,8 @@ class JudgeConfig(BackendConfig):
                              "rubric; 'score' = the judgement's score becomes 6 x P(yes) (the rubric's 0-6 "
                              "range, so the difficulty thresholds keep their scale; the rubric's own score is "
                              "kept as rubric_score); 'off'. Costs one more prompt and 2 generated tokens per "
-                             "attempt. Replayed on 48 recorded attempts: AUC vs the tests 0.85 against the "
-                             "rubric's 0.75 (LOG.md, 2026-11-30 session 8).", choices=("off", "record", "score"))
+                             "attempt. Replayed on 48 recorded attempts: AUC vs the tests 0.86 against the "
+                             "rubric's 0.75, +0.11 [+0.00, +0.24] paired (LOG.md, 2026-11-30 session 8).", choices=("off", "record", "score"))
 
 
 @dataclass

@@ -152,7 +152,8 @@ def _add_verdicts(results: list[dict], attempts: list[dict], problems_by_id: dic
     answers = _ask(judge_backend, msgs, decoding, derive_seed(seed, "judge", "verdict"), {"logprobs": logprobs_k})
     for r, ans in zip(results, answers):
         p, mass = verdict_probability(ans.get("logprobs"))
-        r.update(p_correct=None if p is None else round(p, 4), verdict_mass=round(mass, 4), verdict_raw=ans["text"],
+        # unrounded: many P(yes) lie within 1e-4 of 1, and rounding them would turn their ranking into ties
+        r.update(p_correct=p, verdict_mass=mass, verdict_raw=ans["text"],
                  rubric_score=r["score"], score_from="rubric")
         if verdict == "score" and p is not None:
             r.update(score=RUBRIC_MAX * p, parse_ok=True, score_from="verdict")
