@@ -16,7 +16,7 @@ Two steps, each writing files under --out (default runs/judge_agreement/):
 
 Run (from the repository root):
     PYTHONPATH=$PWD python benchmarks/judge_agreement.py record --n 48
-    PYTHONPATH=$PWD python benchmarks/judge_agreement.py judge --variants free/sampled/none,constrained/geval/none
+    PYTHONPATH=$PWD python benchmarks/judge_agreement.py judge --variants none/sampled/none,json/geval/none/score
 
 Not covered: which variant a run uses (that is `feedback.judge` in the config); the numbers go to LOG.md by hand.
 """
@@ -86,13 +86,23 @@ def record(args) -> None:
     print(f"recorded {len(rows)} attempts ({n_pass} pass) in {time.time() - t0:.0f}s -> {out / 'attempts.jsonl'}")
 
 
+# The parts of a --variants spec, in order: feedback.judge fields and the values each takes ("free" is the
+# name older runs gave constrained=none, the free text layout; its records keep the name).
+VARIANT_PARTS = (("constrained", ("auto", "json", "none", "free")), ("score_method", ("auto", "geval", "sampled")),
+                 ("calibration", ("none", "anchors")), ("verdict", ("none", "record", "score")))
+
+
 def _variant(spec: str) -> dict:
+    """{field: value} of feedback.judge for one spec (see VARIANT_PARTS); SystemExit naming a bad part."""
     parts = spec.split("/")
     if len(parts) not in (3, 4):
         raise SystemExit(f"variant {spec!r}: expected constrained/score_method/calibration[/verdict], e.g. "
                          "json/geval/none or json/geval/none/score")
-    v = {"constrained": parts[0], "score_method": parts[1], "calibration": parts[2]}
-    return {**v, "verdict": parts[3]} if len(parts) == 4 else v
+    for (name, allowed), value in zip(VARIANT_PARTS, parts):
+        if value not in allowed:
+            raise SystemExit(f"variant {spec!r}: {name} {value!r} is not one of {list(allowed)}")
+    v = dict(zip((n for n, _ in VARIANT_PARTS), parts))
+    return {**v, "constrained": "none"} if v["constrained"] == "free" else v
 
 
 def _anchor_pool(attempts: list[dict], problems: dict, first: int) -> list[dict]:
@@ -127,12 +137,12 @@ def judge(args) -> None:
         if unknown:
             raise SystemExit(f"{out / 'attempts.jsonl'}: {len(unknown)} task_id(s) are not in {problems_path} "
                              f"(e.g. {unknown[0]}); pass --problems with the file the attempts were recorded on")
-    variants = [_variant(s) for s in args.variants.split(",")]
+    variants = {s: _variant(s) for s in args.variants.split(",")}  # named by the spec as given
     base = JudgeConfig(backend=args.engine, model=args.judge, threads=args.threads, parallel=args.parallel,
                        request_timeout_s=args.request_timeout_s, base_url=args.base_url,
                        decoding=DecodingConfig(temperature=0.0, max_new_tokens=args.max_new_tokens))
     backend = make_backend(base, os.path.expanduser(args.cache_dir), cache=not args.no_cache)
-    judged: dict[str, list[dict]] = {"/".join(v.values()): [] for v in variants}
+    judged: dict[str, list[dict]] = {name: [] for name in variants}
     walls = {name: 0.0 for name in judged}
     tokens = {name: {"prompt_tokens": 0, "completion_tokens": 0} for name in judged}
     attempts: list[dict] = []
@@ -149,14 +159,14 @@ def judge(args) -> None:
                 continue
             if anchors is None and len(attempts) >= min(args.anchor_from, args.n):
                 anchors = _anchor_pool(attempts, problems, args.anchor_from)
-                if any(v.get("calibration") == "anchors" for v in variants) and pick_anchors(anchors) is None:
+                if any(v.get("calibration") == "anchors" for v in variants.values()) and pick_anchors(anchors) is None:
                     print(f"warning: no problem among the first {args.anchor_from} attempts has both a passing "
                           "and a failing answer, so the anchors variant judges without anchors (it equals the "
                           "'none' variant); raise --anchor-from", flush=True)
             chunk = attempts[done: done + args.chunk]
-            order = variants if (done // args.chunk) % 2 == 0 else variants[::-1]
-            for v in order:
-                name = "/".join(v.values())
+            names = list(variants)
+            for name in (names if (done // args.chunk) % 2 == 0 else names[::-1]):
+                v = variants[name]
                 cfg = JudgeConfig(**{**base.__dict__, **v})
                 before = dict(backend.usage)
                 t0 = time.time()
@@ -201,7 +211,7 @@ def _summarise(out: Path, args, attempts: list[dict], judged: dict, walls: dict,
     atomic_write_text(out / "agreement.json", json.dumps(summary, indent=2, default=str))
     print(f"\n{len(attempts)} attempts, {summary['passed']} pass; judge {args.judge} ({args.engine}), greedy, "
           f"seed {args.seed}, {summary['elapsed_s']:.0f}s so far")
-    print("| variant (constrained/score/calibration) | AUC | 95% CI | AUC of the written score | unparseable | "
+    print("| variant (constrained/score/calibration[/verdict]) | AUC | 95% CI | AUC of the written score | unparseable | "
           "judged with anchors | completion tokens | wall s |")
     print("|---|---|---|---|---|---|---|---|")
     for name, r in results.items():
@@ -243,7 +253,8 @@ def main() -> None:
                          "file record used (record_done.json)")
     ap.add_argument("--n", type=int, default=48, help="record: seed problems answered (from --start)")
     ap.add_argument("--start", type=int, default=0)
-    ap.add_argument("--chunk", type=int, default=8, help="record: problems per call (attempts.jsonl grows per chunk)")
+    ap.add_argument("--chunk", type=int, default=8, help="record: problems per call (attempts.jsonl grows per "
+                    "chunk); judge: attempts per round of variants (the summary is rewritten after each)")
     ap.add_argument("--student", default="qwen2.5-coder-0.5b-instruct")
     ap.add_argument("--judge", default="qwen2.5-coder-1.5b-instruct")
     ap.add_argument("--engine", default="llamacpp", choices=("llamacpp", "hf", "openai"))
@@ -252,10 +263,16 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=0.7)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--parallel", type=int, default=4)
-    ap.add_argument("--max-new-tokens", type=int, default=320)
+    ap.add_argument("--max-new-tokens", type=int, default=320,
+                    help="record: the student's budget; judge: the rubric reply's budget (part of the cache key: "
+                         "the recorded measurements used 160, the demo's judge setting)")
     ap.add_argument("--request-timeout-s", type=float, default=1800.0,
                     help="one request's timeout (a loaded 2-core machine needs minutes per answer)")
-    ap.add_argument("--variants", default="free/sampled/none,json/geval/none,json/geval/anchors")
+    ap.add_argument("--variants", default="none/sampled/none,json/geval/none,json/geval/anchors",
+                    help="judge: comma-separated constrained/score_method/calibration[/verdict] specs, the "
+                         "feedback.judge fields of that name: constrained auto|json|none (free = none), "
+                         "score_method auto|geval|sampled, calibration none|anchors, verdict none|record|score "
+                         "(default none; record/score also ask the yes/no question, score judges by it)")
     ap.add_argument("--anchor-from", type=int, default=48,
                     help="judge: anchors come from the first N recorded attempts' problems (fixed once)")
     ap.add_argument("--follow", action="store_true", help="judge: wait for a running record step's chunks")

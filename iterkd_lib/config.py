@@ -161,7 +161,7 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     if cfg.teacher.backend == "openai" and not cfg.teacher.base_url:
         raise ConfigError(f"{where}: teacher.base_url is required when teacher.backend is 'openai'")
     jb = cfg.feedback.judge.backend if cfg.feedback.judge.model else cfg.teacher.backend  # as runs.Run.judge
-    if cfg.feedback.use_judge and cfg.feedback.judge.verdict != "off" and jb in ("hf", "local", "ctranslate2"):
+    if cfg.feedback.use_judge and cfg.feedback.judge.verdict != "none" and jb in ("hf", "local", "ctranslate2"):
         raise ConfigError(f"{where}: feedback.judge.verdict reads log-probabilities, which the judge's backend "
                           f"'{jb}' (the teacher's unless feedback.judge.model is set) lacks: use llamacpp/openai")
 

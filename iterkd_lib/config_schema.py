@@ -105,14 +105,15 @@ class JudgeConfig(BackendConfig):
                                   "'none'. Kept by measurement (benchmarks/judge_agreement.py, LOG.md).",
                           choices=("none", "anchors"))
     logprobs_k: int = _f(10, "G-Eval: top-k alternatives asked per generated token (1-20).", min=1, max=20)
-    verdict: str = _f("off", "A second, yes/no question per attempt ('is the code correct?', prompts."
-                             "judge_verdict_messages), read as P(yes) from the log-probabilities of the answer "
-                             "token (needs them: llamacpp or openai). 'record' = stored as p_correct beside the "
-                             "rubric; 'score' = the judgement's score becomes 6 x P(yes) (the rubric's 0-6 "
-                             "range, so the difficulty thresholds keep their scale; the rubric's own score is "
-                             "kept as rubric_score); 'off'. Costs one more prompt and 2 generated tokens per "
-                             "attempt. Replayed on 48 recorded attempts: AUC vs the tests 0.86 against the "
-                             "rubric's 0.75, +0.11 [+0.00, +0.24] paired (LOG.md, 2026-11-30 session 8).", choices=("off", "record", "score"))
+    verdict: str = _f("none", "A second, yes/no question per attempt ('is the code correct?', prompts."
+                              "judge_verdict_messages), read as P(yes) from the log-probabilities of the answer "
+                              "token (needs them: llamacpp or openai). 'record' = stored as p_correct beside the "
+                              "rubric; 'score' = the judgement's score becomes 6 x P(yes) (the rubric's 0-6 "
+                              "range, so the difficulty thresholds keep their scale; the rubric's own score is "
+                              "kept as rubric_score); 'none'. Costs one more prompt and <= 2 generated tokens "
+                              "per attempt. Replayed on 48 recorded attempts: AUC vs the tests 0.86 against the "
+                              "rubric's 0.75, +0.11 [+0.00, +0.24] paired (LOG.md, 2026-11-30 session 8).",
+                      choices=("none", "record", "score"))
 
 
 @dataclass

@@ -56,10 +56,28 @@ def yield_line(y: dict) -> str:
             + (f"; repairs fixed {rep['fixed']}/{rep['attempted']} ({by_err})" if rep.get("attempted") else ""))
 
 
+def judge_line(a: dict) -> str:
+    """One line of Stage II's judge/test agreement (`stages.feedback.judge_test_agreement`): AUC [CI] over the
+    attempts with both views, where the scores came from, unparseable replies, each view's AUC when the
+    verdict was asked."""
+    ci = a.get("auc_ci")
+    auc = (f"AUC {_fmt(a.get('auc'), '.2f')}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
+           if a.get("auc") is not None else f"AUC n/a ({a.get('note') or 'too few attempts'})")
+    methods = ", ".join(f"{k} {v}" for k, v in sorted((a.get("score_methods") or {}).items()))
+    line = (f"judge vs tests: {auc} over {a.get('n', 0)} attempts (scores: {methods or '-'}); unparseable "
+            f"{a.get('n_unparseable', 0)}/{a.get('n_judged', 0)}")
+    views = a.get("views")
+    if views:
+        line += (f" (rubric replies {a.get('n_rubric_unparseable', 0)}); AUC by view: " + ", ".join(
+            f"{k} {_fmt((views.get(k) or {}).get('auc'), '.2f')}" for k in ("rubric", "verdict")))
+    return line
+
+
 def report_table(run_dir: str | Path) -> str:
     """The per-cycle table of a run as text: a settings header, one row per cycle_summary record in
     metrics.jsonl (pass@1 as fractions, counts, final losses, teacher yield, teacher tokens, seconds), a
-    line of Stage I's teacher yield under each cycle that has one, the teacher ceiling under cycle 0, and
+    line of Stage I's teacher yield and one of the judge's agreement with the tests under each cycle that has
+    them, the teacher ceiling under cycle 0, and
     the best cycle marked `*`, then any unfinished or unstarted cycle. Raises FileNotFoundError when run_dir holds no run.json."""
     store = RunStore(run_dir)
     cfg = store.read_run_info()["config"]
@@ -88,6 +106,8 @@ def report_table(run_dir: str | Path) -> str:
         lines += _evaluation_lines(store, m)
         if m.get("teacher_yield"):
             lines.append("       " + yield_line(m["teacher_yield"]))
+        if m.get("judge_agreement"):
+            lines.append("       " + judge_line(m["judge_agreement"]))
         if "teacher_benchmark_pass@1" in m:
             lines.append(f"       teacher (ceiling): bench p@1 {_fmt(m.get('teacher_benchmark_pass@1'), '.3f')}"
                          f"  held p@1 {_fmt(m.get('teacher_held_out_pass@1'), '.3f')}")

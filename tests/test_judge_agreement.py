@@ -228,10 +228,10 @@ def test_resolve_mode_by_backend_and_errors_for_unsupported_requests():
         kind = "hf"
 
     assert resolve_judge_mode(Plain(), JudgeConfig()) == {"constrained": False, "score_method": "sampled",
-                                                          "calibration": "none", "verdict": "off"}
+                                                          "calibration": "none", "verdict": "none"}
     assert resolve_judge_mode(LogprobJudge([]), JudgeConfig())["constrained"] is True
     assert resolve_judge_mode(LogprobJudge([]), JudgeConfig(constrained="none", score_method="sampled")) == {
-        "constrained": False, "score_method": "sampled", "calibration": "none", "verdict": "off"}
+        "constrained": False, "score_method": "sampled", "calibration": "none", "verdict": "none"}
     with pytest.raises(ValueError, match="constrained='json'.*'hf'"):
         resolve_judge_mode(Plain(), JudgeConfig(constrained="json"))
     with pytest.raises(ValueError, match="score_method='geval'.*'hf'"):
@@ -367,6 +367,7 @@ def test_verdict_score_replaces_the_rubric_score_and_keeps_both_views():
                          judge_cfg=JudgeConfig(verdict="score", logprobs_k=5))
     rubric_call, verdict_call = judge.calls
     assert verdict_call["decoding"].temperature == 0.0 and verdict_call["decoding"].max_new_tokens == 2
+    assert "." in verdict_call["decoding"].stop  # "Yes." ends as 'stop', not as cut at the token limit
     assert verdict_call["options"] == {"logprobs": 5} and verdict_call["seed"] != rubric_call["seed"]
     shown = verdict_call["messages"][1][1]["content"]
     assert "### Task\ndef g(x):" in shown and "```python\ndef g(x): return 2\n```" in shown  # task and code
@@ -391,3 +392,28 @@ def test_verdict_record_keeps_the_rubric_score_and_agreement_reports_each_view()
     assert agr["note"] == "the judge gave every attempt the same score"
     assert "views" not in judge_test_agreement([{**r, "judge": {k: v for k, v in r["judge"].items()
                                                                 if k != "score_from"}} for r in fb])
+
+
+def test_verdict_scores_are_labelled_as_such_in_agreement_report_and_figure(tmp_path):
+    from iterkd_lib.figures.records import fig_judge_vs_tests
+    from iterkd_lib.report import judge_line
+    from iterkd_lib.runstore import RunStore
+
+    unreadable = '{"analysis": "cut'  # the rubric reply could not be read; the verdict still scores it
+    judge = VerdictJudge([(JSON_REPLY, None), (JSON_REPLY, None), (unreadable, None), (JSON_REPLY, None),
+                          (unreadable, None)], [(0.9, 0.1), (0.7, 0.3), (0.4, 0.6), (0.2, 0.8)])
+    attempts = [{"task_id": "T/0", "sample_index": k, "code": f"def f(x): return {k}"} for k in range(4)]
+    out = judge_attempts(PROBLEMS, attempts, judge, DecodingConfig(), seed=3,
+                         judge_cfg=JudgeConfig(verdict="score", constrained="json", score_method="sampled"))
+    fb = [{"task_id": "T/0", "sample_index": k, "judge": j, "execution": {"passed": p, "status": "x"}}
+          for k, (j, p) in enumerate(zip(out, [True, True, False, False]))]
+    agr = judge_test_agreement(fb)
+    assert agr["score_methods"] == {"verdict": 4} and agr["n_unparseable"] == 0 and agr["n_rubric_unparseable"] == 1
+    assert agr["auc"] == 1.0 and agr["views"]["rubric"]["n"] == 3
+    line = judge_line(agr)
+    assert "AUC 1.00" in line and "scores: verdict 4" in line and "rubric replies 1" in line
+    assert "verdict 1.00" in line
+    store = RunStore(tmp_path)
+    store.write_records(1, "06_feedback", fb)
+    fig = fig_judge_vs_tests(store, 1)
+    assert "6 x P(yes)" in fig.layout.title.text and "6 x P(yes)" in fig.layout.yaxis.title.text

@@ -239,9 +239,10 @@ def _judged(recs: list[dict] | None) -> list[tuple[dict, Judgement]]:
 
 
 def fig_judge_vs_tests(store: RunStore, cycle: int | None = None) -> go.Figure:
-    """Judge score (0-6) of attempts that pass their tests vs those that fail them."""
+    """Judge score (0-6; 6 x P(yes) where the verdict gave it) of attempts that pass their tests vs those that fail."""
     cycle, recs = _feedback(store, cycle)
-    title = f"judge score vs unit tests (cycle {cycle})"
+    verdict = any(r.get("judge") and r["judge"].get("score_from") == "verdict" for r in recs or [])
+    title = f"judge {'verdict (6 x P(yes))' if verdict else 'score'} vs unit tests (cycle {cycle})"
     scored = [(j, _passed(r)) for r, j in _judged(recs) if j.score is not None]
     if not scored:
         return _empty(title, store, cycle, f"no data for cycle {cycle}: no judged attempts in 06_feedback")
@@ -253,7 +254,8 @@ def fig_judge_vs_tests(store: RunStore, cycle: int | None = None) -> go.Figure:
     if unjudged:
         fig.add_annotation(text=f"{unjudged} attempt(s) without a judge score", showarrow=False,
                            xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
-    fig.update_layout(yaxis=dict(title="judge score (0-6)", range=[-0.3, 6.3]), showlegend=False)
+    fig.update_layout(yaxis=dict(title="judge score (0-6)" + (": 6 x P(yes)" if verdict else ""), range=[-0.3, 6.3]),
+                      showlegend=False)
     return fig
 
 

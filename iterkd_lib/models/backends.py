@@ -39,8 +39,8 @@ unless given a fingerprint of its weights.
 
 `details=True` returns dicts (text, the sample seed sent, usage, logprobs) instead of strings.
 
-Not covered: streaming, tool calls, multi-GPU placement (`device_map="auto"` is used when CUDA
-exists), code extraction (`scoring/code_extraction.py`).
+Not covered: streaming, tool calls, device placement (models/hf_backend.py), code extraction
+(`scoring/code_extraction.py`).
 Entry points: `make_backend`, `BackendBase`, `settings_record`, `cut_at_stop`, `stop_token_ids`, `chat_once`,
 `describe`.
 """

@@ -7,8 +7,9 @@ batch-mates. Everything shared by the engines -- the cache, seeds, usage counts,
 `chat` / `complete` contract -- is `models.backends.BackendBase`; `make_backend` builds this backend for
 `backend: hf`, `LocalBackend.from_model` wraps an already loaded (student) model.
 
-Not covered: log-probabilities and grammar-constrained decoding (`supported_options` is empty: the judge
-falls back to the sampled score); multi-GPU placement beyond `device_map="auto"` when CUDA exists.
+Not covered: log-probabilities and grammar-constrained decoding (`supported_options` is empty: a judge here
+with the 'auto' settings reads the written score; an explicit 'geval', 'json' or a verdict is refused by
+`scoring.judging.resolve_judge_mode` and, for the verdict, by config validation); multi-GPU placement beyond `device_map="auto"` when CUDA exists.
 Entry points: `LocalBackend`, `load_local_model`.
 """
 

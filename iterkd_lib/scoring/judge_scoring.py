@@ -39,7 +39,7 @@ RUBRIC: list[tuple[str, float, str]] = [
 CONSTRAINED = ("auto", "json", "none")
 SCORE_METHODS = ("auto", "geval", "sampled")
 CALIBRATIONS = ("none", "anchors")
-VERDICTS = ("off", "record", "score")
+VERDICTS = ("none", "record", "score")
 ANALYSIS_MAX_CHARS = 300  # ~75 tokens: the whole reply fits the demo's 160-token judge budget
 LOGPROBS_K = 10  # top-k alternatives asked per token for G-Eval (llama.cpp and OpenAI allow up to 20)
 

@@ -8,8 +8,8 @@ allows it the reply is constrained to JSON (parseable by construction) and the s
 expectation over the score tokens (scoring/judge_scoring.py); `score_method` says which score was used,
 `sampled_score` keeps the written one, `constrained` and `calibration` what the judge was asked with
 (issue 16). With feedback.judge.verdict on, each attempt also gets one yes/no question ("is the code
-correct?", greedy, VERDICT_MAX_TOKENS new tokens, log-probabilities asked) whose P(yes) is stored as
-`p_correct`; under 'score' the judgement's score is 6 x P(yes) (`score_from` "verdict", the rubric's score in
+correct?", greedy, at most VERDICT_MAX_TOKENS new tokens, ended by VERDICT_STOP, log-probabilities asked) whose
+P(yes) is stored as `p_correct`; under 'score' the judgement's score is 6 x P(yes) (`score_from` "verdict", the rubric's score in
 `rubric_score`), falling back to the rubric's score where no yes/no probability can be read.
 `resolve_judge_mode` says which of these a backend supports.
 
@@ -32,12 +32,15 @@ from iterkd_lib.scoring.judge_scoring import LOGPROBS_K, geval_rules, judge_sche
 from iterkd_lib.seeding import derive_seed
 
 VERDICT_MAX_TOKENS = 2  # "yes" / "no" is one token for the Qwen tokenizer; the second shows what followed
+# A one-word answer usually goes on with "." or ","; stopping there makes it end as 'stop', so the share of
+# replies cut at the token limit (backends' cut_at_length) counts only replies that had more to say.
+VERDICT_STOP = [".", ",", "\n", "!"]
 RUBRIC_MAX = 6.0  # the rubric's top score (method.md): a verdict score is RUBRIC_MAX x P(yes)
 
 
 def resolve_judge_mode(judge_backend: Any, judge_cfg: Any | None) -> dict:
     """What the judge will do on this backend: {constrained: bool, score_method: "geval"|"sampled", calibration,
-    verdict: "off"|"record"|"score"}.
+    verdict: "none"|"record"|"score"}.
 
     'auto' settings resolve by the backend's `supported_options` (json_schema -> constrained, logprobs ->
     G-Eval); an explicit 'json' or 'geval', or a verdict, that the backend cannot honour raises ValueError
@@ -53,10 +56,10 @@ def resolve_judge_mode(judge_backend: Any, judge_cfg: Any | None) -> dict:
     if m == "geval" and "logprobs" not in supported:
         raise ValueError(f"feedback.judge.score_method='geval' but backend '{kind}' returns no log-probabilities "
                          "(use llamacpp or openai; or 'auto'/'sampled')")
-    verdict = getattr(judge_cfg, "verdict", "off") if judge_cfg is not None else "off"
-    if verdict != "off" and "logprobs" not in supported:
+    verdict = getattr(judge_cfg, "verdict", "none") if judge_cfg is not None else "none"
+    if verdict != "none" and "logprobs" not in supported:
         raise ValueError(f"feedback.judge.verdict={verdict!r} reads P(yes) from log-probabilities, but backend "
-                         f"'{kind}' returns none (use llamacpp or openai; or verdict 'off')")
+                         f"'{kind}' returns none (use llamacpp or openai; or verdict 'none')")
     return {"constrained": c == "json" or (c == "auto" and "json_schema" in supported),
             "score_method": "geval" if m == "geval" or (m == "auto" and "logprobs" in supported) else "sampled",
             "calibration": getattr(judge_cfg, "calibration", "none") if judge_cfg is not None else "none",
@@ -135,7 +138,7 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
             first_raw = results[i]["raw"]
             results[i] = {**_scored(ans, mode), "raw": ans["text"], "first_raw": first_raw, "tries": 2,
                           "seed": retry_seed}
-    if mode["verdict"] != "off":
+    if mode["verdict"] != "none":
         _add_verdicts(results, attempts, problems_by_id, judge_backend, seed, mode["verdict"],
                       int(getattr(judge_cfg, "logprobs_k", LOGPROBS_K)))
     info = {"judge": describe(judge_backend), "decoding": config_to_dict(decoding),
@@ -148,7 +151,7 @@ def _add_verdicts(results: list[dict], attempts: list[dict], problems_by_id: dic
     """Ask the yes/no question for every attempt and fold P(yes) into `results` (in place; see the module)."""
     msgs = [judge_verdict_messages(problems_by_id[a["task_id"]], a.get("code") or a.get("completion") or "")
             for a in attempts]
-    decoding = DecodingConfig(temperature=0.0, max_new_tokens=VERDICT_MAX_TOKENS, stop=[])
+    decoding = DecodingConfig(temperature=0.0, max_new_tokens=VERDICT_MAX_TOKENS, stop=list(VERDICT_STOP))
     answers = _ask(judge_backend, msgs, decoding, derive_seed(seed, "judge", "verdict"), {"logprobs": logprobs_k})
     for r, ans in zip(results, answers):
         p, mass = verdict_probability(ans.get("logprobs"))

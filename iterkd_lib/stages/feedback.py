@@ -100,25 +100,31 @@ def _view_auc(feedback: list[dict], key: str) -> dict:
 
 
 def judge_test_agreement(feedback: list[dict]) -> dict:
-    """How far the judge's rubric score agrees with passing the tests.
+    """How far the judge's score (the rubric's, or 6 x P(yes) under feedback.judge.verdict 'score') agrees with
+    passing the tests.
 
     `correlation`: Pearson between score and pass (0/1), i.e. the point-biserial correlation.
     `auc`: chance that a random passing attempt scores higher than a random failing one (ties count half);
     0.5 = the judge cannot tell them apart; `auc_ci`: its 95% percentile-bootstrap CI over all attempts of the
     cycle (`scoring.agreement`, with `ci_level`, `n_boot`, `ci_method`); `score_methods`: how many scores were
-    G-Eval expectations / sampled numbers. Values that cannot be computed (too few attempts, all passing,
+    G-Eval expectations / sampled numbers / verdicts (`verdict`: score_from "verdict"). Values that cannot be computed (too few attempts, all passing,
     constant scores) are None, with `note` saying why. With feedback.judge.verdict on, `views` holds
-    {"rubric": {n, auc, auc_ci}, "verdict": {...}}: each view's agreement on its own, whichever gave `score`.
+    {"rubric": {n, auc, auc_ci}, "verdict": {...}}: each view's agreement on its own, whichever gave `score`,
+    and `n_rubric_unparseable` the rubric replies that could not be read (a verdict score hides them from
+    `n_unparseable`).
     """
     pairs = _pairs(feedback)
     n_judged = sum(1 for r in feedback if r.get("judge"))
     out = {"n": len(pairs), "n_judged": n_judged,
            "n_unparseable": sum(1 for r in feedback if r.get("judge") and not r["judge"].get("parse_ok")),
            "correlation": None, "auc": None, "auc_ci": None, "mean_score_passed": None, "mean_score_failed": None,
-           "note": None, "score_methods": dict(Counter(r["judge"].get("score_method") or "sampled"
-                                                        for r in feedback if r.get("judge") and r["judge"].get("parse_ok")))}
-    if any((r.get("judge") or {}).get("score_from") for r in feedback):
+           "note": None, "score_methods": dict(Counter(
+               "verdict" if r["judge"].get("score_from") == "verdict" else r["judge"].get("score_method") or "sampled"
+               for r in feedback if r.get("judge") and r["judge"].get("parse_ok")))}
+    judged = [r["judge"] for r in feedback if r.get("judge")]
+    if any(j.get("score_from") for j in judged):
         out["views"] = {"rubric": _view_auc(feedback, "rubric_score"), "verdict": _view_auc(feedback, "p_correct")}
+        out["n_rubric_unparseable"] = sum(1 for j in judged if j.get("rubric_score") is None)
     passed = [s for s, y in pairs if y]
     failed = [s for s, y in pairs if not y]
     out["mean_score_passed"] = mean(passed) if passed else None
