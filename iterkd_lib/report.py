@@ -57,9 +57,9 @@ def yield_line(y: dict) -> str:
 
 
 def judge_line(a: dict) -> str:
-    """One line of Stage II's judge/test agreement (`stages.feedback.judge_test_agreement`): AUC [CI] over the
-    attempts with both views, where the scores came from, unparseable replies, each view's AUC when the
-    verdict was asked."""
+    """One line of Stage II's judge/test agreement (`stages.feedback.judge_test_agreement`'s dict): AUC [CI]
+    over the attempts with a judge score and a test result, where the scores came from, unparseable replies,
+    and each view's AUC when the verdict was asked."""
     ci = a.get("auc_ci")
     auc = (f"AUC {_fmt(a.get('auc'), '.2f')}" + (f" [{ci[0]:.2f}, {ci[1]:.2f}]" if ci else "")
            if a.get("auc") is not None else f"AUC n/a ({a.get('note') or 'too few attempts'})")
@@ -77,8 +77,8 @@ def report_table(run_dir: str | Path) -> str:
     """The per-cycle table of a run as text: a settings header, one row per cycle_summary record in
     metrics.jsonl (pass@1 as fractions, counts, final losses, teacher yield, teacher tokens, seconds), a
     line of Stage I's teacher yield and one of the judge's agreement with the tests under each cycle that has
-    them, the teacher ceiling under cycle 0, and
-    the best cycle marked `*`, then any unfinished or unstarted cycle. Raises FileNotFoundError when run_dir holds no run.json."""
+    them, the teacher ceiling under cycle 0, and the best cycle marked `*`, then any unfinished or unstarted
+    cycle. Raises FileNotFoundError when run_dir holds no run.json."""
     store = RunStore(run_dir)
     cfg = store.read_run_info()["config"]
     rows = sorted((m for m in store.metrics() if m.get("kind") == "cycle_summary"), key=lambda m: m["cycle"])
