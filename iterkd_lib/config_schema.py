@@ -111,8 +111,8 @@ class JudgeConfig(BackendConfig):
                               "rubric; 'score' = the judgement's score becomes 6 x P(yes) (the rubric's 0-6 "
                               "range, so the difficulty thresholds keep their scale; the rubric's own score is "
                               "kept as rubric_score); 'none'. Costs one more prompt and <= 2 generated tokens "
-                              "per attempt. Replayed on 48 recorded attempts: AUC vs the tests 0.86 against the "
-                              "rubric's 0.75, +0.11 [+0.00, +0.24] paired (LOG.md, 2026-11-30 session 8).",
+                              "per attempt. On 88 recorded attempts (48 replayed, 40 new): AUC vs the tests 0.83 "
+                              "against the rubric's 0.68, +0.15 [+0.04, +0.27] paired (LOG.md, 2026-11-30 s. 8).",
                       choices=("none", "record", "score"))
 
 
