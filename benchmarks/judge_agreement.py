@@ -27,9 +27,10 @@ import argparse
 import json
 import os
 import time
+from dataclasses import fields
 from pathlib import Path
 
-from iterkd_lib.config import BackendConfig, DecodingConfig
+from iterkd_lib.config import BackendConfig, DecodingConfig, JudgeConfig
 from iterkd_lib.models.backends import make_backend
 from iterkd_lib.problems import load_problems
 from iterkd_lib.prompts import student_messages
@@ -86,10 +87,11 @@ def record(args) -> None:
     print(f"recorded {len(rows)} attempts ({n_pass} pass) in {time.time() - t0:.0f}s -> {out / 'attempts.jsonl'}")
 
 
-# The parts of a --variants spec, in order: feedback.judge fields and the values each takes ("free" is the
-# name older runs gave constrained=none, the free text layout; its records keep the name).
-VARIANT_PARTS = (("constrained", ("auto", "json", "none", "free")), ("score_method", ("auto", "geval", "sampled")),
-                 ("calibration", ("none", "anchors")), ("verdict", ("none", "record", "score")))
+# The parts of a --variants spec, in order: feedback.judge fields and the values each takes, read from the
+# config's own choices ("free" is the name older runs gave constrained=none, the free text layout).
+_CHOICES = {f.name: tuple(f.metadata["choices"]) for f in fields(JudgeConfig) if f.metadata.get("choices")}
+VARIANT_PARTS = tuple((name, _CHOICES[name] + (("free",) if name == "constrained" else ()))
+                      for name in ("constrained", "score_method", "calibration", "verdict"))
 
 
 def _variant(spec: str) -> dict:
@@ -121,7 +123,6 @@ def judge(args) -> None:
     """Every variant judges every recorded attempt, chunk by chunk (variants alternate within a chunk), so
     at any moment all variants have judged the same attempts; agreement.json is rewritten after each chunk.
     With --follow it waits for attempts.jsonl to grow until record_done.json appears."""
-    from iterkd_lib.config import JudgeConfig
     from iterkd_lib.scoring.judge_scoring import pick_anchors
     from iterkd_lib.scoring.judging import judge_attempts
 

@@ -20,7 +20,7 @@
 
 Not covered: the rubric text and the layout asked for (prompts.py), reading a reply (scoring/judge_parser.py).
 Entry points: `judge_schema`, `geval_rules`, `verdict_probability`, `pick_anchors`, `SCORE_METHODS`, `CONSTRAINED`,
-`CALIBRATIONS`, `VERDICTS`.
+`CALIBRATIONS`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ RUBRIC: list[tuple[str, float, str]] = [
 CONSTRAINED = ("auto", "json", "none")
 SCORE_METHODS = ("auto", "geval", "sampled")
 CALIBRATIONS = ("none", "anchors")
-VERDICTS = ("none", "record", "score")
 ANALYSIS_MAX_CHARS = 300  # ~75 tokens: the whole reply fits the demo's 160-token judge budget
 LOGPROBS_K = 10  # top-k alternatives asked per token for G-Eval (llama.cpp and OpenAI allow up to 20)
 
