@@ -145,7 +145,9 @@ class Study:
         base = config_to_dict(cfg)
         if self.path.exists():
             self.state = read_json(self.path)
-            changed = [k for k in diff_configs(self.state["config"], base) if not k.startswith(RESUME_SAFE)]
+            # Re-resolved, so keys added to the config after this study started compare equal at their defaults.
+            saved = config_to_dict(config_from_dict(self.state["config"], where=str(self.path)))
+            changed = [k for k in diff_configs(saved, base) if not k.startswith(RESUME_SAFE)]
             if changed:
                 raise ConfigError(f"{self.path}: this study was started with another config; differs in "
                                   f"{', '.join(changed)} (use another --out)")

@@ -273,6 +273,18 @@ def test_resume_refuses_another_config(study_dir):
         Study(load_config(None, ["data.pool_size=9"]), study_dir.out, driver=FakeDriver())
 
 
+def test_resume_accepts_a_study_started_before_a_key_existed(study_dir, tmp_path):
+    # a study.json written before feedback.judge.verdict existed: the missing key is at its default, not a change
+    state = json.loads((study_dir.out / "study.json").read_text())
+    del state["config"]["feedback"]["judge"]["verdict"]
+    (tmp_path / "study.json").write_text(json.dumps(state))
+    assert Study(_cfg(), tmp_path, driver=FakeDriver()).state["config"]["feedback"]["judge"]["verdict"] == "none"
+    state["config"]["feedback"]["judge"]["verdict"] = "score"  # a real change is still refused
+    (tmp_path / "study.json").write_text(json.dumps(state))
+    with pytest.raises(ConfigError, match="feedback.judge.verdict"):
+        Study(_cfg(), tmp_path, driver=FakeDriver())
+
+
 def test_study_command_table_only(study_dir, tmp_path, capsys):
     from iterkd_lib.cli import main
 
