@@ -312,15 +312,21 @@ def question_layout(n_inputs: int = 8) -> str:
                                    ex_solution=QUESTION_EXAMPLE_SOLUTION, n=n_inputs)
 
 
-def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n_inputs: int = 8) -> list[dict]:
+def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n_inputs: int = 8,
+                      variant: int = 0) -> list[dict]:
     """Seen by the teacher in Stage III: write one new question modelled on `parent` ('breadth' or 'depth').
 
     parent: a pool record with a "prompt". avoid: entry points already written this stage (retries name them,
-    which steers even greedy decoding elsewhere). n_inputs: how many test inputs to ask for.
-    Returns [system, user]. Raises KeyError for an unknown kind.
+    which steers even greedy decoding elsewhere). n_inputs: how many test inputs to ask for. variant: the how
+    many-th request from this parent in the same call (0 = the first, asked as always); a later one says so,
+    which also makes its text, and so its sample seed, differ from the first (two equal requests in one call
+    get the same reply, see models/backends.py). Returns [system, user]. Raises KeyError for an unknown kind.
     """
     text = (f"{_QUESTION_ASK[kind]}\n\nExisting exercise:\n```python\n{parent['prompt'].strip()}\n```\n\n"
             + question_layout(n_inputs))
+    if variant:
+        text += (f"\n\nSeveral new exercises are being written from this one; this is number {variant + 1}, so "
+                 "choose a different topic than the first one that comes to mind.")
     if avoid:
         text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
     return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]

@@ -426,6 +426,16 @@ def test_stage_batches_rounds_and_records_reasons_and_rates(all_cases):
     assert all(a["teacher"]["model"] == "scripted" and a["solution_decoding"]["temperature"] > 0 for a in accepted)
 
 
+def test_one_parent_asked_several_times_in_a_round_gets_distinct_requests(all_cases):
+    # 7 questions from one easy parent in one call: equal requests would get equal sample seeds, so equal replies
+    from iterkd_lib.models.backends import BackendBase
+
+    messages, seed, _ = all_cases[3].calls[0]
+    texts = [m[-1]["content"] for m in messages]
+    assert len(set(texts)) == 7 and "number" not in texts[0] and "this is number 7" in texts[6]
+    assert len({BackendBase.sample_seed(seed, m, 0) for m in messages}) == 7
+
+
 def test_retries_name_what_was_written_and_stop_at_the_budget():
     cfg = make_cfg(per_level={"easy": 0, "medium": 0, "hard": 1}, max_tries_factor=2)
     teacher = ScriptedTeacher([SECOND_LARGEST, VOWEL_RUN])

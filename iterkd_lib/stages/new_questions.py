@@ -196,7 +196,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
 
     Per level: up to per_level[level] * max_tries_factor question requests, in rounds. A round costs two
     teacher calls, each one batch across levels: the questions (the still-missing count per level, parents
-    cycled in pool order, seed derive_seed(seed, "round", r)), then k solutions for every question that passed
+    cycled in pool order, a parent asked twice in one round asked for a different variant, seed
+    derive_seed(seed, "round", r)), then k solutions for every question that passed
     the text checks (seed derive_seed(seed, "solutions", r)); one sandbox batch runs all candidates.
     `execute(pairs)` runs (problem, completion) pairs (check_completions with the run's limits); `held_out`
     are the run's held-out seed problems (decontamination). Every record carries the teacher, decodings,
@@ -236,7 +237,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             chosen = [t["parents"][(st["requests"] + i) % len(t["parents"])] for i in range(k)]
             st["requests"] += k
             batch += [(level, p, question_messages(p, QUESTION_KIND_BY_LEVEL[level], t["written"] if rnd else None,
-                                                   rg.n_inputs)) for p in chosen]
+                                                   rg.n_inputs, variant=chosen[:i].count(p)))
+                      for i, p in enumerate(chosen)]
         if not batch:
             break
         rseed, sseed = derive_seed(seed, "round", rnd), derive_seed(seed, "solutions", rnd)
