@@ -286,6 +286,12 @@ class RegenerationConfig:
                                   "for them (scoring/agreement_vote.py). At least 0.5: agreement on a minority "
                                   "of the inputs decides nothing.", min=0.5, max=1.0)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
+    revise_rounds: int = _f(0, "Revisions of a rejected question: one rejected as no_agreement or example_mismatch "
+                            "goes back to the teacher with the calls its solutions disagreed on (each answer and "
+                            "how many gave it), one rejected as near_duplicate with the exercise it repeats; the "
+                            "revision is checked, solved k times and voted on again, up to this many times. Each "
+                            "revision costs about what the question cost; it stays the same request in "
+                            "acceptance_rate (stages/new_questions.py).", min=0, max=3)
     drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
                                            "teacher's asserts); kept so runs made before that change reopen.")
     rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",

@@ -69,7 +69,10 @@ def _details(stage: str, s: dict) -> str:
         d = s.get("distribution") or {}
         return " / ".join(f"{k} {d.get(k, 0)}" for k in ("easy", "medium", "hard"))
     if stage == "08_new_questions":
-        return f"{s.get('n_accepted', '-')} accepted, {s.get('n_rejected', '-')} rejected"
+        revised = sum(st.get("accepted_after_revision", 0) for st in (s.get("stats") or {}).values()
+                      if isinstance(st, dict))
+        return (f"{s.get('n_accepted', '-')} accepted" + (f" ({revised} after a revision)" if revised else "")
+                + f", {s.get('n_rejected', '-')} rejected")
     if stage == "09_evaluation":
         parts = []
         for m in s.get("metrics") or []:

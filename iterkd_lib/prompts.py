@@ -15,6 +15,8 @@ Who sees what:
   `QUESTION_MARKER`. The format is shown by one worked example of ours (`QUESTION_EXAMPLE_*`, no
   <placeholders>; `question_layout`). Then `question_solution_messages` solves that question k more times,
   independently (the prompt alone: no inputs, no earlier solution); the outputs they agree on become its tests.
+  A rejected question can go back once more (`question_revision_messages`): the disputed calls with each
+  answer, or the existing exercise it repeats.
 
 Not covered: parsing the replies (scoring/code_extraction.py, scoring/judge_parser.py,
 stages/new_questions.py) and chat templates (the model's tokenizer).
@@ -294,7 +296,7 @@ SOLUTION:
 {ex_solution}```
 --- end of the example ---
 
-Now write your new exercise in exactly that format, starting with the line {marker} and nothing before it:
+Now write your {what} in exactly that format, starting with the line {marker} and nothing before it:
 - ENTRY POINT: the name of your new function.
 - PROMPT: any imports, then the signature and a docstring that says exactly what to return, also for empty \
 or unusual inputs, and shows one or two examples as `>>>` lines, each followed by its result; no body.
@@ -303,13 +305,13 @@ cases (empty, a single item, repeats, negatives, boundaries); only inputs the do
 - SOLUTION: the complete function, with the same signature."""
 
 
-def question_layout(n_inputs: int = 8) -> str:
+def question_layout(n_inputs: int = 8, what: str = "new exercise") -> str:
     """The answer-format part of the Stage III question prompt: the worked example (`QUESTION_EXAMPLE_*`),
-    then the request for a new exercise in its format with `n_inputs` test calls. No line is a <placeholder>.
-    Returns the text (str)."""
+    then the request for `what` ("new exercise", "corrected exercise") in its format with `n_inputs` test
+    calls. No line is a <placeholder>. Returns the text (str)."""
     return _QUESTION_LAYOUT.format(marker=QUESTION_MARKER, ex_entry=QUESTION_EXAMPLE_ENTRY_POINT,
                                    ex_prompt=QUESTION_EXAMPLE_PROMPT, ex_inputs=QUESTION_EXAMPLE_INPUTS,
-                                   ex_solution=QUESTION_EXAMPLE_SOLUTION, n=n_inputs)
+                                   ex_solution=QUESTION_EXAMPLE_SOLUTION, n=n_inputs, what=what)
 
 
 def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n_inputs: int = 8,
@@ -329,6 +331,48 @@ def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n
                  "choose a different topic than the first one that comes to mind.")
     if avoid:
         text += "\n\nDo not write any of these functions again: " + ", ".join(sorted(set(avoid))) + "."
+    return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]
+
+
+def _quote_answers(answers: list) -> str:
+    return "; ".join(f"{a} ({n} solution{'s' if n != 1 else ''})" for a, n in answers)
+
+
+def question_revision_messages(question: dict, reason: str, disputes: list[dict] | None = None,
+                               twin_prompt: str = "", n_inputs: int = 8) -> list[dict]:
+    """Seen by the teacher in Stage III: revise a question it wrote that was rejected (regeneration.revise_rounds).
+
+    question: the parsed question ("prompt", "entry_point"). reason "no_agreement" / "example_mismatch": its
+    independent solutions disagree, so the docstring is ambiguous or its examples are wrong; `disputes`
+    (`scoring.agreement_vote.disputes`) lists each disputed call with the answers and how many solutions gave
+    each, and a docstring example's stated result; the teacher decides the intended results and rewrites the
+    docstring so that one reading remains, keeping the function's name. reason "near_duplicate": the question
+    repeats `twin_prompt` (the pool or accepted question it is too close to); the teacher writes a different
+    task. The reply uses the question layout (`question_layout`). Returns [system, user]; raises ValueError
+    for another reason.
+    """
+    shown = f"```python\n{question['prompt'].strip()}\n```"
+    if reason == "near_duplicate":
+        text = (f"You wrote the exercise below as a new exercise:\n\n{shown}\n\nIt is almost the same as this "
+                f"existing exercise:\n\n```python\n{twin_prompt.strip()}\n```\n\nWrite a different exercise of "
+                "the same domain instead: a different task, not the same task with new names or wording.\n\n"
+                + question_layout(n_inputs))
+    elif reason in ("no_agreement", "example_mismatch"):
+        lines = []
+        for d in disputes or []:
+            if "stated" in d:
+                lines.append(f"- {d['call']}: your docstring says {d['stated']}, but the solutions give "
+                             f"{_quote_answers(d['answers'])}")
+            else:
+                lines.append(f"- {d['call']}: {_quote_answers(d['answers'])}")
+        text = (f"You wrote the exercise below:\n\n{shown}\n\nSeveral programmers solved it independently and "
+                "their solutions disagree, so the docstring can be read in more than one way or its examples "
+                "are wrong. Their results:\n" + "\n".join(lines) + "\n\nDecide what each of these calls should "
+                f"return. Then write the exercise again, keeping the function name {question['entry_point']} and "
+                "its arguments, with a docstring that states the rule for these cases explicitly and gives the "
+                "correct result under every `>>>` example.\n\n" + question_layout(n_inputs, "corrected exercise"))
+    else:
+        raise ValueError(f"question_revision_messages: no revision for reason {reason!r}")
     return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]
 
 

@@ -12,6 +12,7 @@ from stage3_replies import (
     EVENS,
     MEANS,
     SECOND_LARGEST,
+    SECOND_LARGEST_SOLUTIONS,
     SHUFFLED,
     VOWEL_RUN,
     VOWEL_RUN_SOLUTIONS,
@@ -558,3 +559,98 @@ def test_contested_inputs_are_dropped_only_when_asked_and_only_for_a_clear_major
     tie = [[1, 2, 3, 4], [1, 2, 3, 9], [1, 2, 3, 8], [1, 2, 7, 4], [1, 2, 6, 4]]
     q, out = _recorded("f", [f"f({i})" for i in range(4)], tie)
     assert decide_question(q, out, make_cfg(min_agreed_inputs=0.5))["reason"] == "no_agreement"
+
+
+# --------------------------------------------------------------------------------------------- revisions
+
+# second_largest again, after the teacher settled the disputed calls: distinct values, ValueError below two
+SECOND_DISTINCT = question(
+    "second_largest",
+    'from typing import List\n\ndef second_largest(xs: List[int]) -> int:\n'
+    '    """Return the second largest distinct value in xs. Raise ValueError when xs has fewer than two\n'
+    '    distinct values.\n    >>> second_largest([4, 1, 4, 3])\n    3\n    >>> second_largest([10, 9])\n    9\n'
+    '    """\n',
+    "second_largest([4, 1, 4, 3])\nsecond_largest([-1, -5, -3])\nsecond_largest([7, 7, 2])\nsecond_largest([1, 2, 3])\n",
+    "def second_largest(xs):\n    u = sorted(set(xs))\n    if len(u) < 2:\n        raise ValueError('need two')\n"
+    "    return u[-2]\n")
+SECOND_DISTINCT_SOLUTIONS = [
+    fenced("def second_largest(xs):\n    u = sorted(set(xs), reverse=True)\n    if len(u) < 2:\n"
+           "        raise ValueError(xs)\n    return u[1]\n"),
+    fenced("def second_largest(xs):\n    d = set(xs)\n    if len(d) < 2:\n        raise ValueError\n"
+           "    d.remove(max(d))\n    return max(d)\n"),
+    fenced("def second_largest(xs):\n    u = sorted(set(xs))\n    if len(u) < 2:\n"
+           "        raise ValueError('fewer than two')\n    return u[-2]\n"),
+    fenced("def second_largest(xs):\n    return sorted(xs)[-2]\n"),  # still the old reading
+]
+
+
+class RevisingTeacher(ScriptedTeacher):
+    """ScriptedTeacher whose solutions of the revised second_largest follow its new docstring."""
+
+    def chat(self, messages_list, decoding, seed, n=1):
+        out = super().chat(messages_list, decoding, seed, n)
+        return [(SECOND_DISTINCT_SOLUTIONS * n)[:n] if QUESTION_MARKER not in m[-1]["content"]
+                and "distinct value" in m[-1]["content"] else o for m, o in zip(messages_list, out)]
+
+
+def test_disputes_list_each_disputed_call_with_its_answers():
+    from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question, disputes
+    from iterkd_lib.scoring.code_extraction import extract_code
+
+    q, _ = parse_question(SECOND_LARGEST)
+    q["candidates"] = [q["solution"]] + [extract_code(t, "second_largest") for t in SECOND_LARGEST_SOLUTIONS]
+    cfg = make_cfg()
+    out = candidates_outcomes([q], cfg)[0]
+    d = decide_question(q, out, cfg)
+    by_call = {x["call"]: x["answers"] for x in disputes(q, out, d, cfg)}
+    assert "second_largest([10, 9])" not in by_call  # every reading gives 9
+    pair = by_call["second_largest([5, 5])"]
+    assert pair[0] == ("5", 2) and set(pair[1:]) == {("IndexError raised", 1), ("None", 1), ("-1", 1)}
+    assert by_call["second_largest([4, 1, 4, 3])"][0] == ("3", 3)
+    assert len(disputes(q, out, d, cfg, limit=1)) == 1
+
+
+def test_a_disputed_question_is_revised_voted_again_and_accepted():
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=1)
+    teacher = RevisingTeacher([SECOND_LARGEST, SECOND_DISTINCT])
+    accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 7, 1, EXECUTE)
+    assert not rejected and len(accepted) == 1
+    a = accepted[0]
+    assert a["revised"] == 1 and a["revisions"][0]["reason"] == "no_agreement" and "distinct value" in a["prompt"]
+    assert a["agreement"]["largest"] == 4 and "second_largest([5, 5])" in a["inputs"]  # disputed calls voted again
+    ask = teacher.calls[2][0][0][-1]["content"]  # questions, solutions, then the revision request
+    assert "second_largest([5, 5]):" in ask and "(1 solution)" in ask and "keeping the function name second_largest" in ask
+    assert [n for _, _, n in teacher.calls] == [1, 4, 1, 4]
+    st = stats["easy"]
+    assert (st["requests"], st["accepted"], st["revisions"], st["accepted_after_revision"]) == (1, 1, 1, 1)
+    assert st["acceptance_rate"] == 1.0
+    verdicts = EXECUTE([(a, a["canonical_solution"])] + [(a, b) for b in trivial_bodies(a)])
+    assert verdicts[0]["passed"] and not any(v["passed"] for v in verdicts[1:])
+
+
+def test_an_unusable_revision_keeps_the_old_reason_and_revisions_stop_at_the_limit():
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=2)
+    renamed = SECOND_DISTINCT.replace("second_largest", "runner_up")
+    _, rejected, stats = regenerate_questions(LEVELS, POOL, RevisingTeacher([SECOND_LARGEST, renamed]), cfg, 7, 1,
+                                              EXECUTE)
+    assert rejected[0]["reason"] == "no_agreement" and "renamed second_largest to runner_up" in rejected[0]["detail"]
+    assert stats["easy"]["revisions"] == 1
+    # still disputed after two revisions: rejected, with both revisions recorded
+    teacher = ScriptedTeacher([SECOND_LARGEST, SECOND_LARGEST, SECOND_LARGEST])
+    _, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 7, 1, EXECUTE)
+    assert [r["reason"] for r in rejected] == ["no_agreement"] and rejected[0]["revised"] == 2
+    assert stats["easy"]["revisions"] == 2 and len(teacher.calls) == 6
+
+
+def test_a_near_duplicate_is_revised_with_the_exercise_it_repeats():
+    twin = question("count_vowel_letters", POOL[0]["prompt"].replace("count_vowels", "count_vowel_letters"),
+                    'count_vowel_letters("Hello")\ncount_vowel_letters("")\n',
+                    "def count_vowel_letters(s):\n    return sum(c in 'aeiouAEIOU' for c in s)\n")
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=1)
+    teacher = ScriptedTeacher([twin, VOWEL_RUN])
+    accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 7, 1, EXECUTE)
+    assert not rejected and [a["entry_point"] for a in accepted] == ["longest_vowel_run"]
+    assert accepted[0]["revisions"][0]["reason"] == "near_duplicate"
+    ask = teacher.calls[1][0][0][-1]["content"]  # no solutions were sampled for the near-duplicate
+    assert "almost the same as this existing exercise" in ask and "def count_vowels(s: str)" in ask
+    assert stats["easy"]["accepted_after_revision"] == 1

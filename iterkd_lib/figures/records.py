@@ -419,6 +419,9 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     rewritten = [q for q in acc if q.extra.get("examples_rewritten")]  # regeneration.example_policy "rewrite"
     if rewritten:
         text += f"; accepted with docstring examples rewritten to the agreed outputs: {len(rewritten)}"
+    revised = [q for q in acc if q.extra.get("revised")]  # regeneration.revise_rounds
+    if revised:
+        text += f"; accepted after a revision: {len(revised)}"
     fig.add_annotation(text=text, showarrow=False, xref="paper", yref="paper", x=1, y=1.02, xanchor="right")
     fig.update_layout(barmode="stack", margin=dict(t=150))
     fig.update_xaxes(title="level of the parent question", row=1, col=1)

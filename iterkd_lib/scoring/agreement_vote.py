@@ -35,7 +35,11 @@ plain interpreter (the sandbox's typing_prelude stays off; reasons in sandbox/ex
 Not covered: parsing the teacher's reply, the text checks and the regeneration loop (stages/new_questions.py);
 whether a question is sound beyond its agreeing solutions (k samples of one model can agree on the same
 misreading).
-Entry points: `candidates_outcomes`, `decide_question`, `candidate_program`, `summarise_agreement`.
+5. `disputes`: for a question rejected as no_agreement or example_mismatch, the calls its candidates disagree
+   on (and the docstring examples that disagree with the agreed output), quoted in the teacher's
+   clarification request (regeneration.revise_rounds, stages/new_questions.py).
+
+Entry points: `candidates_outcomes`, `decide_question`, `disputes`, `candidate_program`, `summarise_agreement`.
 """
 
 from __future__ import annotations
@@ -131,6 +135,65 @@ def _best_partial_group(runs: list, voters: list[int], n_inputs: int, rg: Any) -
     return list(group), inputs
 
 
+def _voters(runs: list) -> tuple[list[int], dict]:
+    """(indices of the candidates that may vote, {why excluded: count}) for one question's runs."""
+    voters, excluded = [], {"no_function": 0, "not_loaded": 0, "nondeterministic": 0, "unserialisable": 0}
+    for ci, r in enumerate(runs):
+        if r is None:
+            excluded["no_function"] += 1
+        elif r["status"] != "ok":
+            excluded["not_loaded"] += 1
+        elif r.get("nondeterministic"):
+            excluded["nondeterministic"] += 1
+        elif r.get("unserialisable"):
+            excluded["unserialisable"] += 1
+        else:
+            voters.append(ci)
+    return voters, excluded
+
+
+def _answer(o: dict) -> str:
+    """An outcome as a prompt can quote it: the value's repr, or '<Type> raised'."""
+    if o.get("ok"):
+        return str(o.get("repr", ""))[:80]
+    return f"{o.get('error_type') or 'an exception'} raised"
+
+
+def disputes(q: dict, outcome: dict, decision: dict, cfg: Any, limit: int = 6) -> list[dict]:
+    """What a question's candidates disagree on, for the teacher's clarification (stages/new_questions.py).
+
+    `outcome` is the question's `candidates_outcomes` entry, `decision` its `decide_question` result. Returns
+    at most `limit` items, docstring examples that disagree with the agreed output first ({"call", "stated":
+    the docstring's result, "answers": [(agreed answer, voters giving it)]}), then the inputs on which the
+    voters' outcomes differ ({"call", "answers": [(answer, count)], most common first}). Answers are value
+    reprs (<= 80 characters) or "<ExceptionType> raised"; outcomes are grouped by `outcomes_agree`.
+    """
+    rg = cfg.regeneration
+    runs = outcome["runs"]
+    voters, _ = _voters(runs)
+    items: list[dict] = []
+    for x in decision.get("expectations") or []:
+        if x.get("source") == "docstring" and x.get("agrees") is False:
+            i = q["inputs"].index(x["call"])
+            ref = runs[decision["reference"]]["outcomes"][i]
+            n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
+            items.append({"call": x["call"], "stated": x["expected"], "answers": [(_answer(ref), n)]})
+    for i, call in enumerate(q["inputs"]):
+        groups: list[list[dict]] = []
+        for c in voters:
+            o = runs[c]["outcomes"][i]
+            for g in groups:
+                if outcomes_agree(g[0], o, rg.rel_tol, rg.abs_tol):
+                    g.append(o)
+                    break
+            else:
+                groups.append([o])
+        if len(groups) > 1 and all(it["call"] != call for it in items):
+            groups.sort(key=len, reverse=True)
+            items.append({"call": call, "answers": [(_answer(g[0]), len(g)) for g in groups]})
+    return items[:limit]
+
+
 def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     """The agreement verdict for one question from `candidates_outcomes`' entry for it.
 
@@ -144,18 +207,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     """
     rg = cfg.regeneration
     runs = outcome["runs"]
-    voters, excluded = [], {"no_function": 0, "not_loaded": 0, "nondeterministic": 0, "unserialisable": 0}
-    for ci, r in enumerate(runs):
-        if r is None:
-            excluded["no_function"] += 1
-        elif r["status"] != "ok":
-            excluded["not_loaded"] += 1
-        elif r.get("nondeterministic"):
-            excluded["nondeterministic"] += 1
-        elif r.get("unserialisable"):
-            excluded["unserialisable"] += 1
-        else:
-            voters.append(ci)
+    voters, excluded = _voters(runs)
     groups: list[list[int]] = []
     for ci in voters:
         for g in groups:

@@ -43,6 +43,17 @@ could be written), `example_mismatch`, `reference_fails` (the reference fails th
 ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
 argument, return 0/""/[]/True/False -- passes them).
 
+Revisions (regeneration.revise_rounds, default 0): a question rejected as `no_agreement` or
+`example_mismatch` goes back to the teacher with what its candidates disputed (`agreement_vote.disputes`: each
+disputed call with every answer and how many candidates gave it, and a docstring example's stated result), to
+settle the intended results and rewrite the docstring under the same function name
+(`prompts.question_revision_messages`); one rejected as `near_duplicate` goes back with the exercise it
+repeats, to write a different task. The revision runs the same checks, gets k new solutions and a new vote
+(the disputed calls are among its inputs); it stays the same request (acceptance_rate), its record carries
+`revised` and `revisions` [{prompt, reason, detail, disputes, seed, reply}], and a revision that cannot be
+parsed or renames the function rejects with the old reason. The validation itself is unchanged: the tests
+still come only from agreeing independent solutions.
+
 Which questions form the next pool (unchanged by the agreement step): stages/pool.py.
 
 Not covered: languages other than Python; whether a question is sound beyond its agreeing solutions (k
@@ -64,6 +75,7 @@ from iterkd_lib.models.backends import chat_once, describe
 from iterkd_lib.prompts import (
     QUESTION_KIND_BY_LEVEL,
     question_messages,
+    question_revision_messages,
     question_solution_messages,
 )
 from iterkd_lib.records import LEVELS
@@ -72,6 +84,7 @@ from iterkd_lib.scoring.agreement_vote import (
     candidate_program,
     candidates_outcomes,
     decide_question,
+    disputes,
     summarise_agreement,
 )
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
@@ -82,6 +95,9 @@ from iterkd_lib.seeding import derive_seed
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
            "unserialisable_output", "no_agreement", "too_few_tests", "example_mismatch", "reference_fails",
            "trivial_tests")
+# Rejections a revision can address (regeneration.revise_rounds): an ambiguous text or wrong examples (the
+# teacher sees the disputed calls), or a question that repeats an existing one (it sees that one).
+REVISABLE = ("no_agreement", "example_mismatch", "near_duplicate")
 
 # ------------------------------------------------------------------------------------------- text checks
 
@@ -202,9 +218,12 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     `execute(pairs)` runs (problem, completion) pairs (check_completions with the run's limits); `held_out`
     are the run's held-out seed problems (decontamination). Every record carries the teacher, decodings,
     seeds, its agreement and the teacher's expectations (and, when examples were rewritten, prompt_as_written
-    and examples_rewritten); stats per level: wanted, parents, requests, accepted, rejected {reason: n},
-    acceptance_rate, examples_rewritten / questions_rewritten (example lines / accepted questions whose
-    docstring examples were rewritten to the agreed outputs), and "agreement" (`summarise_agreement`).
+    and examples_rewritten; when revised, revised and revisions); stats per level: wanted, parents, requests,
+    accepted, rejected {reason: n}, acceptance_rate, examples_rewritten / questions_rewritten (example lines /
+    accepted questions whose docstring examples were rewritten to the agreed outputs), revisions (revision
+    requests sent) / accepted_after_revision, and "agreement" (`summarise_agreement`). With
+    regeneration.revise_rounds > 0 each round may add revision rounds: one teacher call for the revisions
+    (seed derive_seed(seed, "revise", r, i)), then one for their k solutions.
     """
     rg = cfg.regeneration
     held_out = list(held_out or [])
@@ -219,51 +238,43 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         parents = [by_id[r["task_id"]] for r in levels if r["level"] == level and r["task_id"] in by_id]
         todo[level] = {"want": want, "parents": parents, "budget": want * rg.max_tries_factor, "written": [],
                        "st": {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {},
-                              "examples_rewritten": 0, "questions_rewritten": 0}}
+                              "examples_rewritten": 0, "questions_rewritten": 0, "revisions": 0,
+                              "accepted_after_revision": 0}}
 
     def reject(meta: dict, reason: str, detail: str, raw: str, **extra: Any) -> None:
         rejected.append({**meta, "reason": reason, "detail": detail, "raw": raw, **extra})
         st = todo[meta["parent_level"]]["st"]
         st["rejected"][reason] = st["rejected"].get(reason, 0) + 1
 
-    rnd = 0
-    while True:
-        batch = []  # (level, parent, messages)
-        for level, t in todo.items():
-            st = t["st"]
-            if not t["parents"] or st["accepted"] >= t["want"] or st["requests"] >= t["budget"]:
-                continue
-            k = min(t["want"] - st["accepted"], t["budget"] - st["requests"])
-            chosen = [t["parents"][(st["requests"] + i) % len(t["parents"])] for i in range(k)]
-            st["requests"] += k
-            batch += [(level, p, question_messages(p, QUESTION_KIND_BY_LEVEL[level], t["written"] if rnd else None,
-                                                   rg.n_inputs, variant=chosen[:i].count(p)))
-                      for i, p in enumerate(chosen)]
-        if not batch:
-            break
-        rseed, sseed = derive_seed(seed, "round", rnd), derive_seed(seed, "solutions", rnd)
-        replies = chat_once(teacher_backend, [m for _, _, m in batch], rg.decoding, rseed)
-        rnd += 1
-        live = []  # (meta, question, raw) that passed parsing and the text checks
-        for (level, parent, _), raw in zip(batch, replies):
-            meta = {"parent_task_id": parent["task_id"], "parent_level": level,
-                    "prompt_kind": QUESTION_KIND_BY_LEVEL[level], "seed": rseed, "solutions_seed": sseed, **info}
-            q, reason, why = parse_reply(raw, max_inputs=3 * rg.n_inputs)
-            if q is None:
-                reject(meta, reason, why, raw)
-                continue
-            todo[level]["written"].append(q["entry_point"])
+    def revisable(meta: dict, reason: str) -> bool:
+        return reason in REVISABLE and meta.get("revised", 0) < rg.revise_rounds
+
+    def screen(live: list) -> list:
+        """The text checks; returns the (meta, q, raw) that passed. A near-duplicate that may be revised is
+        carried as a pending item instead (see `revise`)."""
+        passed = []
+        for meta, q, raw in live:
             reason, detail = check_text(q, known, held_out, cfg, embedder, held_index)
-            if reason:
+            if not reason:
+                passed.append((meta, q, raw))
+            elif revisable(meta, reason):
+                held.append((meta, q, raw, {"reason": reason, "detail": detail}, {"prompt": q["prompt"]}))
+            else:
                 reject(meta, reason, detail, raw, prompt=q["prompt"])
-                continue
-            live.append((meta, q, raw))
+        return passed
+
+    def vote(live: list, sseed: int) -> list:
+        """k solutions per question, the vote, the test checks; accepts or rejects each question and returns
+        the rejected ones that may still be revised, as (meta, q, raw, decision, record), with those that
+        `screen` held back."""
         sols = _sample_solutions([q for _, q, _ in live], teacher_backend, cfg, sseed)
         for (_, q, _), texts in zip(live, sols):
             q["solution_replies"] = texts
             q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [
                 extract_code(t, q["entry_point"]) for t in texts]
         outs = candidates_outcomes([q for _, q, _ in live], cfg)
+        pending = held[:]
+        held.clear()
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
@@ -290,6 +301,11 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                     reason, detail = check_text(q, known[len(pool):], [], cfg, None)
                 d["reason"], d["detail"] = reason, detail
                 record.update(test=d["test"], reference=d["reference"], left_out=d["left_out"])
+            elif revisable(meta, d["reason"]):
+                d["disputes"] = disputes(q, out, d, cfg)
+                if d["disputes"]:  # nothing to show when too few candidates ran at all
+                    pending.append((meta, q, raw, d, record))
+                    continue
             if d["reason"] or t["st"]["accepted"] >= t["want"]:
                 if d["reason"]:
                     reject(meta, d["reason"], d["detail"], raw, **record)
@@ -300,9 +316,80 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             accepted.append(rec)
             known.append(rec)
             t["st"]["accepted"] += 1
+            if meta.get("revised"):
+                t["st"]["accepted_after_revision"] += 1
             if rewritten:
                 t["st"]["questions_rewritten"] += 1
                 t["st"]["examples_rewritten"] += len(rewritten["examples_rewritten"])
+        return pending
+
+    def revise(pending: list, rseed: int) -> list:
+        """One revision request per pending question (`prompts.question_revision_messages`, seed `rseed`);
+        returns the parsed revisions as (meta, q, raw) with meta["revised"] counted up and meta["revisions"]
+        holding what was rejected and the teacher's reply; an unusable reply rejects with the old reason."""
+        msgs = []
+        for meta, q, _, d, _ in pending:
+            twin = ""
+            if d["reason"] == "near_duplicate":
+                twin = known[max_rouge_l(q["prompt"], [p["prompt"] for p in known])[1]]["prompt"]
+            msgs.append(question_revision_messages(q, d["reason"], d.get("disputes"), twin, rg.n_inputs))
+            todo[meta["parent_level"]]["st"]["revisions"] += 1
+        replies = chat_once(teacher_backend, msgs, rg.decoding, rseed)
+        out = []
+        for (meta, q, raw, d, record), reply in zip(pending, replies):
+            meta = {**meta, "revised": meta.get("revised", 0) + 1, "revisions": [*meta.get("revisions", []), {
+                "prompt": q["prompt"], "reason": d["reason"], "detail": d["detail"],
+                "disputes": d.get("disputes", []), "seed": rseed, "reply": reply}]}
+            q2, _, why = parse_reply(reply, max_inputs=3 * rg.n_inputs)
+            if q2 is not None and d["reason"] != "near_duplicate" and q2["entry_point"] != q["entry_point"]:
+                q2, why = None, f"the revision renamed {q['entry_point']} to {q2['entry_point']}"
+            if q2 is None:
+                reject(meta, d["reason"], f"{d['detail']}; revision unusable: {why}"[:300], raw, **record)
+                continue
+            if d["reason"] != "near_duplicate":  # the disputed calls (then the old inputs) are voted on again
+                old = [x["call"] for x in d.get("disputes", [])] + q["inputs"]
+                q2["inputs"] = list(dict.fromkeys(q2["inputs"] + old))[:3 * rg.n_inputs]
+            todo[meta["parent_level"]]["written"].append(q2["entry_point"])
+            out.append((meta, q2, raw))
+        return out
+
+    held: list = []  # near-duplicates `screen` held back for revision, collected by the next `vote`
+    rnd = 0
+    while True:
+        batch = []  # (level, parent, messages)
+        for level, t in todo.items():
+            st = t["st"]
+            if not t["parents"] or st["accepted"] >= t["want"] or st["requests"] >= t["budget"]:
+                continue
+            k = min(t["want"] - st["accepted"], t["budget"] - st["requests"])
+            chosen = [t["parents"][(st["requests"] + i) % len(t["parents"])] for i in range(k)]
+            st["requests"] += k
+            batch += [(level, p, question_messages(p, QUESTION_KIND_BY_LEVEL[level], t["written"] if rnd else None,
+                                                   rg.n_inputs, variant=chosen[:i].count(p)))
+                      for i, p in enumerate(chosen)]
+        if not batch:
+            break
+        rseed, sseed = derive_seed(seed, "round", rnd), derive_seed(seed, "solutions", rnd)
+        replies = chat_once(teacher_backend, [m for _, _, m in batch], rg.decoding, rseed)
+        live = []  # (meta, question, raw) that passed parsing and the text checks
+        for (level, parent, _), raw in zip(batch, replies):
+            meta = {"parent_task_id": parent["task_id"], "parent_level": level,
+                    "prompt_kind": QUESTION_KIND_BY_LEVEL[level], "seed": rseed, "solutions_seed": sseed, **info}
+            q, reason, why = parse_reply(raw, max_inputs=3 * rg.n_inputs)
+            if q is None:
+                reject(meta, reason, why, raw)
+                continue
+            todo[level]["written"].append(q["entry_point"])
+            live.append((meta, q, raw))
+        pending = vote(screen(live), sseed)
+        for r in range(rg.revise_rounds):  # rejected questions go back to the teacher (`revise`)
+            if not pending:
+                break
+            pending = vote(screen(revise(pending, derive_seed(seed, "revise", rnd, r))),
+                           derive_seed(seed, "revise_solutions", rnd, r))
+        for meta, q, raw, d, record in pending:
+            reject(meta, d["reason"], d["detail"], raw, **record)
+        rnd += 1
     stats = {}
     for level, t in todo.items():
         st = t["st"]
