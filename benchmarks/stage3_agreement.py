@@ -105,13 +105,17 @@ def stage3(cfg, out: Path, repeats: int) -> None:
             reasons[q["reason"]] = reasons.get(q["reason"], 0) + 1
         runs.append({"repeat": r, "seconds": round(seconds, 1), "requested": requested, "accepted": len(acc),
                      "rate": len(acc) / requested if requested else None, "reasons": reasons,
+                     "revisions": sum(s["revisions"] for s in stats.values()),
+                     "accepted_after_revision": sum(s["accepted_after_revision"] for s in stats.values()),
                      "agreement": summarise_agreement(acc + rej),
                      "teacher_usage": {k: teacher.usage[k] - before.get(k, 0) for k in teacher.usage}})
         print(json.dumps(runs[-1]), flush=True)
     summary = {"teacher": cfg.teacher.model, "teacher_decoding": vars(cfg.regeneration.decoding),
                "solution_decoding": vars(cfg.regeneration.solution_decoding),
                "k": cfg.regeneration.solutions_per_question, "min_agree": cfg.regeneration.min_agree,
-               "n_inputs": cfg.regeneration.n_inputs, "per_level": cfg.regeneration.per_level, "runs": runs}
+               "n_inputs": cfg.regeneration.n_inputs, "per_level": cfg.regeneration.per_level,
+               "min_agreed_inputs": cfg.regeneration.min_agreed_inputs,
+               "revise_rounds": cfg.regeneration.revise_rounds, "runs": runs}
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
 
 
