@@ -19,8 +19,8 @@
   ("passes its tests" / "fails its tests"), the shortest such pair so the prompt stays small.
 
 Not covered: the rubric text and the layout asked for (prompts.py), reading a reply (scoring/judge_parser.py).
-Entry points: `judge_schema`, `geval_rules`, `verdict_probability`, `pick_anchors`, `SCORE_METHODS`, `CONSTRAINED`,
-`CALIBRATIONS`.
+Entry points: `judge_schema`, `geval_rules`, `verdict_probability`, `pick_anchors` (the settings' allowed values
+are in config_schema.JudgeConfig).
 """
 
 from __future__ import annotations
@@ -36,9 +36,6 @@ RUBRIC: list[tuple[str, float, str]] = [
     ("readability", 1.0, "Readability"),
     ("practices", 1.0, "Practices"),
 ]
-CONSTRAINED = ("auto", "json", "none")
-SCORE_METHODS = ("auto", "geval", "sampled")
-CALIBRATIONS = ("none", "anchors")
 ANALYSIS_MAX_CHARS = 300  # ~75 tokens: the whole reply fits the demo's 160-token judge budget
 LOGPROBS_K = 10  # top-k alternatives asked per token for G-Eval (llama.cpp and OpenAI allow up to 20)
 
