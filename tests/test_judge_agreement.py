@@ -380,6 +380,23 @@ def test_verdict_score_replaces_the_rubric_score_and_keeps_both_views():
     assert Judgement.from_dict(out[0]).to_dict() == out[0]
 
 
+def test_a_verdict_with_little_yes_no_mass_is_warned_and_its_median_reported(caplog):
+    judge = VerdictJudge([(JSON_REPLY, None)] * 3, [(0.2, 0.1), (0.1, 0.2), (0.05, 0.05)])
+    attempts = [{"task_id": "T/0", "sample_index": k, "code": f"def f(x): return {k}"} for k in range(3)]
+    with caplog.at_level("WARNING", logger="iterkd_lib.scoring.judging"):
+        out = judge_attempts(PROBLEMS, attempts, judge, DecodingConfig(), seed=3,
+                             judge_cfg=JudgeConfig(verdict="score"))
+    assert "median of 0.30" in caplog.text and "may mean little" in caplog.text
+    fb = [{"judge": j, "execution": {"passed": p, "status": "passed" if p else "failed"}}
+          for j, p in zip(out, [True, False, False])]
+    assert judge_test_agreement(fb)["verdict_mass_median"] == pytest.approx(0.3)
+    caplog.clear()
+    judge = VerdictJudge([(JSON_REPLY, None)] * 3, [(0.9, 0.1)] * 3)
+    with caplog.at_level("WARNING", logger="iterkd_lib.scoring.judging"):
+        judge_attempts(PROBLEMS, attempts, judge, DecodingConfig(), seed=3, judge_cfg=JudgeConfig(verdict="score"))
+    assert "may mean little" not in caplog.text
+
+
 def test_verdict_record_keeps_the_rubric_score_and_agreement_reports_each_view():
     judge = VerdictJudge([(JSON_REPLY, None)] * 4, [(0.9, 0.1), (0.8, 0.2), (0.3, 0.7), (0.1, 0.9)])
     attempts = [{"task_id": "T/0", "sample_index": k, "code": f"def f(x): return {k}"} for k in range(4)]

@@ -21,6 +21,8 @@ anchor_pool)`, `resolve_judge_mode(judge_backend, judge_cfg)`.
 
 from __future__ import annotations
 
+import logging
+from statistics import median
 from typing import Any
 
 from iterkd_lib.config import DecodingConfig, config_to_dict
@@ -30,6 +32,11 @@ from iterkd_lib.records import Judgement
 from iterkd_lib.scoring.judge_parser import parse_judgement
 from iterkd_lib.scoring.judge_scoring import LOGPROBS_K, geval_rules, judge_schema, pick_anchors, verdict_probability
 from iterkd_lib.seeding import derive_seed
+
+log = logging.getLogger(__name__)
+# Below this median yes+no mass of the verdict's first token, P(yes) rests on tokens the judge hardly meant to
+# write (a small model answering in another form): warned, and recorded per judgement as verdict_mass.
+VERDICT_MASS_LOW = 0.5
 
 VERDICT_MAX_TOKENS = 2  # "yes" / "no" is one token for the Qwen tokenizer; the second shows what followed
 # A one-word answer usually goes on with "." or ","; stopping there makes it end as 'stop', so the share of
@@ -163,3 +170,9 @@ def _add_verdicts(results: list[dict], attempts: list[dict], problems_by_id: dic
         elif verdict == "score":
             note = "verdict: no yes/no probability in the reply's first token: used the rubric score"
             r["problem"] = "; ".join(x for x in (r.get("problem"), note) if x)
+    masses = [r["verdict_mass"] for r in results]
+    if masses and median(masses) < VERDICT_MASS_LOW:
+        log.warning("judge %s: the yes/no verdict holds a median of %.2f of its first token's probability (< %.1f): "
+                    "P(yes) is read from unlikely tokens and may mean little; feedback.judge.verdict 'record' or "
+                    "'none' keeps the rubric", describe(judge_backend).get("model"), median(masses),
+                    VERDICT_MASS_LOW)

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from statistics import mean
+from statistics import mean, median
 from typing import Any
 
 from iterkd_lib.config import config_to_dict
@@ -111,7 +111,8 @@ def judge_test_agreement(feedback: list[dict]) -> dict:
     constant scores) are None, with `note` saying why. With feedback.judge.verdict on, `views` holds
     {"rubric": {n, auc, auc_ci}, "verdict": {...}}: each view's agreement on its own, whichever gave `score`,
     and `n_rubric_unparseable` the rubric replies that could not be read (a verdict score hides them from
-    `n_unparseable`).
+    `n_unparseable`), and `verdict_mass_median` the median probability the judge put on yes + no (low: the
+    verdict means little; `scoring.judging.VERDICT_MASS_LOW`).
     """
     pairs = _pairs(feedback)
     n_judged = sum(1 for r in feedback if r.get("judge"))
@@ -125,6 +126,8 @@ def judge_test_agreement(feedback: list[dict]) -> dict:
     if any(j.get("score_from") for j in judged):
         out["views"] = {"rubric": _view_auc(feedback, "rubric_score"), "verdict": _view_auc(feedback, "p_correct")}
         out["n_rubric_unparseable"] = sum(1 for j in judged if j.get("rubric_score") is None)
+        masses = [j["verdict_mass"] for j in judged if j.get("verdict_mass") is not None]
+        out["verdict_mass_median"] = median(masses) if masses else None
     passed = [s for s, y in pairs if y]
     failed = [s for s, y in pairs if not y]
     out["mean_score_passed"] = mean(passed) if passed else None
