@@ -154,6 +154,13 @@ class DataConfig:
                              "'random': the first `held_out` of a seeded shuffle, as runs before this key did.",
                              choices=("stratified", "random"))
     max_pool: int = _f(0, "Cap on the pool size of later cycles (0 = no cap).", min=0)
+    pool_refill: str = _f("none", "When a later cycle's pool (new questions, then the retained hard and medium "
+                          "ones) holds fewer than pool_size questions: 'seeds' tops it up to pool_size with seed "
+                          "problems that no earlier pool of the run held, in pool_policy order (never held-out "
+                          "ones); 'none' leaves it smaller (the paper's policy: only new questions enter). With "
+                          "few questions accepted in Stage III the pool otherwise shrinks to its hard core (the "
+                          "study's IterKD cycle 3 held 1 problem: LOG.md, 2026-11-30 session 9). stages/pool.py.",
+                          choices=("none", "seeds"))
     pool_policy: Literal["file_order", "teachable", "gap"] = _f(
         "file_order", "Which seed problems form cycle 1's pool (after the held-out split): 'file_order' (the "
                       "first pool_size), 'teachable' (problems the teacher solves first, by its measured pass@1), "

@@ -67,8 +67,12 @@ def _pool(run: Run, cycle: int, inp: Inputs):
     """Cycle 1's pool is written by `create_run`; later pools come from the previous cycle's Stage III."""
     prev_pool, accepted = inp["prev/01_pool"], inp["prev/08_new_questions"]
     nxt = pool.next_pool(prev_pool, inp["prev/07_levels"], accepted, run.cfg, cycle)
+    kept = len(nxt)
+    if run.cfg.data.pool_refill != "none":  # every earlier pool's questions, so none comes back as a refill
+        used = {p["task_id"] for k in range(1, cycle) for p in run.store.read_records(k, "01_pool")}
+        nxt = pool.refill_pool(nxt, used, run.cfg, cycle)
     return nxt, {"n": len(nxt), "from_previous": len(prev_pool), "retained": pool.count_retained(nxt),
-                 "accepted_new": len(accepted)}, {}
+                 "accepted_new": len(accepted), "refilled": len(nxt) - kept}, {}
 
 
 def _teacher_attempts(run: Run, cycle: int, inp: Inputs):

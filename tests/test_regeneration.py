@@ -515,6 +515,37 @@ def test_next_pool_policy():
 
 
 
+def test_refill_tops_a_shrunken_pool_up_with_unused_seeds_in_policy_order():
+    from types import SimpleNamespace
+
+    from iterkd_lib import cycle
+    from iterkd_lib.config import IterKDConfig
+    from iterkd_lib.stages.pool import order_pool, refill_pool, seed_pool
+
+    c = IterKDConfig()
+    c.data.pool_size, c.data.pool_policy = 8, "teachable"
+    first, held = seed_pool(c)
+    used = {p["task_id"] for p in first}
+    shrunk = [dict(first[0], pool_reason="retained medium")]
+    assert refill_pool(shrunk, used, c, 3) == shrunk  # pool_refill "none" (the default): unchanged
+    c.data.pool_refill = "seeds"
+    out = refill_pool(shrunk, used, c, 3)
+    added = out[1:]
+    assert out[0] is shrunk[0] and len(out) == 8 and all(p["pool_reason"] == "refill" for p in added)
+    assert not {p["task_id"] for p in added} & (used | {p["task_id"] for p in held})  # unused, never held out
+    rest = [p["task_id"] for p in order_pool(seed_pool(c.__class__())[0], "teachable", c.data.teacher_passk)
+            if p["task_id"] not in used and p["task_id"] not in {h["task_id"] for h in held}]
+    assert [p["task_id"] for p in added] == rest[:7] and added[0]["pool_cycle"] == 3
+    c.data.max_pool = 4
+    assert len(refill_pool(shrunk, used, c, 3)) == 4
+    # the pool stage passes every earlier pool as used and reports how many it added
+    c.data.max_pool = 8
+    pools = {1: first, 2: shrunk}
+    run = SimpleNamespace(cfg=c, store=SimpleNamespace(read_records=lambda k, stage: pools[k]))
+    nxt, summary, _ = cycle._pool(run, 3, {"prev/01_pool": shrunk, "prev/08_new_questions": [],
+                                          "prev/07_levels": [{"task_id": shrunk[0]["task_id"], "level": "medium"}]})
+    assert summary["refilled"] == 7 and len(nxt) == 8 and not {p["task_id"] for p in nxt[1:]} & used
+
 
 # Outcomes recorded from the 1.5B teacher's five candidates for two generated questions (benchmarks/
 # stage3_agreement.py, 2026-11-30): they agree on the inputs the text settles and split on the edge cases.

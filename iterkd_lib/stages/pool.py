@@ -16,10 +16,14 @@
   children take their place). Capped at data.max_pool in that priority order. If that would leave nothing,
   the previous pool is kept whole, so a cycle never starts empty. Each question carries why it is there
   (`pool_reason`).
+- Refill (`refill_pool`, data.pool_refill "seeds"; default "none"): a later pool smaller than data.pool_size
+  is topped up to it (within max_pool) with seed problems that no earlier pool of the run held, in
+  data.pool_policy order, never held-out ones (pool_reason "refill"). Without it a Stage III that accepts
+  little leaves the next cycles only the questions the student still fails.
 
 Not covered: writing new questions (stages/new_questions.py), levelling (stages/levels.py).
 
-Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, accepted, cfg, cycle)`,
+Entry points: `seed_pool(cfg) -> (pool, held_out)`, `next_pool(pool, levels, accepted, cfg, cycle)`, `refill_pool`,
 `select_pool` / `order_pool` (the pool policy), `read_passk`, `passk_model`.
 """
 
@@ -42,13 +46,8 @@ _STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "s
                    "solution_replies", "outcomes", "teacher_expectations", "inputs", "left_out", "reference")
 
 
-def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
-    """(cycle 1's pool, held-out problems) from data.seed_problems: data.held_out problems chosen by the run
-    seed are held out (source "seed"; data.held_out_split: stratified by domain and difficulty, or the old
-    random split, see `splits.held_out_indices`); the rest, in file order, form the pool (capped at
-    data.pool_size when > 0, chosen by data.pool_policy; origin_cycle 0). Raises problems.ProblemError for an
-    unreadable problem file, ConfigError when data.held_out exceeds the problems, FileNotFoundError /
-    ValueError for a missing or bad pass@k file."""
+def _split_seeds(cfg: Any) -> tuple[list[dict], list[dict]]:
+    """(every seed problem that is not held out, in file order; the held-out ones)."""
     seeds = load_problems(cfg.data.seed_problems)
     try:
         chosen = held_out_indices(seeds, cfg.data.held_out, derive_seed(cfg.run.seed, "held-out split"),
@@ -57,7 +56,17 @@ def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
         raise ConfigError(f"data.held_out / data.held_out_split ({cfg.data.seed_problems}): {e}") from None
     held = [dict(seeds[i], source="seed") for i in chosen]
     taken = set(chosen)
-    pool = [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken]
+    return [dict(seeds[i], source="seed", origin_cycle=0) for i in range(len(seeds)) if i not in taken], held
+
+
+def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
+    """(cycle 1's pool, held-out problems) from data.seed_problems: data.held_out problems chosen by the run
+    seed are held out (source "seed"; data.held_out_split: stratified by domain and difficulty, or the old
+    random split, see `splits.held_out_indices`); the rest, in file order, form the pool (capped at
+    data.pool_size when > 0, chosen by data.pool_policy; origin_cycle 0). Raises problems.ProblemError for an
+    unreadable problem file, ConfigError when data.held_out exceeds the problems, FileNotFoundError /
+    ValueError for a missing or bad pass@k file."""
+    pool, held = _split_seeds(cfg)
     d = cfg.data
     if d.pool_policy != "file_order" and d.pool_size:
         measured = passk_model(d.teacher_passk)
@@ -96,6 +105,25 @@ def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: A
     if cfg.data.max_pool:
         out = out[: cfg.data.max_pool]
     return [dict(p, pool_cycle=cycle) for p in out]
+
+
+def refill_pool(nxt: list[dict], used: set[str], cfg: Any, cycle: int) -> list[dict]:
+    """`nxt` (a `next_pool` result) topped up under data.pool_refill "seeds" (see the module docstring).
+
+    used: task ids of every earlier pool of the run (they are not taken again). Returns `nxt` unchanged when
+    the refill is off, data.pool_size is 0 or the pool is already that large; else `nxt` plus unused seed
+    problems in data.pool_policy order up to min(pool_size, max_pool or pool_size), each with pool_reason
+    "refill" and pool_cycle `cycle`. Raises what `seed_pool` raises for the seed or pass@k files.
+    """
+    d = cfg.data
+    target = min(d.pool_size, d.max_pool or d.pool_size)
+    if d.pool_refill != "seeds" or not d.pool_size or len(nxt) >= target:
+        return nxt
+    seeds, _ = _split_seeds(cfg)
+    have = used | {p["task_id"] for p in nxt}
+    fresh = [p for p in order_pool(seeds, d.pool_policy, d.teacher_passk, d.student_passk)
+             if p["task_id"] not in have][: target - len(nxt)]
+    return nxt + [dict(p, pool_reason="refill", pool_cycle=cycle) for p in fresh]
 
 
 def count_retained(pool: list[dict]) -> int:
