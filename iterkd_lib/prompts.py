@@ -357,7 +357,7 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
                 f"existing exercise:\n\n```python\n{twin_prompt.strip()}\n```\n\nWrite a different exercise of "
                 "the same domain instead: a different task, not the same task with new names or wording.\n\n"
                 + question_layout(n_inputs))
-    elif reason in ("no_agreement", "example_mismatch"):
+    elif reason in ("no_agreement", "return_type_mismatch", "example_mismatch"):
         lines = []
         for d in disputes or []:
             if "stated" in d:
@@ -365,10 +365,10 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
                              f"{_quote_answers(d['answers'])}")
             else:
                 lines.append(f"- {d['call']}: {_quote_answers(d['answers'])}")
-        text = (f"You wrote the exercise below:\n\n{shown}\n\nSeveral programmers solved it independently and "
-                "their solutions disagree, so the docstring can be read in more than one way or its examples "
-                "are wrong. Their results:\n" + "\n".join(lines) + "\n\nDecide what each of these calls should "
-                f"return. Then write the exercise again, keeping the function name {question['entry_point']} and "
+        text = (f"You wrote the exercise below:\n\n{shown}\n\nSeveral programmers solved it independently, and "
+                "their results show that the docstring can be read in more than one way, or that it or its "
+                "examples are wrong. Their results:\n" + "\n".join(lines) + "\n\nDecide what each of these "
+                f"calls should return. Then write the exercise again, keeping the function name {question['entry_point']} and "
                 "its arguments, with a docstring that states the rule for these cases explicitly and gives the "
                 "correct result under every `>>>` example.\n\n" + question_layout(n_inputs, "corrected exercise"))
     else:

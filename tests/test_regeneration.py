@@ -685,3 +685,39 @@ def test_a_near_duplicate_is_revised_with_the_exercise_it_repeats():
     ask = teacher.calls[1][0][0][-1]["content"]  # no solutions were sampled for the near-duplicate
     assert "almost the same as this existing exercise" in ask and "def count_vowels(s: str)" in ask
     assert stats["easy"]["accepted_after_revision"] == 1
+
+
+# the study's cycle-3 question (2026-11-30): five agreeing solutions return the character, the text a count
+MAX_REPEATS_PROMPT = (
+    "def max_repeats(s: str) -> int:\n"
+    '    """Return the number of characters in the string ``s`` that appear the most\n'
+    "    number of times. In case of a tie, return the smallest character. Return 0 if the\n"
+    "    string has no characters.\n    >>> max_repeats('aab')\n    2\n    \"\"\"\n")
+MAX_REPEATS_CODE = ("def max_repeats(s: str) -> int:\n    if not s:\n        return 0\n    counts = {}\n"
+                    "    for ch in s:\n        counts[ch] = counts.get(ch, 0) + 1\n    top = max(counts.values())\n"
+                    "    return min(ch for ch, n in counts.items() if n == top)\n")
+
+
+def test_agreed_outputs_must_fit_a_plain_return_annotation():
+    from iterkd_lib.prompts import question_revision_messages
+    from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question, disputes, return_annotation
+
+    q = {"entry_point": "max_repeats", "prompt": MAX_REPEATS_PROMPT, "args": ["s"], "indent": "    ",
+         "inputs": ["max_repeats('aab')", "max_repeats('')", "max_repeats('abab')", "max_repeats('zzy')"],
+         "expectations": [], "candidates": [MAX_REPEATS_CODE] * 5}
+    cfg = make_cfg()
+    out = candidates_outcomes([q], cfg)[0]
+    d = decide_question(q, out, cfg)
+    assert d["reason"] == "return_type_mismatch" and d["agreement"]["largest"] == 5
+    assert d["detail"].startswith("annotated -> int, but the agreeing solutions return 'a' for max_repeats('aab')")
+    assert "(3 of 4 inputs)" in d["detail"]  # the empty string's 0 fits
+    items = disputes(q, out, d, cfg)
+    assert items[0]["call"] == "max_repeats('aab')" and items[0]["answers"] == [("'a'", 5)]
+    ask = question_revision_messages(q, d["reason"], items)[-1]["content"]
+    assert "max_repeats('aab'): your docstring says a value of type int" in ask and "'a' (5 solutions)" in ask
+    # the same outputs under `-> str`: now only the empty string's 0 does not fit
+    as_str = decide_question(dict(q, prompt=MAX_REPEATS_PROMPT.replace("-> int", "-> str")), out, cfg)
+    assert as_str["type_mismatches"] == [(1, "str")] and "return 0 for max_repeats('')" in as_str["detail"]
+    assert return_annotation({"entry_point": "f", "prompt": "from typing import List\ndef f(x) -> List[int]:\n"
+                              '    """Doc."""\n'}) == "List"
+    assert return_annotation({"entry_point": "f", "prompt": 'def f(x):\n    """Doc."""\n'}) == ""

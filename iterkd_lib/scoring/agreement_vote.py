@@ -18,13 +18,19 @@ KodCode validate self-written tasks the same way):
    agrees on as many with other outputs; the remaining inputs are "contested" and get no test (left_out).
    Its reference is that group's first member; its tests are written from the group's outcomes
    (`scoring.agreed_tests.write_tests`: the forms of the checks and what is left out are listed there).
-3. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS) are compared with the
+3. The agreed outputs must fit the prompt's return annotation where it is a plain type (int, float, str,
+   bool, list, tuple, dict, set; `return_annotation`): an output of another type (None not judged) rejects
+   the question as `return_type_mismatch`. The agreeing solutions and the text then read the task
+   differently (a real case: `max_repeats(s: str) -> int`, "return the number of characters that appear the
+   most", whose five agreeing solutions returned the character, and whose count examples the rewrite policy
+   below turned into characters).
+4. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS) are compared with the
    agreed outcome (`teacher_expectations` in each record; `summarise_agreement` gives the disagreement
    rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default;
    `scoring.agreed_tests.rewrite_examples` puts the agreed output under the example in the prompt and the
    record lists it in examples_rewritten -- `example_mismatch` only when it cannot be written as a value),
    "reject" (`example_mismatch`) or "count".
-4. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
+5. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
    passes, no trivially wrong body does).
 
 Typing imports: `sandbox.calls.add_typing_imports` adds the standard `from typing import ...` names a text uses
@@ -35,11 +41,12 @@ plain interpreter (the sandbox's typing_prelude stays off; reasons in sandbox/ex
 Not covered: parsing the teacher's reply, the text checks and the regeneration loop (stages/new_questions.py);
 whether a question is sound beyond its agreeing solutions (k samples of one model can agree on the same
 misreading).
-5. `disputes`: for a question rejected as no_agreement or example_mismatch, the calls its candidates disagree
-   on (and the docstring examples that disagree with the agreed output), quoted in the teacher's
-   clarification request (regeneration.revise_rounds, stages/new_questions.py).
+6. `disputes`: for a question rejected as no_agreement, return_type_mismatch or example_mismatch, the calls
+   its candidates disagree on (and the docstring examples or annotation that disagree with the agreed output),
+   quoted in the teacher's revision request (regeneration.revise_rounds, stages/new_questions.py).
 
-Entry points: `candidates_outcomes`, `decide_question`, `disputes`, `candidate_program`, `summarise_agreement`.
+Entry points: `candidates_outcomes`, `decide_question`, `disputes`, `return_annotation`, `candidate_program`,
+`summarise_agreement`.
 """
 
 from __future__ import annotations
@@ -135,6 +142,55 @@ def _best_partial_group(runs: list, voters: list[int], n_inputs: int, rg: Any) -
     return list(group), inputs
 
 
+# Return annotations the check below understands, and the normalised outputs (sandbox.calls) each admits.
+_TAGGED = {"tuple": "__tuple__", "Tuple": "__tuple__", "dict": "__dict__", "Dict": "__dict__", "set": "__set__",
+           "Set": "__set__", "frozenset": "__frozenset__", "FrozenSet": "__frozenset__"}
+
+
+def _admits(annotation: str, value: Any) -> bool | None:
+    """Whether a normalised output fits a simple return annotation; None when the annotation is not one this
+    check reads (Optional, Union, Any, a class, ...) or the output is None (small models annotate `-> int` and
+    document "None when empty"; not judged)."""
+    if value is None:
+        return None
+    if annotation == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if annotation == "float":
+        return (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
+            isinstance(value, dict) and "__float__" in value)
+    if annotation in ("str", "bool"):
+        return isinstance(value, {"str": str, "bool": bool}[annotation])
+    if annotation in ("list", "List"):
+        return isinstance(value, list)
+    if annotation in _TAGGED:
+        return isinstance(value, dict) and _TAGGED[annotation] in value
+    return None
+
+
+def return_annotation(q: dict) -> str:
+    """The entry point's return annotation in the question's prompt, by its base name ("int", "List" for
+    List[int]); "" when there is none or the prompt does not parse."""
+    try:
+        tree = ast.parse(q["prompt"] + ("\n" if not q["prompt"].endswith("\n") else "") + q.get("indent", "    ")
+                         + "pass\n")
+    except SyntaxError:
+        return ""
+    for n in tree.body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == q["entry_point"] and n.returns:
+            r = n.returns.value if isinstance(n.returns, ast.Subscript) else n.returns
+            return r.id if isinstance(r, ast.Name) else ""
+    return ""
+
+
+def _type_mismatches(q: dict, outcomes: list[dict], skip: set[int]) -> list[tuple[int, str]]:
+    """(input index, annotation) for every agreed output that does not fit the prompt's return annotation."""
+    ann = return_annotation(q)
+    if not ann:
+        return []
+    return [(i, ann) for i, o in enumerate(outcomes)
+            if i not in skip and o.get("ok") and "value" in o and _admits(ann, o["value"]) is False]
+
+
 def _voters(runs: list) -> tuple[list[int], dict]:
     """(indices of the candidates that may vote, {why excluded: count}) for one question's runs."""
     voters, excluded = [], {"no_function": 0, "not_loaded": 0, "nondeterministic": 0, "unserialisable": 0}
@@ -178,6 +234,12 @@ def disputes(q: dict, outcome: dict, decision: dict, cfg: Any, limit: int = 6) -
             ref = runs[decision["reference"]]["outcomes"][i]
             n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
             items.append({"call": x["call"], "stated": x["expected"], "answers": [(_answer(ref), n)]})
+    if decision.get("reason") == "return_type_mismatch":
+        for i, ann in decision.get("type_mismatches", []):
+            ref = runs[decision["reference"]]["outcomes"][i]
+            n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
+            items.append({"call": q["inputs"][i], "stated": f"a value of type {ann} (the signature's return "
+                          "annotation)", "answers": [(_answer(ref), n)]})
     for i, call in enumerate(q["inputs"]):
         groups: list[list[dict]] = []
         for c in voters:
@@ -198,7 +260,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     """The agreement verdict for one question from `candidates_outcomes`' entry for it.
 
     Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
-    example_mismatch, "detail", "agreement": {...}, and when agreed "reference" (candidate index), "test",
+    return_type_mismatch | example_mismatch, "detail", "agreement": {...}, and when agreed "reference" (candidate index), "test",
     "n_tests", "left_out", "expectations" (each with "agrees": bool | None)}; under example_policy "rewrite",
     when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
     with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
@@ -257,6 +319,13 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     if n_tests < rg.min_asserts:
         res["reason"], res["detail"] = "too_few_tests", (f"{n_tests} tests written (< min_asserts {rg.min_asserts}); "
                                                          f"left out: {sorted(set(left_out.values()))}")[:300]
+        return res
+    mismatched = _type_mismatches(q, outcomes, set(contested))
+    if mismatched:
+        i, ann = mismatched[0]
+        res.update(reason="return_type_mismatch", type_mismatches=mismatched, detail=(
+            f"annotated -> {ann}, but the agreeing solutions return {_answer(outcomes[i])} for {q['inputs'][i]}"
+            f" ({len(mismatched)} of {len(outcomes)} inputs)")[:300])
         return res
     wrong = [x for x in exps if x["source"] == "docstring" and x["agrees"] is False]
     if not wrong or rg.example_policy == "count":

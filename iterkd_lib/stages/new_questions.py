@@ -39,7 +39,8 @@ embedding_sim_max when > 0), `contaminated` (13-gram overlap of the prompt with 
 held-out seed problems > contamination_max, or ROUGE-L to a held-out prompt > rouge_l_max; the reference is
 checked the same way once known), then after the solutions: `nondeterministic` / `unserialisable_output` (too few voters are left
 because of that), `no_agreement` (no group of min_agree, or a tie), `too_few_tests` (< min_asserts tests
-could be written), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of
+could be written), `return_type_mismatch` (an agreed output does not fit the prompt's plain return
+annotation), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of
 ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
 argument, return 0/""/[]/True/False -- passes them).
 
@@ -93,11 +94,11 @@ from iterkd_lib.scoring.question_parser import parse_reply
 from iterkd_lib.seeding import derive_seed
 
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
-           "unserialisable_output", "no_agreement", "too_few_tests", "example_mismatch", "reference_fails",
-           "trivial_tests")
+           "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "example_mismatch",
+           "reference_fails", "trivial_tests")
 # Rejections a revision can address (regeneration.revise_rounds): an ambiguous text or wrong examples (the
 # teacher sees the disputed calls), or a question that repeats an existing one (it sees that one).
-REVISABLE = ("no_agreement", "example_mismatch", "near_duplicate")
+REVISABLE = ("no_agreement", "return_type_mismatch", "example_mismatch", "near_duplicate")
 
 # ------------------------------------------------------------------------------------------- text checks
 
