@@ -14,6 +14,7 @@ from stage3_replies import (
     SECOND_LARGEST,
     SECOND_LARGEST_SOLUTIONS,
     SHUFFLED,
+    SOLUTIONS,
     VOWEL_RUN,
     VOWEL_RUN_SOLUTIONS,
     WRONG_EXAMPLE,
@@ -659,13 +660,23 @@ def test_a_disputed_question_is_revised_voted_again_and_accepted():
     assert verdicts[0]["passed"] and not any(v["passed"] for v in verdicts[1:])
 
 
-def test_an_unusable_revision_keeps_the_old_reason_and_revisions_stop_at_the_limit():
-    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=2)
+def test_a_renamed_revision_is_taken_and_an_unusable_one_keeps_the_old_reason():
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=1)
     renamed = SECOND_DISTINCT.replace("second_largest", "runner_up")
-    _, rejected, stats = regenerate_questions(LEVELS, POOL, RevisingTeacher([SECOND_LARGEST, renamed]), cfg, 7, 1,
-                                              EXECUTE)
-    assert rejected[0]["reason"] == "no_agreement" and "renamed second_largest to runner_up" in rejected[0]["detail"]
+    solutions = {**SOLUTIONS, "runner_up": [t.replace("second_largest", "runner_up")
+                                            for t in SECOND_DISTINCT_SOLUTIONS]}
+    accepted, _, _ = regenerate_questions(LEVELS, POOL, ScriptedTeacher([SECOND_LARGEST, renamed], solutions), cfg,
+                                          7, 1, EXECUTE)
+    assert accepted[0]["entry_point"] == "runner_up" and "runner_up([5, 5])" in accepted[0]["inputs"]
+    assert not any(c.startswith("second_largest") for c in accepted[0]["inputs"])
+    _, rejected, stats = regenerate_questions(LEVELS, POOL, ScriptedTeacher([SECOND_LARGEST, "Sorry, I cannot."]),
+                                              cfg, 7, 1, EXECUTE)
+    assert rejected[0]["reason"] == "no_agreement" and "revision unusable: no marker line" in rejected[0]["detail"]
     assert stats["easy"]["revisions"] == 1
+
+
+def test_revisions_stop_at_the_limit():
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=2)
     # still disputed after two revisions: rejected, with both revisions recorded
     teacher = ScriptedTeacher([SECOND_LARGEST, SECOND_LARGEST, SECOND_LARGEST])
     _, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 7, 1, EXECUTE)

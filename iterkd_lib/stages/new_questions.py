@@ -52,7 +52,7 @@ settle the intended results and rewrite the docstring under the same function na
 repeats, to write a different task. The revision runs the same checks, gets k new solutions and a new vote
 (the disputed calls are among its inputs); it stays the same request (acceptance_rate), its record carries
 `revised` and `revisions` [{prompt, reason, detail, disputes, seed, reply}], and a revision that cannot be
-parsed or renames the function rejects with the old reason. The validation itself is unchanged: the tests
+parsed rejects with the old reason (one that renames the function is taken, its old calls renamed). The validation itself is unchanged: the tests
 still come only from agreeing independent solutions.
 
 Which questions form the next pool (unchanged by the agreement step): stages/pool.py.
@@ -327,7 +327,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     def revise(pending: list, rseed: int) -> list:
         """One revision request per pending question (`prompts.question_revision_messages`, seed `rseed`);
         returns the parsed revisions as (meta, q, raw) with meta["revised"] counted up and meta["revisions"]
-        holding what was rejected and the teacher's reply; an unusable reply rejects with the old reason."""
+        holding what was rejected and the teacher's reply; an unusable reply rejects with the old reason. A
+        revision may rename the function (asked not to, the 1.5B sometimes does): the old calls follow the name."""
         msgs = []
         for meta, q, _, d, _ in pending:
             twin = ""
@@ -342,13 +343,13 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 "prompt": q["prompt"], "reason": d["reason"], "detail": d["detail"],
                 "disputes": d.get("disputes", []), "seed": rseed, "reply": reply}]}
             q2, _, why = parse_reply(reply, max_inputs=3 * rg.n_inputs)
-            if q2 is not None and d["reason"] != "near_duplicate" and q2["entry_point"] != q["entry_point"]:
-                q2, why = None, f"the revision renamed {q['entry_point']} to {q2['entry_point']}"
             if q2 is None:
                 reject(meta, d["reason"], f"{d['detail']}; revision unusable: {why}"[:300], raw, **record)
                 continue
-            if d["reason"] != "near_duplicate":  # the disputed calls (then the old inputs) are voted on again
-                old = [x["call"] for x in d.get("disputes", [])] + q["inputs"]
+            if d["reason"] != "near_duplicate":  # the disputed calls (then the old inputs) are voted on again,
+                old = [x["call"] for x in d.get("disputes", [])] + q["inputs"]  # under the name it now has
+                old = [q2["entry_point"] + c[len(q["entry_point"]):] if c.startswith(q["entry_point"] + "(") else c
+                       for c in old]
                 q2["inputs"] = list(dict.fromkeys(q2["inputs"] + old))[:3 * rg.n_inputs]
             todo[meta["parent_level"]]["written"].append(q2["entry_point"])
             out.append((meta, q2, raw))
