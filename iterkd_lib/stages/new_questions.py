@@ -373,7 +373,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             break
         rseed, sseed = derive_seed(seed, "round", rnd), derive_seed(seed, "solutions", rnd)
         replies = chat_once(teacher_backend, [m for _, _, m in batch], rg.decoding, rseed)
-        live = []  # (meta, question, raw) that passed parsing and the text checks
+        live = []  # (meta, question, raw) that parsed; `screen` applies the text checks
         for (level, parent, _), raw in zip(batch, replies):
             meta = {"parent_task_id": parent["task_id"], "parent_level": level,
                     "prompt_kind": QUESTION_KIND_BY_LEVEL[level], "seed": rseed, "solutions_seed": sseed, **info}
