@@ -105,6 +105,9 @@ def _build(cls: type, data: dict, prefix: str, where: str) -> Any:
         if name not in data:
             continue
         full = f"{prefix}.{name}" if prefix else name
+        if isinstance(data[name], bool) and "choices" in f.metadata and hints[name] is str:
+            raise ConfigError(f"{where}: key '{full}' is {data[name]!r} (YAML reads yes/no/on/off/true/false as "
+                              f"booleans); expected one of {list(f.metadata['choices'])}")
         value = _coerce(data[name], hints[name], full, where)
         if not dataclasses.is_dataclass(hints[name]):
             _check_bounds(value, f.metadata, full, where)

@@ -293,9 +293,9 @@ class RegenerationConfig:
                                   "for them (scoring/agreement_vote.py). At least 0.5: agreement on a minority "
                                   "of the inputs decides nothing.", min=0.5, max=1.0)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
-    revise_rounds: int = _f(0, "Revisions of a rejected question: one rejected as no_agreement or example_mismatch "
-                            "goes back to the teacher with the calls its solutions disagreed on (each answer and "
-                            "how many gave it), one rejected as near_duplicate with the exercise it repeats; the "
+    revise_rounds: int = _f(0, "Revisions of a rejected question: one rejected as no_agreement, example_mismatch or "
+                            "return_type_mismatch goes back to the teacher with the calls in question (each answer "
+                            "and how many solutions gave it), one rejected as near_duplicate with the exercise it repeats; the "
                             "revision is checked, solved k times and voted on again, up to this many times. Each "
                             "revision costs about what the question cost; it stays the same request in "
                             "acceptance_rate (stages/new_questions.py).", min=0, max=3)

@@ -37,7 +37,9 @@ def _details(stage: str, s: dict) -> str:
     if stage == "01_pool":
         # from_previous is the size of the last pool; `retained` (runs since 2026-11-30) how many of it stay
         if "retained" in s:
-            extra = f" ({s['retained']} of the last cycle's {s['from_previous']} retained, {s['accepted_new']} new)"
+            refilled = f", {s['refilled']} refilled from unused seeds" if s.get("refilled") else ""
+            extra = (f" ({s['retained']} of the last cycle's {s['from_previous']} retained, {s['accepted_new']} new"
+                     f"{refilled})")
         elif "from_previous" in s:
             extra = f" (last cycle's pool: {s['from_previous']}; {s['accepted_new']} new accepted)"
         else:
@@ -69,10 +71,11 @@ def _details(stage: str, s: dict) -> str:
         d = s.get("distribution") or {}
         return " / ".join(f"{k} {d.get(k, 0)}" for k in ("easy", "medium", "hard"))
     if stage == "08_new_questions":
-        revised = sum(st.get("accepted_after_revision", 0) for st in (s.get("stats") or {}).values()
-                      if isinstance(st, dict))
+        levels = [st for st in (s.get("stats") or {}).values() if isinstance(st, dict)]
+        revised = sum(st.get("accepted_after_revision", 0) for st in levels)
+        sent = sum(st.get("revisions", 0) for st in levels)
         return (f"{s.get('n_accepted', '-')} accepted" + (f" ({revised} after a revision)" if revised else "")
-                + f", {s.get('n_rejected', '-')} rejected")
+                + f", {s.get('n_rejected', '-')} rejected" + (f"; {sent} revision requests" if sent else ""))
     if stage == "09_evaluation":
         parts = []
         for m in s.get("metrics") or []:

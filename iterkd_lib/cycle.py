@@ -68,9 +68,9 @@ def _pool(run: Run, cycle: int, inp: Inputs):
     prev_pool, accepted = inp["prev/01_pool"], inp["prev/08_new_questions"]
     nxt = pool.next_pool(prev_pool, inp["prev/07_levels"], accepted, run.cfg, cycle)
     kept = len(nxt)
-    if run.cfg.data.pool_refill != "none":  # every earlier pool's questions, so none comes back as a refill
+    if run.cfg.data.pool_refill != "none":  # never a question of an earlier pool, never one of the run's held out
         used = {p["task_id"] for k in range(1, cycle) for p in run.store.read_records(k, "01_pool")}
-        nxt = pool.refill_pool(nxt, used, run.cfg, cycle)
+        nxt = pool.refill_pool(nxt, used | {p["task_id"] for p in inp["held_out"]}, run.cfg, cycle)
     return nxt, {"n": len(nxt), "from_previous": len(prev_pool), "retained": pool.count_retained(nxt),
                  "accepted_new": len(accepted), "refilled": len(nxt) - kept}, {}
 
@@ -195,7 +195,7 @@ class Stage:
 
 
 STAGES: tuple[Stage, ...] = (
-    Stage("pool", "01_pool", _pool, ("prev/01_pool", "prev/07_levels", "prev/08_new_questions")),
+    Stage("pool", "01_pool", _pool, ("prev/01_pool", "prev/07_levels", "prev/08_new_questions", "held_out")),
     Stage("teacher_attempts", "02_teacher_attempts", _teacher_attempts,
           ("01_pool", "prev/05_student_attempts", "prev/06_feedback"),
           spends=lambda run, k: run.teacher()),

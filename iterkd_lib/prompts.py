@@ -297,21 +297,22 @@ SOLUTION:
 --- end of the example ---
 
 Now write your {what} in exactly that format, starting with the line {marker} and nothing before it:
-- ENTRY POINT: the name of your new function.
+- ENTRY POINT: the name of your {fn}.
 - PROMPT: any imports, then the signature and a docstring that says exactly what to return, also for empty \
 or unusual inputs, and shows one or two examples as `>>>` lines, each followed by its result; no body.
-- INPUTS: {n} calls of your new function, one per line, with literal arguments; cover ordinary cases and edge \
+- INPUTS: {n} calls of your {fn}, one per line, with literal arguments; cover ordinary cases and edge \
 cases (empty, a single item, repeats, negatives, boundaries); only inputs the docstring allows; no results.
 - SOLUTION: the complete function, with the same signature."""
 
 
-def question_layout(n_inputs: int = 8, what: str = "new exercise") -> str:
+def question_layout(n_inputs: int = 8, what: str = "new exercise", fn: str = "new function") -> str:
     """The answer-format part of the Stage III question prompt: the worked example (`QUESTION_EXAMPLE_*`),
-    then the request for `what` ("new exercise", "corrected exercise") in its format with `n_inputs` test
-    calls. No line is a <placeholder>. Returns the text (str)."""
+    then the request for `what` ("new exercise", "corrected exercise") in its format, naming the function
+    `fn` ("new function", "function"), with `n_inputs` test calls. No line is a <placeholder>. Returns the
+    text (str)."""
     return _QUESTION_LAYOUT.format(marker=QUESTION_MARKER, ex_entry=QUESTION_EXAMPLE_ENTRY_POINT,
                                    ex_prompt=QUESTION_EXAMPLE_PROMPT, ex_inputs=QUESTION_EXAMPLE_INPUTS,
-                                   ex_solution=QUESTION_EXAMPLE_SOLUTION, n=n_inputs, what=what)
+                                   ex_solution=QUESTION_EXAMPLE_SOLUTION, n=n_inputs, what=what, fn=fn)
 
 
 def question_messages(parent: dict, kind: str, avoid: list[str] | None = None, n_inputs: int = 8,
@@ -342,22 +343,37 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
                                twin_prompt: str = "", n_inputs: int = 8) -> list[dict]:
     """Seen by the teacher in Stage III: revise a question it wrote that was rejected (regeneration.revise_rounds).
 
-    question: the parsed question ("prompt", "entry_point"). reason "no_agreement" / "example_mismatch": its
-    independent solutions disagree, so the docstring is ambiguous or its examples are wrong; `disputes`
-    (`scoring.agreement_vote.disputes`) lists each disputed call with the answers and how many solutions gave
-    each, and a docstring example's stated result; the teacher decides the intended results and rewrites the
-    docstring so that one reading remains, keeping the function's name. reason "near_duplicate": the question
-    repeats `twin_prompt` (the pool or accepted question it is too close to); the teacher writes a different
-    task. The reply uses the question layout (`question_layout`). Returns [system, user]; raises ValueError
-    for another reason.
+    question: the parsed question ("prompt", "entry_point"). `disputes` (`scoring.agreement_vote.disputes`):
+    the calls in question, each with the answers and how many candidate solutions (the teacher's own and the
+    independent ones) gave each. reason "no_agreement" / "example_mismatch": the candidates disagree with each
+    other or with a docstring example ("stated"), so the text is ambiguous or its examples are wrong; the
+    teacher decides the intended results and rewrites the docstring so that one reading remains.
+    "return_type_mismatch": the agreed results do not fit the return annotation ("annotation"); the teacher
+    decides what the function returns and makes annotation, docstring and examples say the same. Both keep
+    the function's name (a renamed reply is still taken: stages/new_questions.py). "near_duplicate": the
+    question repeats `twin_prompt` (the pool or accepted question it is too close to); the teacher writes a
+    different task. The reply uses the question layout (`question_layout`). Returns [system, user]; raises
+    ValueError for another reason.
     """
     shown = f"```python\n{question['prompt'].strip()}\n```"
+    name = question["entry_point"]
+    ran = ("Your own solution and more solutions written independently from the docstring alone were run on "
+           "its calls")
+    keep = (f"Then write the exercise again, keeping the function name {name} and its arguments, with "
+            "a docstring that ")
     if reason == "near_duplicate":
         text = (f"You wrote the exercise below as a new exercise:\n\n{shown}\n\nIt is almost the same as this "
                 f"existing exercise:\n\n```python\n{twin_prompt.strip()}\n```\n\nWrite a different exercise of "
                 "the same domain instead: a different task, not the same task with new names or wording.\n\n"
                 + question_layout(n_inputs))
-    elif reason in ("no_agreement", "return_type_mismatch", "example_mismatch"):
+    elif reason == "return_type_mismatch":
+        ann = next((d["annotation"] for d in disputes or [] if d.get("annotation")), "")
+        lines = [f"- {d['call']}: {_quote_answers(d['answers'])}" for d in disputes or []]
+        text = (f"You wrote the exercise below:\n\n{shown}\n\nIts signature says it returns {ann}. {ran}, and "
+                "they return values of another type:\n" + "\n".join(lines) + "\n\nDecide what the function "
+                f"should return. {keep}says exactly that, a matching return annotation, and the correct result "
+                "under every `>>>` example.\n\n" + question_layout(n_inputs, "corrected exercise", "function"))
+    elif reason in ("no_agreement", "example_mismatch"):
         lines = []
         for d in disputes or []:
             if "stated" in d:
@@ -365,12 +381,11 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
                              f"{_quote_answers(d['answers'])}")
             else:
                 lines.append(f"- {d['call']}: {_quote_answers(d['answers'])}")
-        text = (f"You wrote the exercise below:\n\n{shown}\n\nSeveral programmers solved it independently, and "
-                "their results show that the docstring can be read in more than one way, or that it or its "
-                "examples are wrong. Their results:\n" + "\n".join(lines) + "\n\nDecide what each of these "
-                f"calls should return. Then write the exercise again, keeping the function name {question['entry_point']} and "
-                "its arguments, with a docstring that states the rule for these cases explicitly and gives the "
-                "correct result under every `>>>` example.\n\n" + question_layout(n_inputs, "corrected exercise"))
+        text = (f"You wrote the exercise below:\n\n{shown}\n\n{ran}. Their results show that the docstring can "
+                "be read in more than one way, or that its examples are wrong:\n" + "\n".join(lines)
+                + f"\n\nDecide what each of these calls should return. {keep}states the rule for these cases "
+                "explicitly and gives the correct result under every `>>>` example.\n\n"
+                + question_layout(n_inputs, "corrected exercise", "function"))
     else:
         raise ValueError(f"question_revision_messages: no revision for reason {reason!r}")
     return [{"role": "system", "content": _QUESTION_SYSTEM}, {"role": "user", "content": text}]

@@ -48,6 +48,8 @@ BAD_YAMLS = [
     ("student:\n  quantization: 4bit\nevaluation:\n  engine: ctranslate2\n", "evaluation.engine"),
     ("regeneration:\n  min_agreed_inputs: 0.3\n", "regeneration.min_agreed_inputs"),
     ("teacher:\n  backend: hf\nfeedback:\n  judge:\n    verdict: score\n", "feedback.judge.verdict"),
+    ("data:\n  pool_refill: yes\n", "expected one of ['none', 'seeds']"),   # YAML's yes is a bool
+    ("regeneration:\n  revise_rounds: 4\n", "regeneration.revise_rounds"),
     ("- just\n- a list\n", "top level"),
     ("run: {name: x\n", "not valid YAML"),
 ]

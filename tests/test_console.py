@@ -51,8 +51,12 @@ def test_stage_lines_carry_the_numbers():
         2, "09_evaluation", SUMMARIES["09_evaluation"])
     assert "AUC -" in console.stage_line(1, "06_feedback", SUMMARIES["06_feedback"])   # None shown as '-'
     assert "easy 1 / medium 1 / hard 3" in console.stage_line(1, "07_levels", SUMMARIES["07_levels"])
-    revised = {**SUMMARIES["08_new_questions"], "stats": {"easy": {"accepted_after_revision": 1}, "hard": {}}}
-    assert "2 accepted (1 after a revision), 3 rejected" in console.stage_line(1, "08_new_questions", revised)
+    revised = {**SUMMARIES["08_new_questions"], "stats": {"easy": {"accepted_after_revision": 1, "revisions": 1},
+                                                          "hard": {"revisions": 2}}}
+    assert "2 accepted (1 after a revision), 3 rejected; 3 revision requests" in console.stage_line(
+        1, "08_new_questions", revised)
+    refilled = {**SUMMARIES["01_pool"], "refilled": 2}
+    assert "new, 2 refilled from unused seeds)" in console.stage_line(2, "01_pool", refilled)
     assert "2 accepted, 3 rejected" in console.stage_line(1, "08_new_questions", SUMMARIES["08_new_questions"])
 
 

@@ -543,9 +543,12 @@ def test_refill_tops_a_shrunken_pool_up_with_unused_seeds_in_policy_order():
     c.data.max_pool = 8
     pools = {1: first, 2: shrunk}
     run = SimpleNamespace(cfg=c, store=SimpleNamespace(read_records=lambda k, stage: pools[k]))
-    nxt, summary, _ = cycle._pool(run, 3, {"prev/01_pool": shrunk, "prev/08_new_questions": [],
+    # the run's own held-out file counts too (a resume with another run.seed derives another split)
+    run_held = [{"task_id": rest[0]}]
+    nxt, summary, _ = cycle._pool(run, 3, {"prev/01_pool": shrunk, "prev/08_new_questions": [], "held_out": run_held,
                                           "prev/07_levels": [{"task_id": shrunk[0]["task_id"], "level": "medium"}]})
-    assert summary["refilled"] == 7 and len(nxt) == 8 and not {p["task_id"] for p in nxt[1:]} & used
+    assert summary["refilled"] == 7 and len(nxt) == 8 and not {p["task_id"] for p in nxt[1:]} & (used | {rest[0]})
+    assert [p["task_id"] for p in nxt[1:]] == rest[1:8]
 
 
 # Outcomes recorded from the 1.5B teacher's five candidates for two generated questions (benchmarks/
@@ -649,6 +652,10 @@ def test_a_disputed_question_is_revised_voted_again_and_accepted():
     assert not rejected and len(accepted) == 1
     a = accepted[0]
     assert a["revised"] == 1 and a["revisions"][0]["reason"] == "no_agreement" and "distinct value" in a["prompt"]
+    # the record's raw and seeds are the accepted version's; the rejected version is kept in `revisions`
+    assert "distinct value" in a["raw"] and a["revisions"][0]["raw"] == SECOND_LARGEST
+    assert a["seed"] == teacher.calls[2][1] and a["solutions_seed"] == teacher.calls[3][1]
+    assert a["revisions"][0]["seed"] == teacher.calls[0][1] and a["revisions"][0]["solutions_seed"] == teacher.calls[1][1]
     assert a["agreement"]["largest"] == 4 and "second_largest([5, 5])" in a["inputs"]  # disputed calls voted again
     ask = teacher.calls[2][0][0][-1]["content"]  # questions, solutions, then the revision request
     assert "second_largest([5, 5]):" in ask and "(1 solution)" in ask and "keeping the function name second_largest" in ask
@@ -725,7 +732,8 @@ def test_agreed_outputs_must_fit_a_plain_return_annotation():
     items = disputes(q, out, d, cfg)
     assert items[0]["call"] == "max_repeats('aab')" and items[0]["answers"] == [("'a'", 5)]
     ask = question_revision_messages(q, d["reason"], items)[-1]["content"]
-    assert "max_repeats('aab'): your docstring says a value of type int" in ask and "'a' (5 solutions)" in ask
+    assert "Its signature says it returns int." in ask and "- max_repeats('aab'): 'a' (5 solutions)" in ask
+    assert "a matching return annotation" in ask and "calls of your function" in ask and "new function" not in ask
     # the same outputs under `-> str`: now only the empty string's 0 does not fit
     as_str = decide_question(dict(q, prompt=MAX_REPEATS_PROMPT.replace("-> int", "-> str")), out, cfg)
     assert as_str["type_mismatches"] == [(1, "str")] and "return 0 for max_repeats('')" in as_str["detail"]

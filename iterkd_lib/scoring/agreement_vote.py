@@ -220,8 +220,9 @@ def disputes(q: dict, outcome: dict, decision: dict, cfg: Any, limit: int = 6) -
 
     `outcome` is the question's `candidates_outcomes` entry, `decision` its `decide_question` result. Returns
     at most `limit` items, docstring examples that disagree with the agreed output first ({"call", "stated":
-    the docstring's result, "answers": [(agreed answer, voters giving it)]}), then the inputs on which the
-    voters' outcomes differ ({"call", "answers": [(answer, count)], most common first}). Answers are value
+    the docstring's result, "answers": [(agreed answer, voters giving it)]}), for return_type_mismatch the
+    agreed outputs that do not fit ({"call", "annotation", "answers"}), then the inputs on which the voters'
+    outcomes differ ({"call", "answers": [(answer, count)], most common first}). Answers are value
     reprs (<= 80 characters) or "<ExceptionType> raised"; outcomes are grouped by `outcomes_agree`.
     """
     rg = cfg.regeneration
@@ -238,8 +239,7 @@ def disputes(q: dict, outcome: dict, decision: dict, cfg: Any, limit: int = 6) -
         for i, ann in decision.get("type_mismatches", []):
             ref = runs[decision["reference"]]["outcomes"][i]
             n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
-            items.append({"call": q["inputs"][i], "stated": f"a value of type {ann} (the signature's return "
-                          "annotation)", "answers": [(_answer(ref), n)]})
+            items.append({"call": q["inputs"][i], "annotation": ann, "answers": [(_answer(ref), n)]})
     for i, call in enumerate(q["inputs"]):
         groups: list[list[dict]] = []
         for c in voters:

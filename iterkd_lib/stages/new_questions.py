@@ -44,14 +44,15 @@ annotation), `example_mismatch`, `reference_fails` (the reference fails the writ
 ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
 argument, return 0/""/[]/True/False -- passes them).
 
-Revisions (regeneration.revise_rounds, default 0): a question rejected as `no_agreement` or
-`example_mismatch` goes back to the teacher with what its candidates disputed (`agreement_vote.disputes`: each
-disputed call with every answer and how many candidates gave it, and a docstring example's stated result), to
-settle the intended results and rewrite the docstring under the same function name
-(`prompts.question_revision_messages`); one rejected as `near_duplicate` goes back with the exercise it
+Revisions (regeneration.revise_rounds, default 0): a question rejected as `no_agreement`,
+`return_type_mismatch` or `example_mismatch` goes back to the teacher with what its candidates disputed
+(`agreement_vote.disputes`: each disputed call with every answer and how many candidates gave it, a docstring
+example's stated result, or the annotation the results do not fit), to settle the intended results and
+rewrite the docstring under the same function name (`prompts.question_revision_messages`); one rejected as `near_duplicate` goes back with the exercise it
 repeats, to write a different task. The revision runs the same checks, gets k new solutions and a new vote
 (the disputed calls are among its inputs); it stays the same request (acceptance_rate), its record carries
-`revised` and `revisions` [{prompt, reason, detail, disputes, seed, reply}], and a revision that cannot be
+`revised` and `revisions` [{prompt, reason, detail, disputes, raw, seed, solutions_seed}: each rejected
+version; the record's own raw / seed / solutions_seed are the last version's], and a revision that cannot be
 parsed rejects with the old reason (one that renames the function is taken, its old calls renamed). The validation itself is unchanged: the tests
 still come only from agreeing independent solutions.
 
@@ -324,27 +325,32 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 t["st"]["examples_rewritten"] += len(rewritten["examples_rewritten"])
         return pending
 
-    def revise(pending: list, rseed: int) -> list:
+    def revise(pending: list, rseed: int, sseed: int) -> list:
         """One revision request per pending question (`prompts.question_revision_messages`, seed `rseed`);
-        returns the parsed revisions as (meta, q, raw) with meta["revised"] counted up and meta["revisions"]
-        holding what was rejected and the teacher's reply; an unusable reply rejects with the old reason. A
-        revision may rename the function (asked not to, the 1.5B sometimes does): the old calls follow the name."""
+        returns the parsed revisions as (meta, q, reply): meta["revised"] counted up, "seed" / "solutions_seed"
+        now those of the revision and of its solutions (`sseed`), and meta["revisions"] gaining what was
+        rejected {prompt, reason, detail, disputes, raw, seed, solutions_seed}; an unusable reply rejects with
+        the old reason. A revision may rename the function (asked not to, the 1.5B sometimes does): the old
+        calls follow the name."""
         msgs = []
         for meta, q, _, d, _ in pending:
             twin = ""
-            if d["reason"] == "near_duplicate":
-                twin = known[max_rouge_l(q["prompt"], [p["prompt"] for p in known])[1]]["prompt"]
+            if d["reason"] == "near_duplicate":  # the question `check_text` named ("... to <task_id>")
+                twin = next((p["prompt"] for p in known if d["detail"].endswith(f" to {p['task_id']}")),
+                            known[max_rouge_l(q["prompt"], [p["prompt"] for p in known])[1]]["prompt"])
             msgs.append(question_revision_messages(q, d["reason"], d.get("disputes"), twin, rg.n_inputs))
             todo[meta["parent_level"]]["st"]["revisions"] += 1
         replies = chat_once(teacher_backend, msgs, rg.decoding, rseed)
         out = []
         for (meta, q, raw, d, record), reply in zip(pending, replies):
-            meta = {**meta, "revised": meta.get("revised", 0) + 1, "revisions": [*meta.get("revisions", []), {
-                "prompt": q["prompt"], "reason": d["reason"], "detail": d["detail"],
-                "disputes": d.get("disputes", []), "seed": rseed, "reply": reply}]}
+            meta = {**meta, "revised": meta.get("revised", 0) + 1, "seed": rseed, "solutions_seed": sseed,
+                    "revisions": [*meta.get("revisions", []), {
+                        "prompt": q["prompt"], "reason": d["reason"], "detail": d["detail"],
+                        "disputes": d.get("disputes", []), "raw": raw, "seed": meta["seed"],
+                        "solutions_seed": meta["solutions_seed"]}]}
             q2, _, why = parse_reply(reply, max_inputs=3 * rg.n_inputs)
             if q2 is None:
-                reject(meta, d["reason"], f"{d['detail']}; revision unusable: {why}"[:300], raw, **record)
+                reject(meta, d["reason"], f"{d['detail']}; revision unusable: {why}"[:300], reply, **record)
                 continue
             if d["reason"] != "near_duplicate":  # the disputed calls (then the old inputs) are voted on again,
                 old = [x["call"] for x in d.get("disputes", [])] + q["inputs"]  # under the name it now has
@@ -352,7 +358,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                        for c in old]
                 q2["inputs"] = list(dict.fromkeys(q2["inputs"] + old))[:3 * rg.n_inputs]
             todo[meta["parent_level"]]["written"].append(q2["entry_point"])
-            out.append((meta, q2, raw))
+            out.append((meta, q2, reply))
         return out
 
     held: list = []  # near-duplicates `screen` held back for revision, collected by the next `vote`
@@ -387,8 +393,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         for r in range(rg.revise_rounds):  # rejected questions go back to the teacher (`revise`)
             if not pending:
                 break
-            pending = vote(screen(revise(pending, derive_seed(seed, "revise", rnd, r))),
-                           derive_seed(seed, "revise_solutions", rnd, r))
+            rs = derive_seed(seed, "revise_solutions", rnd, r)
+            pending = vote(screen(revise(pending, derive_seed(seed, "revise", rnd, r), rs)), rs)
         for meta, q, raw, d, record in pending:
             reject(meta, d["reason"], d["detail"], raw, **record)
         rnd += 1

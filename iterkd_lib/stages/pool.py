@@ -110,7 +110,8 @@ def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: A
 def refill_pool(nxt: list[dict], used: set[str], cfg: Any, cycle: int) -> list[dict]:
     """`nxt` (a `next_pool` result) topped up under data.pool_refill "seeds" (see the module docstring).
 
-    used: task ids of every earlier pool of the run (they are not taken again). Returns `nxt` unchanged when
+    used: task ids never to take: every earlier pool of the run and the run's held-out problems (its
+    held_out.jsonl; the held-out split derived from the config now is left out as well). Returns `nxt` unchanged when
     the refill is off, data.pool_size is 0 or the pool is already that large; else `nxt` plus unused seed
     problems in data.pool_policy order up to min(pool_size, max_pool or pool_size), each with pool_reason
     "refill" and pool_cycle `cycle`. Raises what `seed_pool` raises for the seed or pass@k files.
@@ -119,8 +120,8 @@ def refill_pool(nxt: list[dict], used: set[str], cfg: Any, cycle: int) -> list[d
     target = min(d.pool_size, d.max_pool or d.pool_size)
     if d.pool_refill != "seeds" or not d.pool_size or len(nxt) >= target:
         return nxt
-    seeds, _ = _split_seeds(cfg)
-    have = used | {p["task_id"] for p in nxt}
+    seeds, held = _split_seeds(cfg)
+    have = used | {p["task_id"] for p in nxt} | {p["task_id"] for p in held}
     fresh = [p for p in order_pool(seeds, d.pool_policy, d.teacher_passk, d.student_passk)
              if p["task_id"] not in have][: target - len(nxt)]
     return nxt + [dict(p, pool_reason="refill", pool_cycle=cycle) for p in fresh]
