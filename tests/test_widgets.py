@@ -21,6 +21,7 @@ NEW_VALUES = {
     "regeneration.per_level.easy": 7,
     "regeneration.per_level.medium": 8,
     "regeneration.per_level.hard": 9,
+    "regeneration.revise_rounds": 2,
 }
 
 
