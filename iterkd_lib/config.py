@@ -60,8 +60,8 @@ def _type_name(tp: Any) -> str:
     return getattr(tp, "__name__", str(tp))
 
 
-def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
-    """Check `value` against the annotated type; ints are accepted for floats, nothing else is coerced."""
+def _coerce(value: Any, tp: Any, key: str, where: str, choices: Any = None) -> Any:
+    """Check `value` against the annotated type (and name `choices` when it fails); ints pass for floats."""
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: key '{key}' must be a mapping, got {type(value).__name__}")
@@ -79,7 +79,8 @@ def _coerce(value: Any, tp: Any, key: str, where: str) -> Any:
     if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
         raise ConfigError(f"{where}: key '{key}' must be an integer, got {value!r}")
     if tp in (list, dict, str, float) and not isinstance(value, tp):
-        raise ConfigError(f"{where}: key '{key}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}")
+        hint = f"; expected one of {list(choices)} (YAML reads yes/no/on/off as true/false)" if choices else ""
+        raise ConfigError(f"{where}: key '{key}' must be {_type_name(tp)}, got {type(value).__name__} {value!r}{hint}")
     return value
 
 
@@ -101,14 +102,9 @@ def _build(cls: type, data: dict, prefix: str, where: str) -> Any:
             raise ConfigError(f"{where}: unknown key '{full}' (known under '{prefix or '<top>'}': "
                               f"{', '.join(sorted(known))})")
     kwargs = {}
-    for name, f in known.items():
-        if name not in data:
-            continue
+    for name, f in ((n, f) for n, f in known.items() if n in data):
         full = f"{prefix}.{name}" if prefix else name
-        if isinstance(data[name], bool) and "choices" in f.metadata and hints[name] is str:
-            raise ConfigError(f"{where}: key '{full}' is {data[name]!r} (YAML reads yes/no/on/off/true/false as "
-                              f"booleans); expected one of {list(f.metadata['choices'])}")
-        value = _coerce(data[name], hints[name], full, where)
+        value = _coerce(data[name], hints[name], full, where, f.metadata.get("choices"))
         if not dataclasses.is_dataclass(hints[name]):
             _check_bounds(value, f.metadata, full, where)
         kwargs[name] = value

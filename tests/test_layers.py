@@ -27,7 +27,8 @@ LONG_MODULES = {
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
-    "stages/new_questions.py": "the text checks in order and the batched regeneration loop of Stage III (one "
+    "stages/new_questions.py": "the text checks in order and the batched regeneration loop of Stage III with its "
+                               "revisions (one "
                                "job); the reply parser is scoring/question_parser.py, the answer vote "
                                "scoring/agreement_vote.py (tests from it: scoring/agreed_tests.py)",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "

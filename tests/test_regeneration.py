@@ -629,8 +629,9 @@ class RevisingTeacher(ScriptedTeacher):
 
 
 def test_disputes_list_each_disputed_call_with_its_answers():
-    from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question, disputes
+    from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question
     from iterkd_lib.scoring.code_extraction import extract_code
+    from iterkd_lib.scoring.disputes import disputes
 
     q, _ = parse_question(SECOND_LARGEST)
     q["candidates"] = [q["solution"]] + [extract_code(t, "second_largest") for t in SECOND_LARGEST_SOLUTIONS]
@@ -718,7 +719,9 @@ MAX_REPEATS_CODE = ("def max_repeats(s: str) -> int:\n    if not s:\n        ret
 
 def test_agreed_outputs_must_fit_a_plain_return_annotation():
     from iterkd_lib.prompts import question_revision_messages
-    from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question, disputes, return_annotation
+    from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question
+    from iterkd_lib.scoring.disputes import disputes
+    from iterkd_lib.scoring.return_types import return_annotation
 
     q = {"entry_point": "max_repeats", "prompt": MAX_REPEATS_PROMPT, "args": ["s"], "indent": "    ",
          "inputs": ["max_repeats('aab')", "max_repeats('')", "max_repeats('abab')", "max_repeats('zzy')"],

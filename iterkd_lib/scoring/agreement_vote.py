@@ -19,7 +19,7 @@ KodCode validate self-written tasks the same way):
    Its reference is that group's first member; its tests are written from the group's outcomes
    (`scoring.agreed_tests.write_tests`: the forms of the checks and what is left out are listed there).
 3. The agreed outputs must fit the prompt's return annotation where it is a plain type (int, float, str,
-   bool, list, tuple, dict, set; `return_annotation`): an output of another type (None not judged) rejects
+   bool, list, tuple, dict, set; scoring/return_types.py): an output of another type (None not judged) rejects
    the question as `return_type_mismatch`. The agreeing solutions and the text then read the task
    differently (a real case: `max_repeats(s: str) -> int`, "return the number of characters that appear the
    most", whose five agreeing solutions returned the character, and whose count examples the rewrite policy
@@ -41,12 +41,11 @@ plain interpreter (the sandbox's typing_prelude stays off; reasons in sandbox/ex
 Not covered: parsing the teacher's reply, the text checks and the regeneration loop (stages/new_questions.py);
 whether a question is sound beyond its agreeing solutions (k samples of one model can agree on the same
 misreading).
-6. `disputes`: for a question rejected as no_agreement, return_type_mismatch or example_mismatch, the calls
-   its candidates disagree on (and the docstring examples or annotation that disagree with the agreed output),
-   quoted in the teacher's revision request (regeneration.revise_rounds, stages/new_questions.py).
+What a rejected question's candidates disputed, for the teacher's revision: scoring/disputes.py. The
+annotation check: scoring/return_types.py.
 
-Entry points: `candidates_outcomes`, `decide_question`, `disputes`, `return_annotation`, `candidate_program`,
-`summarise_agreement`.
+Entry points: `candidates_outcomes`, `decide_question`, `voting` (who may vote), `answer_text`,
+`candidate_program`, `summarise_agreement`.
 """
 
 from __future__ import annotations
@@ -56,6 +55,7 @@ from typing import Any
 
 from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, write_tests
+from iterkd_lib.scoring.return_types import type_mismatches
 
 
 def candidate_program(q: dict, code: str) -> str:
@@ -142,56 +142,7 @@ def _best_partial_group(runs: list, voters: list[int], n_inputs: int, rg: Any) -
     return list(group), inputs
 
 
-# Return annotations the check below understands, and the normalised outputs (sandbox.calls) each admits.
-_TAGGED = {"tuple": "__tuple__", "Tuple": "__tuple__", "dict": "__dict__", "Dict": "__dict__", "set": "__set__",
-           "Set": "__set__", "frozenset": "__frozenset__", "FrozenSet": "__frozenset__"}
-
-
-def _admits(annotation: str, value: Any) -> bool | None:
-    """Whether a normalised output fits a simple return annotation; None when the annotation is not one this
-    check reads (Optional, Union, Any, a class, ...) or the output is None (small models annotate `-> int` and
-    document "None when empty"; not judged)."""
-    if value is None:
-        return None
-    if annotation == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if annotation == "float":
-        return (isinstance(value, (int, float)) and not isinstance(value, bool)) or (
-            isinstance(value, dict) and "__float__" in value)
-    if annotation in ("str", "bool"):
-        return isinstance(value, {"str": str, "bool": bool}[annotation])
-    if annotation in ("list", "List"):
-        return isinstance(value, list)
-    if annotation in _TAGGED:
-        return isinstance(value, dict) and _TAGGED[annotation] in value
-    return None
-
-
-def return_annotation(q: dict) -> str:
-    """The entry point's return annotation in the question's prompt, by its base name ("int", "List" for
-    List[int]); "" when there is none or the prompt does not parse."""
-    try:
-        tree = ast.parse(q["prompt"] + ("\n" if not q["prompt"].endswith("\n") else "") + q.get("indent", "    ")
-                         + "pass\n")
-    except SyntaxError:
-        return ""
-    for n in tree.body:
-        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == q["entry_point"] and n.returns:
-            r = n.returns.value if isinstance(n.returns, ast.Subscript) else n.returns
-            return r.id if isinstance(r, ast.Name) else ""
-    return ""
-
-
-def _type_mismatches(q: dict, outcomes: list[dict], skip: set[int]) -> list[tuple[int, str]]:
-    """(input index, annotation) for every agreed output that does not fit the prompt's return annotation."""
-    ann = return_annotation(q)
-    if not ann:
-        return []
-    return [(i, ann) for i, o in enumerate(outcomes)
-            if i not in skip and o.get("ok") and "value" in o and _admits(ann, o["value"]) is False]
-
-
-def _voters(runs: list) -> tuple[list[int], dict]:
+def voting(runs: list) -> tuple[list[int], dict]:
     """(indices of the candidates that may vote, {why excluded: count}) for one question's runs."""
     voters, excluded = [], {"no_function": 0, "not_loaded": 0, "nondeterministic": 0, "unserialisable": 0}
     for ci, r in enumerate(runs):
@@ -208,52 +159,11 @@ def _voters(runs: list) -> tuple[list[int], dict]:
     return voters, excluded
 
 
-def _answer(o: dict) -> str:
+def answer_text(o: dict) -> str:
     """An outcome as a prompt can quote it: the value's repr, or '<Type> raised'."""
     if o.get("ok"):
         return str(o.get("repr", ""))[:80]
     return f"{o.get('error_type') or 'an exception'} raised"
-
-
-def disputes(q: dict, outcome: dict, decision: dict, cfg: Any, limit: int = 6) -> list[dict]:
-    """What a question's candidates disagree on, for the teacher's clarification (stages/new_questions.py).
-
-    `outcome` is the question's `candidates_outcomes` entry, `decision` its `decide_question` result. Returns
-    at most `limit` items, docstring examples that disagree with the agreed output first ({"call", "stated":
-    the docstring's result, "answers": [(agreed answer, voters giving it)]}), for return_type_mismatch the
-    agreed outputs that do not fit ({"call", "annotation", "answers"}), then the inputs on which the voters'
-    outcomes differ ({"call", "answers": [(answer, count)], most common first}). Answers are value
-    reprs (<= 80 characters) or "<ExceptionType> raised"; outcomes are grouped by `outcomes_agree`.
-    """
-    rg = cfg.regeneration
-    runs = outcome["runs"]
-    voters, _ = _voters(runs)
-    items: list[dict] = []
-    for x in decision.get("expectations") or []:
-        if x.get("source") == "docstring" and x.get("agrees") is False:
-            i = q["inputs"].index(x["call"])
-            ref = runs[decision["reference"]]["outcomes"][i]
-            n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
-            items.append({"call": x["call"], "stated": x["expected"], "answers": [(_answer(ref), n)]})
-    if decision.get("reason") == "return_type_mismatch":
-        for i, ann in decision.get("type_mismatches", []):
-            ref = runs[decision["reference"]]["outcomes"][i]
-            n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
-            items.append({"call": q["inputs"][i], "annotation": ann, "answers": [(_answer(ref), n)]})
-    for i, call in enumerate(q["inputs"]):
-        groups: list[list[dict]] = []
-        for c in voters:
-            o = runs[c]["outcomes"][i]
-            for g in groups:
-                if outcomes_agree(g[0], o, rg.rel_tol, rg.abs_tol):
-                    g.append(o)
-                    break
-            else:
-                groups.append([o])
-        if len(groups) > 1 and all(it["call"] != call for it in items):
-            groups.sort(key=len, reverse=True)
-            items.append({"call": call, "answers": [(_answer(g[0]), len(g)) for g in groups]})
-    return items[:limit]
 
 
 def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
@@ -269,7 +179,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     """
     rg = cfg.regeneration
     runs = outcome["runs"]
-    voters, excluded = _voters(runs)
+    voters, excluded = voting(runs)
     groups: list[list[int]] = []
     for ci in voters:
         for g in groups:
@@ -320,11 +230,11 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         res["reason"], res["detail"] = "too_few_tests", (f"{n_tests} tests written (< min_asserts {rg.min_asserts}); "
                                                          f"left out: {sorted(set(left_out.values()))}")[:300]
         return res
-    mismatched = _type_mismatches(q, outcomes, set(contested))
+    mismatched = type_mismatches(q, outcomes, set(contested))
     if mismatched:
         i, ann = mismatched[0]
         res.update(reason="return_type_mismatch", type_mismatches=mismatched, detail=(
-            f"annotated -> {ann}, but the agreeing solutions return {_answer(outcomes[i])} for {q['inputs'][i]}"
+            f"annotated -> {ann}, but the agreeing solutions return {answer_text(outcomes[i])} for {q['inputs'][i]}"
             f" ({len(mismatched)} of {len(outcomes)} inputs)")[:300])
         return res
     wrong = [x for x in exps if x["source"] == "docstring" and x["agrees"] is False]

@@ -46,7 +46,7 @@ argument, return 0/""/[]/True/False -- passes them).
 
 Revisions (regeneration.revise_rounds, default 0): a question rejected as `no_agreement`,
 `return_type_mismatch` or `example_mismatch` goes back to the teacher with what its candidates disputed
-(`agreement_vote.disputes`: each disputed call with every answer and how many candidates gave it, a docstring
+(`scoring.disputes`: each disputed call with every answer and how many candidates gave it, a docstring
 example's stated result, or the annotation the results do not fit), to settle the intended results and
 rewrite the docstring under the same function name (`prompts.question_revision_messages`); one rejected as `near_duplicate` goes back with the exercise it
 repeats, to write a different task. The revision runs the same checks, gets k new solutions and a new vote
@@ -86,11 +86,11 @@ from iterkd_lib.scoring.agreement_vote import (
     candidate_program,
     candidates_outcomes,
     decide_question,
-    disputes,
     summarise_agreement,
 )
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.scoring.decontamination import build_index, humaneval_index, max_rouge_l, overlap
+from iterkd_lib.scoring.disputes import disputes
 from iterkd_lib.scoring.question_parser import parse_reply
 from iterkd_lib.seeding import derive_seed
 
