@@ -91,6 +91,8 @@ def _check_bounds(value: Any, meta: dict, key: str, where: str) -> None:
         raise ConfigError(f"{where}: key '{key}' is {value!r}; must be >= {meta['min']}")
     if "max" in meta and value > meta["max"]:
         raise ConfigError(f"{where}: key '{key}' is {value!r}; must be <= {meta['max']}")
+    if "items" in meta and any(v not in meta["items"] for v in value):
+        raise ConfigError(f"{where}: key '{key}' is {value!r}; each item must be one of {list(meta['items'])}")
 
 
 def _build(cls: type, data: dict, prefix: str, where: str) -> Any:
@@ -120,8 +122,7 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
         raise ConfigError(f"{where}: difficulty.hard_max_judge must not exceed difficulty.easy_min_judge")
     bad_levels = set(cfg.regeneration.per_level) - {"easy", "medium", "hard"}
     if bad_levels:
-        raise ConfigError(f"{where}: regeneration.per_level has unknown level(s) {sorted(bad_levels)}; "
-                          "use easy/medium/hard")
+        raise ConfigError(f"{where}: regeneration.per_level: unknown level(s) {sorted(bad_levels)} (easy/medium/hard)")
     for level, n in cfg.regeneration.per_level.items():
         if not isinstance(n, int) or isinstance(n, bool) or n < 0:
             raise ConfigError(f"{where}: regeneration.per_level.{level} must be a non-negative integer, got {n!r}")

@@ -273,6 +273,12 @@ def _sampling(temperature: float, max_new_tokens: int, stop: list, help: str) ->
                                                         stop=list(stop)), metadata={"help": help})
 
 
+# The Stage III rejections a revision can address (stages/new_questions.py): an ambiguous text, wrong
+# examples or an annotation the results do not fit (the teacher sees what was disputed), or a question that
+# repeats an existing one (it sees that one).
+REVISABLE_REASONS = ("no_agreement", "return_type_mismatch", "example_mismatch", "near_duplicate")
+
+
 @dataclass
 class RegenerationConfig:
     """Stage III new questions: how many per level, tries, validation thresholds, decoding."""
@@ -293,12 +299,15 @@ class RegenerationConfig:
                                   "for them (scoring/agreement_vote.py). At least 0.5: agreement on a minority "
                                   "of the inputs decides nothing.", min=0.5, max=1.0)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
-    revise_rounds: int = _f(0, "Revisions of a rejected question: one rejected as no_agreement, example_mismatch or "
-                            "return_type_mismatch goes back to the teacher with the calls in question (each answer "
-                            "and how many solutions gave it), one rejected as near_duplicate with the exercise it repeats; the "
-                            "revision is checked, solved k times and voted on again, up to this many times. Each "
-                            "revision costs about what the question cost; it stays the same request in "
+    revise_rounds: int = _f(0, "Revisions of a rejected question (for the reasons in revise_reasons): one rejected "
+                            "as no_agreement, example_mismatch or return_type_mismatch goes back to the teacher with "
+                            "the calls in question (each answer and how many solutions gave it), one rejected as "
+                            "near_duplicate with the exercise it repeats; the revision is checked, solved k times "
+                            "and voted on again, up to this many times. Each revision costs about what the "
+                            "question cost; it stays the same request in "
                             "acceptance_rate (stages/new_questions.py).", min=0, max=3)
+    revise_reasons: list = _f(list(REVISABLE_REASONS), "Which rejections revise_rounds revises, any of "
+                              f"{', '.join(REVISABLE_REASONS)}.", items=REVISABLE_REASONS)
     drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
                                            "teacher's asserts); kept so runs made before that change reopen.")
     rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",

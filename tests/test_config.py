@@ -50,6 +50,7 @@ BAD_YAMLS = [
     ("teacher:\n  backend: hf\nfeedback:\n  judge:\n    verdict: score\n", "feedback.judge.verdict"),
     ("data:\n  pool_refill: yes\n", "expected one of ['none', 'seeds']"),   # YAML's yes is a bool
     ("regeneration:\n  revise_rounds: 4\n", "regeneration.revise_rounds"),
+    ("regeneration:\n  revise_reasons: [near_duplicate, trivial_tests]\n", "each item must be one of"),
     ("- just\n- a list\n", "top level"),
     ("run: {name: x\n", "not valid YAML"),
 ]

@@ -683,6 +683,15 @@ def test_a_renamed_revision_is_taken_and_an_unusable_one_keeps_the_old_reason():
     assert stats["easy"]["revisions"] == 1
 
 
+def test_only_the_reasons_asked_for_are_revised():
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=1,
+                   revise_reasons=["near_duplicate"])
+    teacher = RevisingTeacher([SECOND_LARGEST, SECOND_DISTINCT])
+    _, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 7, 1, EXECUTE)
+    assert rejected[0]["reason"] == "no_agreement" and "revised" not in rejected[0]
+    assert stats["easy"]["revisions"] == 0 and len(teacher.calls) == 2
+
+
 def test_revisions_stop_at_the_limit():
     cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, revise_rounds=2)
     # still disputed after two revisions: rejected, with both revisions recorded

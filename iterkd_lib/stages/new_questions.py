@@ -44,8 +44,8 @@ annotation), `example_mismatch`, `reference_fails` (the reference fails the writ
 ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
 argument, return 0/""/[]/True/False -- passes them).
 
-Revisions (regeneration.revise_rounds, default 0): a question rejected as `no_agreement`,
-`return_type_mismatch` or `example_mismatch` goes back to the teacher with what its candidates disputed
+Revisions (regeneration.revise_rounds, default 0; for the reasons in regeneration.revise_reasons): a question
+rejected as `no_agreement`, `return_type_mismatch` or `example_mismatch` goes back to the teacher with what its candidates disputed
 (`scoring.disputes`: each disputed call with every answer and how many candidates gave it, a docstring
 example's stated result, or the annotation the results do not fit), to settle the intended results and
 rewrite the docstring under the same function name (`prompts.question_revision_messages`); one rejected as `near_duplicate` goes back with the exercise it
@@ -97,9 +97,6 @@ from iterkd_lib.seeding import derive_seed
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
            "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "example_mismatch",
            "reference_fails", "trivial_tests")
-# Rejections a revision can address (regeneration.revise_rounds): an ambiguous text or wrong examples (the
-# teacher sees the disputed calls), or a question that repeats an existing one (it sees that one).
-REVISABLE = ("no_agreement", "return_type_mismatch", "example_mismatch", "near_duplicate")
 
 # ------------------------------------------------------------------------------------------- text checks
 
@@ -249,7 +246,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         st["rejected"][reason] = st["rejected"].get(reason, 0) + 1
 
     def revisable(meta: dict, reason: str) -> bool:
-        return reason in REVISABLE and meta.get("revised", 0) < rg.revise_rounds
+        return reason in rg.revise_reasons and meta.get("revised", 0) < rg.revise_rounds
 
     def screen(live: list) -> list:
         """The text checks; returns the (meta, q, raw) that passed. A near-duplicate that may be revised is
