@@ -170,8 +170,9 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     """The agreement verdict for one question from `candidates_outcomes`' entry for it.
 
     Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
-    return_type_mismatch | example_mismatch, "detail", "agreement": {...}, and when agreed "reference" (candidate index), "test",
-    "n_tests", "left_out", "expectations" (each with "agrees": bool | None)}; under example_policy "rewrite",
+    return_type_mismatch | example_mismatch, "detail", "agreement": {...}, and when agreed "reference"
+    (candidate index), "test", "n_tests", "left_out", "expectations" (each with "agrees": bool | None), and
+    for return_type_mismatch "type_mismatches" [(input index, annotation)]}; under example_policy "rewrite",
     when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
     with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
     Docstring examples are among the inputs (scoring/question_parser.parse_question puts them first), so every

@@ -45,16 +45,17 @@ ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`
 argument, return 0/""/[]/True/False -- passes them).
 
 Revisions (regeneration.revise_rounds, default 0; for the reasons in regeneration.revise_reasons): a question
-rejected as `no_agreement`, `return_type_mismatch` or `example_mismatch` goes back to the teacher with what its candidates disputed
-(`scoring.disputes`: each disputed call with every answer and how many candidates gave it, a docstring
-example's stated result, or the annotation the results do not fit), to settle the intended results and
-rewrite the docstring under the same function name (`prompts.question_revision_messages`); one rejected as `near_duplicate` goes back with the exercise it
-repeats, to write a different task. The revision runs the same checks, gets k new solutions and a new vote
-(the disputed calls are among its inputs); it stays the same request (acceptance_rate), its record carries
-`revised` and `revisions` [{prompt, reason, detail, disputes, raw, seed, solutions_seed}: each rejected
-version; the record's own raw / seed / solutions_seed are the last version's], and a revision that cannot be
-parsed rejects with the old reason (one that renames the function is taken, its old calls renamed). The validation itself is unchanged: the tests
-still come only from agreeing independent solutions.
+rejected as `no_agreement`, `return_type_mismatch` or `example_mismatch` goes back to the teacher with what
+its candidates disputed (`scoring.disputes`: each disputed call with every answer and how many candidates gave
+it, a docstring example's stated result, or the annotation the results do not fit), to settle the intended
+results and rewrite the docstring under the same function name (`prompts.question_revision_messages`); one
+rejected as `near_duplicate` goes back with the exercise it repeats, to write a different task. The revision
+runs the same checks, gets k new solutions and a new vote (the disputed calls are among its inputs); it stays
+the same request (acceptance_rate), its record carries `revised` and `revisions` [{prompt, reason, detail,
+disputes, raw, seed, solutions_seed}: each rejected version; the record's own raw / seed / solutions_seed are
+the last version's], and a revision that cannot be parsed rejects with the old reason (one that renames the
+function is taken, its old calls renamed). The validation itself is unchanged: the tests still come only from
+agreeing independent solutions.
 
 Which questions form the next pool (unchanged by the agreement step): stages/pool.py.
 
