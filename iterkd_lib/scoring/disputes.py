@@ -30,17 +30,17 @@ def disputes(q: dict, outcome: dict, decision: dict, cfg: Any, limit: int = 6) -
     runs = outcome["runs"]
     voters, _ = voting(runs)
     items: list[dict] = []
+
+    def agreed(i: int) -> list[tuple[str, int]]:  # the reference's answer to input i and how many voters gave it
+        ref = runs[decision["reference"]]["outcomes"][i]
+        return [(answer_text(ref), sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol,
+                                                                          rg.abs_tol)))]
     for x in decision.get("expectations") or []:
         if x.get("source") == "docstring" and x.get("agrees") is False:
-            i = q["inputs"].index(x["call"])
-            ref = runs[decision["reference"]]["outcomes"][i]
-            n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
-            items.append({"call": x["call"], "stated": x["expected"], "answers": [(answer_text(ref), n)]})
+            items.append({"call": x["call"], "stated": x["expected"], "answers": agreed(q["inputs"].index(x["call"]))})
     if decision.get("reason") == "return_type_mismatch":
         for i, ann in decision.get("type_mismatches", []):
-            ref = runs[decision["reference"]]["outcomes"][i]
-            n = sum(1 for c in voters if outcomes_agree(ref, runs[c]["outcomes"][i], rg.rel_tol, rg.abs_tol))
-            items.append({"call": q["inputs"][i], "annotation": ann, "answers": [(answer_text(ref), n)]})
+            items.append({"call": q["inputs"][i], "annotation": ann, "answers": agreed(i)})
     for i, call in enumerate(q["inputs"]):
         groups: list[list[dict]] = []
         for c in voters:

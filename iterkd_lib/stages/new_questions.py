@@ -249,10 +249,10 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     def revisable(meta: dict, reason: str) -> bool:
         return reason in rg.revise_reasons and meta.get("revised", 0) < rg.revise_rounds
 
-    def screen(live: list) -> list:
-        """The text checks; returns the (meta, q, raw) that passed. A near-duplicate that may be revised is
-        carried as a pending item instead (see `revise`)."""
-        passed = []
+    def screen(live: list) -> tuple[list, list]:
+        """The text checks: (the (meta, q, raw) that passed, the near-duplicates that may still be revised, as
+        pending items (meta, q, raw, decision, record) for `revise`)."""
+        passed, held = [], []
         for meta, q, raw in live:
             reason, detail = check_text(q, known, held_out, cfg, embedder, held_index)
             if not reason:
@@ -261,20 +261,18 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 held.append((meta, q, raw, {"reason": reason, "detail": detail}, {"prompt": q["prompt"]}))
             else:
                 reject(meta, reason, detail, raw, prompt=q["prompt"])
-        return passed
+        return passed, held
 
     def vote(live: list, sseed: int) -> list:
         """k solutions per question, the vote, the test checks; accepts or rejects each question and returns
-        the rejected ones that may still be revised, as (meta, q, raw, decision, record), with those that
-        `screen` held back."""
+        the rejected ones that may still be revised, as (meta, q, raw, decision, record)."""
         sols = _sample_solutions([q for _, q, _ in live], teacher_backend, cfg, sseed)
         for (_, q, _), texts in zip(live, sols):
             q["solution_replies"] = texts
             q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [
                 extract_code(t, q["entry_point"]) for t in texts]
         outs = candidates_outcomes([q for _, q, _ in live], cfg)
-        pending = held[:]
-        held.clear()
+        pending = []
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
@@ -359,7 +357,6 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             out.append((meta, q2, reply))
         return out
 
-    held: list = []  # near-duplicates `screen` held back for revision, collected by the next `vote`
     rnd = 0
     while True:
         batch = []  # (level, parent, messages)
@@ -387,12 +384,14 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 continue
             todo[level]["written"].append(q["entry_point"])
             live.append((meta, q, raw))
-        pending = vote(screen(live), sseed)
+        passed, held = screen(live)
+        pending = held + vote(passed, sseed)
         for r in range(rg.revise_rounds):  # rejected questions go back to the teacher (`revise`)
             if not pending:
                 break
             rs = derive_seed(seed, "revise_solutions", rnd, r)
-            pending = vote(screen(revise(pending, derive_seed(seed, "revise", rnd, r), rs)), rs)
+            passed, held = screen(revise(pending, derive_seed(seed, "revise", rnd, r), rs))
+            pending = held + vote(passed, rs)
         for meta, q, raw, d, record in pending:
             reject(meta, d["reason"], d["detail"], raw, **record)
         rnd += 1
