@@ -144,3 +144,23 @@ def test_set_order_is_the_same_in_every_sandbox_start():
         assert v["status"] == "failed"
         seen.append(json.dumps(v.get("failure_details") or v["message"]))
     assert len(set(seen)) == 1, seen
+
+
+def test_a_verdict_that_depends_on_set_order_is_the_same_in_every_sandbox_start():
+    """The servers run with a fixed PYTHONHASHSEED (execution.HASH_SEED): a tie broken by iterating a set (the
+    Seed/6 teacher sample that passed in one run and failed in the next) gets one verdict every time. Eight
+    programs, each right for a different first element of the set's order: under random hash seeds these
+    verdicts would differ between pool starts (the chance that 3 starts agree on all 8 is tiny)."""
+    from iterkd_lib.sandbox import execution
+
+    words = ["ab", "cd", "ef", "gh", "ij", "kl", "mn", "op"]
+    problem = {"task_id": "t", "prompt": "", "entry_point": "f",
+               "test": "def check(candidate):\n    assert candidate() == 1\n"}
+    code = ("def f():\n    s = {" + ", ".join(repr(w) for w in words) + "}\n    return 1 if next(iter(s)) == {w!r} else 0\n")
+    programs = [(problem, code.replace("{w!r}", repr(w))) for w in words]
+    seen = []
+    for _ in range(3):
+        execution.shutdown()  # a fresh pool: new fork servers, as in a new run
+        verdicts = execution.check_completions(programs, timeout_s=10, workers=2)
+        seen.append(tuple(v["passed"] for v in verdicts))
+    assert len(set(seen)) == 1 and sum(seen[0]) == 1, seen  # one set order, always the same one

