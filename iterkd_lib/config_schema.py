@@ -318,10 +318,12 @@ class RegenerationConfig:
                                           "those whose outcomes change ('nondeterministic').")
     example_policy: str = _f("rewrite", "What a docstring example that disagrees with the agreed output does: "
                              "'rewrite' (its result line in the prompt becomes the agreed output, recorded in "
-                             "examples_rewritten; rejected as 'example_mismatch' only when it cannot be rewritten: "
-                             "the agreed outcome is an exception or too long), 'reject' ('example_mismatch') or "
-                             "'count' (kept as written, only counted). Old runs' reject_example_mismatch: "
-                             "true reads as 'reject', false as 'count'.", choices=("rewrite", "reject", "count"))
+                             "examples_rewritten; rejected as 'example_mismatch' when it cannot be rewritten -- "
+                             "the agreed outcome is an exception or too long -- or when a voting solution gives "
+                             "the stated value: two readings, scoring/agreement_vote.py), 'rewrite_all' (also "
+                             "those: the rule before 2026-12-01), 'reject' ('example_mismatch') or 'count' (kept "
+                             "as written, only counted). Old runs' reject_example_mismatch: true reads as "
+                             "'reject', false as 'count'.", choices=("rewrite", "rewrite_all", "reject", "count"))
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",

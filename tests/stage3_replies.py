@@ -133,9 +133,26 @@ DEDUPE = question(
     "            out.append(x)\n    return out\n")
 DEDUPE_SOLUTIONS = [fenced("def dedupe_sorted(xs):\n    return [x for i, x in enumerate(xs) if i == 0 or xs[i - 1] != x]\n")] * 4
 
+# ---- two readings (the case of the study's `split_into_words`): the text says punctuation separates words and the
+# docstring example agrees; 3 of 5 candidates (the written solution + 2 samples) split on spaces only and give
+# ['hello,', 'world'], 2 samples give the stated ['hello', 'world']. The bare majority must not rewrite the example.
+TWO_READINGS = question(
+    "split_words",
+    'def split_words(text: str) -> list:\n    """Split text into words, treating punctuation as a word separator.\n'
+    "    >>> split_words('hello, world')\n    ['hello', 'world']\n    \"\"\"\n",
+    "split_words('hello, world')\nsplit_words('a b')\nsplit_words('')\nsplit_words('x')\n",
+    "def split_words(text):\n    return text.split()\n")
+TWO_READINGS_SOLUTIONS = [
+    fenced("def split_words(text: str) -> list:\n    return text.split()\n"),
+    fenced("def split_words(text):\n    return [w for w in text.split(' ') if w]\n"),
+    fenced("import re\n\ndef split_words(text):\n    return re.findall(r'[A-Za-z0-9]+', text)\n"),
+    fenced("import re\n\ndef split_words(text: str) -> list:\n    return [w for w in re.split(r'\\W+', text) if w]\n"),
+]
+
 SOLUTIONS = {"longest_vowel_run": VOWEL_RUN_SOLUTIONS, "second_largest": SECOND_LARGEST_SOLUTIONS,
              "digit_sum": DIGIT_SUM_SOLUTIONS, "shuffled_copy": SHUFFLED_SOLUTIONS, "running_mean": MEANS_SOLUTIONS,
-             "evens": EVENS_SOLUTIONS, "dedupe_sorted": DEDUPE_SOLUTIONS}
+             "evens": EVENS_SOLUTIONS, "dedupe_sorted": DEDUPE_SOLUTIONS,
+             "split_words": TWO_READINGS_SOLUTIONS}
 
 
 class ScriptedTeacher:

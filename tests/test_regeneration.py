@@ -15,6 +15,7 @@ from stage3_replies import (
     SECOND_LARGEST_SOLUTIONS,
     SHUFFLED,
     SOLUTIONS,
+    TWO_READINGS,
     VOWEL_RUN,
     VOWEL_RUN_SOLUTIONS,
     WRONG_EXAMPLE,
@@ -242,7 +243,7 @@ def test_agreement_accepts_with_tests_from_the_agreed_outputs(all_cases):
     assert "assert candidate(\"queue\") == 4" in a["test"]  # agreed, not the teacher's "# -> 3"
     wrong = [x for x in a["teacher_expectations"] if x["agrees"] is False]
     assert wrong == [{"call": 'longest_vowel_run("queue")', "expected": "3", "source": "inputs", "agreed": "4",
-                      "agrees": False}]
+                      "agrees": False, "supporters": 0}]  # no candidate gives the stated 3
     assert a["test"].count("assert") == 6 and a["reference"] == 0
     assert a["task_id"] == "Gen/c3/0" and (a["source"], a["origin_cycle"], a["parent_task_id"]) == ("generated", 3, "Seed/0")
 
@@ -331,6 +332,21 @@ def test_a_wrong_docstring_example_is_rewritten_rejected_or_only_counted():
     accepted, _, stats, _ = run_stage([WRONG_EXAMPLE], example_policy="count")
     assert len(accepted) == 1 and stats["easy"]["agreement"]["expectations_wrong"] == 2  # example + comment
     assert '"queue")\n    3\n' in accepted[0]["prompt"] and "examples_rewritten" not in accepted[0]
+
+
+def test_an_example_some_solution_reproduces_is_not_rewritten_by_a_bare_majority():
+    """TWO_READINGS: 3 of 5 candidates give ['hello,', 'world'], 2 give the docstring's ['hello', 'world']. The
+    example is another reading of the text, not the teacher's slip: "rewrite" rejects it, "rewrite_all" (the rule
+    before 2026-12-01) rewrites it to the majority's output."""
+    _, rejected, stats, _ = run_stage([TWO_READINGS])  # default policy: "rewrite"
+    r = rejected[0]
+    assert r["reason"] == "example_mismatch" and "the stated value is what 2 of 5 voting solutions return" in r["detail"]
+    assert "['hello,', 'world']" in r["detail"] and stats["easy"]["examples_rewritten"] == 0
+    wrong = [x for x in r["teacher_expectations"] if x["agrees"] is False]
+    assert [x["supporters"] for x in wrong] == [2]
+    accepted, _, _, _ = run_stage([TWO_READINGS], example_policy="rewrite_all")
+    assert accepted[0]["examples_rewritten"] == [{"call": "split_words('hello, world')", "old": "['hello', 'world']",
+                                                  "new": "['hello,', 'world']"}]
 
 
 def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_write():

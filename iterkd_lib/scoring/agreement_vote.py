@@ -28,8 +28,12 @@ KodCode validate self-written tasks the same way):
    agreed outcome (`teacher_expectations` in each record; `summarise_agreement` gives the disagreement
    rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default;
    `scoring.agreed_tests.rewrite_examples` puts the agreed output under the example in the prompt and the
-   record lists it in examples_rewritten -- `example_mismatch` only when it cannot be written as a value),
-   "reject" (`example_mismatch`) or "count".
+   record lists it in examples_rewritten -- `example_mismatch` when it cannot be written as a value, or when
+   any voting solution reproduces the stated value: then the example is not the teacher's slip but another
+   reading of the text, and a bare majority would overrule the text -- a real case: `split_into_words`,
+   "treating punctuation as word separators", 3 of 5 solutions split on spaces only, and the rewrite turned
+   ['hello', 'world'] into ['hello,', 'world']), "rewrite_all" (rewrites even those; the rule before
+   2026-12-01), "reject" (`example_mismatch`) or "count".
 5. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
    passes, no trivially wrong body does).
 
@@ -171,7 +175,8 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
 
     Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
     return_type_mismatch | example_mismatch, "detail", "agreement": {...}, and when agreed "reference"
-    (candidate index), "test", "n_tests", "left_out", "expectations" (each with "agrees": bool | None), and
+    (candidate index), "test", "n_tests", "left_out", "expectations" (each with "agrees": bool | None, and
+    where it is False "supporters": the voters whose output equals the stated value), and
     for return_type_mismatch "type_mismatches" [(input index, annotation)]}; under example_policy "rewrite",
     when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
     with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
@@ -224,8 +229,12 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         o = outcomes[i]
         agrees = None if (value is None and x["expected"] != "None") or i in contested else bool(
             o.get("ok") and "value" in o and outputs_agree(o["value"], value, rg.rel_tol, rg.abs_tol))
-        exps.append({**x, "agreed": output_literal(o["value"]) if o.get("ok") and "value" in o else
-                     o.get("error_type"), "agrees": agrees})
+        e = {**x, "agreed": output_literal(o["value"]) if o.get("ok") and "value" in o else o.get("error_type"),
+             "agrees": agrees}
+        if agrees is False:  # how many voters reproduce the stated value: > 0 means two readings, not a slip
+            e["supporters"] = sum(1 for c in voters if runs[c]["outcomes"][i].get("ok") and "value" in runs[c][
+                "outcomes"][i] and outputs_agree(runs[c]["outcomes"][i]["value"], value, rg.rel_tol, rg.abs_tol))
+        exps.append(e)
     res.update(reference=ref, test=test, n_tests=n_tests, left_out=left_out, expectations=exps)
     if n_tests < rg.min_asserts:
         res["reason"], res["detail"] = "too_few_tests", (f"{n_tests} tests written (< min_asserts {rg.min_asserts}); "
@@ -242,13 +251,17 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     if not wrong or rg.example_policy == "count":
         return res
     why = ""
-    if rg.example_policy == "rewrite":
+    backed = [x for x in wrong if x.get("supporters")]
+    if rg.example_policy == "rewrite" and backed:
+        why = (f"the stated value is what {backed[0]['supporters']} of {len(voters)} voting solutions return: the "
+               "text has two readings, and the vote would pick one")
+    elif rg.example_policy in ("rewrite", "rewrite_all"):
         prompt, rewrites, why = rewrite_examples(q["prompt"], [
             {**x, "value": outcomes[q["inputs"].index(x["call"])]} for x in wrong])
         if not why:
             res.update(prompt=prompt, examples_rewritten=rewrites)
             return res
-    x = wrong[0]
+    x = backed[0] if backed and rg.example_policy == "rewrite" else wrong[0]
     res["reason"], res["detail"] = "example_mismatch", (f"docstring says {x['call']} -> {x['expected']}, the "
                                                         f"agreeing solutions give {x['agreed']}"
                                                         + (f"; not rewritten: {why}" if why else ""))[:300]
