@@ -99,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--chunk", type=int, default=8, help="problems per generation call")
     ap.add_argument("--batch-size", type=int, default=0, help="override teacher.batch_size")
     ap.add_argument("--out", default="data/teacher_passk.jsonl")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to extend "
+                         "rows measured at that limit")
     args = ap.parse_args(argv)
 
     from iterkd_lib.models.backends import make_backend
@@ -108,7 +111,8 @@ def main(argv: list[str] | None = None) -> int:
     from iterkd_lib.stages.pool import seed_pool
     from iterkd_lib.stages.teacher_attempts import sample_decoding, sample_seed, token_counts
 
-    cfg = load_config(args.config, [f"teacher.batch_size={args.batch_size}"] if args.batch_size else None)
+    overrides = list(args.set) + ([f"teacher.batch_size={args.batch_size}"] if args.batch_size else [])
+    cfg = load_config(args.config, overrides or None)
     problems = load_problems(args.problems)
     if args.order == "stratified":
         demo_pool, _ = seed_pool(cfg)
