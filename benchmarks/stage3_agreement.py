@@ -10,6 +10,12 @@ Two steps, each a separate process so the levels are computed once:
   stage3  -- the new Stage III (`regenerate_questions`) with the demo config's teacher on those levels,
              `--repeats` times with different seeds; writes accepted/rejected records and a summary JSON
              (accepted / requested, reasons, agreement distribution, wall time) under OUT.
+  difficulty -- are the accepted questions as hard as their parents? The untrained student (cfg.student's
+             model, on CTranslate2 like the evaluation: evaluation.engine_compute_type, run.torch_threads) answers every accepted question of stage3's records
+             and every parent `--samples` times at the student's decoding; prints its pass rate on each
+             question next to its parent's, by kind (breadth: easy parents, depth: medium/hard), with a paired
+             bootstrap interval of the mean difference (question - parent) over accepted questions; writes
+             difficulty.json under OUT.
   revote  -- no generation: reruns the recorded candidates of stage3's records in the sandbox and decides
              every question again for k' = 1..k sampled solutions (the first k') and each min_agree, to choose
              the defaults (prints a table; acceptance counts the text-rejected questions as rejected).
@@ -18,6 +24,7 @@ Usage (from the repository root):
   PYTHONPATH=$PWD python benchmarks/stage3_agreement.py levels --out /tmp/s3
   PYTHONPATH=$PWD python benchmarks/stage3_agreement.py stage3 --out /tmp/s3 --repeats 2 [key=value ...]
   PYTHONPATH=$PWD python benchmarks/stage3_agreement.py revote --out /tmp/s3
+  PYTHONPATH=$PWD python benchmarks/stage3_agreement.py difficulty --out /tmp/s3 --samples 4
 
 Not covered: the judge view of the levels; training (the student is the cycle-0 student).
 """
@@ -119,6 +126,57 @@ def stage3(cfg, out: Path, repeats: int) -> None:
     (out / "summary.json").write_text(json.dumps(summary, indent=1, default=str))
 
 
+def difficulty(cfg, out: Path, samples: int, reps: int = 2000) -> None:
+    import random
+
+    from iterkd_lib.models.ct2 import CT2Backend, ct2_model_dir
+    from iterkd_lib.models.registry import resolve_model
+    from iterkd_lib.models.response_cache import ResponseCache
+    from iterkd_lib.stages import feedback
+    from iterkd_lib.stages.student_attempts import student_attempts
+
+    pool = {p["task_id"]: p for p in read_jsonl(out / "pool.jsonl")}
+    acc = [dict(r, task_id=f"R{f.stem.split('_')[-1]}/{r['task_id']}")  # task ids repeat across repeats
+           for f in sorted(out.glob("accepted_*.jsonl")) for r in read_jsonl(f)]
+    parents = [pool[t] for t in dict.fromkeys(r["parent_task_id"] for r in acc)]
+    problems = parents + acc
+    cfg.feedback.samples_per_question = samples
+    cfg.feedback.use_judge = cfg.feedback.use_pylint = False
+    cache = str(Path(cfg.run.cache_dir).expanduser())
+    ct = cfg.evaluation.engine_compute_type  # the cycle-0 student as runs.Run.student(0, "ctranslate2") builds it
+    student = CT2Backend(ct2_model_dir(resolve_model(cfg.student.model, cache), cache, ct, name=Path(cfg.student.model).name),
+                         cfg.student.model, batch_size=cfg.student.batch_size, threads=cfg.run.torch_threads,
+                         compute_type=ct, cache=ResponseCache(str(Path(cfg.run.response_cache_dir or cache).expanduser())))
+    t0 = time.time()
+    attempts = student_attempts(problems, student, cfg, derive_seed(cfg.run.seed, 1, "difficulty"))
+    fb = feedback.collect_feedback(problems, attempts, cfg, None, 0)
+    rate: dict = {}
+    for a, f in zip(attempts, fb, strict=True):
+        rate.setdefault(a["task_id"], []).append(bool(f["execution"]["passed"]))
+    rate = {t: sum(v) / len(v) for t, v in rate.items()}
+    rows = [{"question": r["entry_point"], "task_id": r["task_id"], "kind": r.get("prompt_kind"),
+             "parent": r["parent_task_id"], "parent_level": r.get("parent_level"), "pass": rate[r["task_id"]],
+             "parent_pass": rate[r["parent_task_id"]]} for r in acc]
+    summary = {"student": cfg.student.model, "engine": "ctranslate2 int8", "decoding": vars(cfg.student.decoding),
+               "samples": samples, "seconds": round(time.time() - t0, 1), "by_kind": {}}
+    rng = random.Random(0)
+    for kind in ("breadth", "depth", "all"):
+        d = [r["pass"] - r["parent_pass"] for r in rows if kind == "all" or r["kind"] == kind]
+        if not d:
+            continue
+        boots = sorted(sum(rng.choice(d) for _ in d) / len(d) for _ in range(reps))
+        summary["by_kind"][kind] = {"questions": len(d), "mean_pass": sum(r["pass"] for r in rows if kind == "all"
+                                                                         or r["kind"] == kind) / len(d),
+                                    "mean_difference": sum(d) / len(d),
+                                    "ci95": [boots[int(0.025 * reps)], boots[int(0.975 * reps) - 1]],
+                                    "easier": sum(x > 0 for x in d), "harder": sum(x < 0 for x in d)}
+    (out / "difficulty.json").write_text(json.dumps({**summary, "rows": rows}, indent=1, default=str))
+    for r in rows:
+        print(f"{r['question'][:34]:34s} {r['kind']:8s} {r['pass']:.2f}   parent {r['parent']} "
+              f"({r['parent_level']}) {r['parent_pass']:.2f}")
+    print(json.dumps(summary, indent=1, default=str))
+
+
 def revote(cfg, out: Path) -> None:
     import copy
 
@@ -163,10 +221,10 @@ def revote(cfg, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("step", choices=("levels", "seed-levels", "stage3", "revote"))
+    ap.add_argument("step", choices=("levels", "seed-levels", "stage3", "revote", "difficulty"))
     ap.add_argument("--out", required=True)
     ap.add_argument("--config", default="configs/demo.yaml")
-    ap.add_argument("--samples", type=int, default=2, help="student samples per question (levels step)")
+    ap.add_argument("--samples", type=int, default=2, help="student samples per question (levels, difficulty)")
     ap.add_argument("--repeats", type=int, default=1, help="Stage III runs with different seeds (stage3 step)")
     ap.add_argument("overrides", nargs="*", help="config overrides key.path=value")
     a = ap.parse_intermixed_args(argv)
@@ -180,6 +238,8 @@ def main(argv: list[str] | None = None) -> None:
         seed_label_levels(cfg, out)
     elif a.step == "stage3":
         stage3(cfg, out, a.repeats)
+    elif a.step == "difficulty":
+        difficulty(cfg, out, a.samples)
     else:
         revote(cfg, out)
 

@@ -18,6 +18,7 @@ token counts then come from re-tokenising the cached text (`token_counts`, "reto
 
 Writes `figures/teacher_yield_table.md` and `.csv` (one row per set x setting) and prints the table.
 Usage: python benchmarks/teacher_yield.py --config configs/demo.yaml --n 4 --repair-rounds 1 [--sets demo,strat32,passk]
+       [--set KEY=VALUE ...]
 ("passk": the problems already in data/teacher_passk.jsonl, whose samples the response cache holds)
 Not covered: repairs of the student's failures (they need a trained student: a demo run's cycle 2 records them).
 """
@@ -81,6 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=0)
     ap.add_argument("--out", default="figures/teacher_yield_table")
     ap.add_argument("--records", default="", help="also write the attempt records (JSONL) here")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to read back the "
+                         "samples data/measure_teacher_passk.py took at that limit")
     args = ap.parse_args(argv)
 
     from measure_teacher_passk import stratified_sample
@@ -92,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     from iterkd_lib.stages.pool import read_passk, seed_pool
     from iterkd_lib.stages.teacher_attempts import teacher_attempts
 
-    over = [f"distill.correct_per_problem={args.n}", f"distill.repair_rounds={args.repair_rounds}",
+    over = list(args.set) + [f"distill.correct_per_problem={args.n}", f"distill.repair_rounds={args.repair_rounds}",
             "distill.faulty_per_problem=0", "distill.repair_student_failures=false"]
     if args.batch_size:
         over.append(f"teacher.batch_size={args.batch_size}")
