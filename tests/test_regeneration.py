@@ -340,7 +340,7 @@ def test_an_example_some_solution_reproduces_is_not_rewritten_by_a_bare_majority
     before 2026-12-01) rewrites it to the majority's output."""
     _, rejected, stats, _ = run_stage([TWO_READINGS])  # default policy: "rewrite"
     r = rejected[0]
-    assert r["reason"] == "example_mismatch" and "the stated value is what 2 of 5 voting solutions return" in r["detail"]
+    assert r["reason"] == "example_mismatch" and "the stated answer is what 2 of 5 voting solutions give" in r["detail"]
     assert "['hello,', 'world']" in r["detail"] and stats["easy"]["examples_rewritten"] == 0
     wrong = [x for x in r["teacher_expectations"] if x["agrees"] is False]
     assert [x["supporters"] for x in wrong] == [2]
@@ -768,3 +768,31 @@ def test_agreed_outputs_must_fit_a_plain_return_annotation():
     assert return_annotation({"entry_point": "f", "prompt": "from typing import List\ndef f(x) -> List[int]:\n"
                               '    """Doc."""\n'}) == "List"
     assert return_annotation({"entry_point": "f", "prompt": 'def f(x):\n    """Doc."""\n'}) == ""
+
+
+def test_a_traceback_example_is_compared_as_a_stated_exception():
+    """A docstring example whose result is a traceback states an exception ("raises ValueError",
+    scoring/expectations.py). All solutions returning a value instead: the example is wrong and, being a
+    traceback, never rewritten (example_mismatch). Solutions raising it: it agrees and the question passes."""
+    prompt = ('def safe_div(a: float, b: float) -> float:\n    """Divide a by b; raise ValueError when b is 0.\n'
+              "    >>> safe_div(6, 3)\n    2.0\n    >>> safe_div(1, 0)\n    Traceback (most recent call last):\n"
+              "        ...\n    ValueError: b must not be 0\n" '    """\n')
+    assert docstring_examples(prompt.split('"""')[1], "safe_div") == [("safe_div(6, 3)", "2.0"),
+                                                                     ("safe_div(1, 0)", "raises ValueError")]
+    reply = question("safe_div", prompt, "safe_div(6, 3)\nsafe_div(1, 0)\nsafe_div(-4, 2)\nsafe_div(0, 5)\n",
+                     "def safe_div(a, b):\n    return a / b if b else 0.0\n")
+    quiet = [fenced("def safe_div(a, b):\n    return 0.0 if b == 0 else a / b\n")] * 4
+    raising = [fenced("def safe_div(a, b):\n    if b == 0:\n        raise ValueError('b')\n    return a / b\n")] * 4
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
+    _, rejected, _ = regenerate_questions(LEVELS, POOL, ScriptedTeacher([reply], {"safe_div": quiet}), cfg, 11, 3,
+                                          EXECUTE)
+    r = rejected[0]
+    assert r["reason"] == "example_mismatch" and "raising ValueError" in r["detail"]
+    wrong = [x for x in r["teacher_expectations"] if x["agrees"] is False]
+    assert [(x["expected"], x["agreed"], x["supporters"]) for x in wrong] == [("raises ValueError", "0.0", 0)]
+    fixed = reply.replace("return a / b if b else 0.0", "if not b:\n        raise ValueError('zero')\n    return a / b")
+    accepted, _, _ = regenerate_questions(LEVELS, POOL, ScriptedTeacher([fixed], {"safe_div": raising}), cfg, 11, 3,
+                                          EXECUTE)
+    exps = accepted[0]["teacher_expectations"]
+    assert [x["agrees"] for x in exps if x["source"] == "docstring"] == [True, True]
+    assert "should raise ValueError" in accepted[0]["test"]

@@ -25,6 +25,7 @@ import re
 from typing import Any
 
 from iterkd_lib.sandbox.calls import output_literal
+from iterkd_lib.scoring.expectations import stated_exception
 
 LITERAL_MAX = 300  # an agreed output longer than this as a literal is left out of the tests
 
@@ -129,6 +130,8 @@ def rewrite_examples(prompt: str, wrong: list[dict]) -> tuple[str, list[dict], s
             continue
         done.add((x["call"], x["expected"]))
         o = x["value"]
+        if stated_exception(x["expected"]) is not None:  # a doctest traceback is not rewritten into a value
+            return prompt, [], f"the docstring shows {x['call']} raising {stated_exception(x['expected'])}"
         if not (o.get("ok") and "value" in o):
             what = "a timeout" if o.get("timeout") else f"an exception ({o.get('error_type') or 'unknown'})"
             return prompt, [], f"the agreed outcome of {x['call']} is {what}"

@@ -24,9 +24,9 @@ KodCode validate self-written tasks the same way):
    differently (a real case: `max_repeats(s: str) -> int`, "return the number of characters that appear the
    most", whose five agreeing solutions returned the character, and whose count examples the rewrite policy
    below turned into characters).
-4. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS) are compared with the
-   agreed outcome (`teacher_expectations` in each record; `summarise_agreement` gives the disagreement
-   rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default;
+4. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS; a traceback example as
+   "raises X") are compared with the agreed outcome (scoring/expectations.py; `teacher_expectations` in each
+   record; `summarise_agreement` gives the disagreement rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default;
    `scoring.agreed_tests.rewrite_examples` puts the agreed output under the example in the prompt and the
    record lists it in examples_rewritten -- `example_mismatch` when it cannot be written as a value, or when
    any voting solution reproduces the stated value: then the example is not the teacher's slip but another
@@ -57,8 +57,9 @@ from __future__ import annotations
 import ast
 from typing import Any
 
-from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, output_literal, outputs_agree, run_calls
+from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, run_calls
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, write_tests
+from iterkd_lib.scoring.expectations import compare_expectations
 from iterkd_lib.scoring.return_types import type_mismatches
 
 
@@ -175,8 +176,8 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
 
     Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
     return_type_mismatch | example_mismatch, "detail", "agreement": {...}, and when agreed "reference"
-    (candidate index), "test", "n_tests", "left_out", "expectations" (each with "agrees": bool | None, and
-    where it is False "supporters": the voters whose output equals the stated value), and
+    (candidate index), "test", "n_tests", "left_out", "expectations" (`expectations.compare_expectations`:
+    "agreed", "agrees": bool | None, where False "supporters"), and
     for return_type_mismatch "type_mismatches" [(input index, annotation)]}; under example_policy "rewrite",
     when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
     with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
@@ -223,18 +224,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         ref = groups[0][0]
     outcomes = runs[ref]["outcomes"]
     test, n_tests, left_out = write_tests(q, outcomes, cfg, skip={i: "contested" for i in contested})
-    exps = []
-    for x, value in zip(q.get("expectations") or [], outcome.get("expected") or []):
-        i = q["inputs"].index(x["call"])
-        o = outcomes[i]
-        agrees = None if (value is None and x["expected"] != "None") or i in contested else bool(
-            o.get("ok") and "value" in o and outputs_agree(o["value"], value, rg.rel_tol, rg.abs_tol))
-        e = {**x, "agreed": output_literal(o["value"]) if o.get("ok") and "value" in o else o.get("error_type"),
-             "agrees": agrees}
-        if agrees is False:  # how many voters reproduce the stated value: > 0 means two readings, not a slip
-            e["supporters"] = sum(1 for c in voters if runs[c]["outcomes"][i].get("ok") and "value" in runs[c][
-                "outcomes"][i] and outputs_agree(runs[c]["outcomes"][i]["value"], value, rg.rel_tol, rg.abs_tol))
-        exps.append(e)
+    exps = compare_expectations(q, outcome.get("expected") or [], runs, voters, ref, contested, rg)
     res.update(reference=ref, test=test, n_tests=n_tests, left_out=left_out, expectations=exps)
     if n_tests < rg.min_asserts:
         res["reason"], res["detail"] = "too_few_tests", (f"{n_tests} tests written (< min_asserts {rg.min_asserts}); "
@@ -253,8 +243,9 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     why = ""
     backed = [x for x in wrong if x.get("supporters")]
     if rg.example_policy == "rewrite" and backed:
-        why = (f"the stated value is what {backed[0]['supporters']} of {len(voters)} voting solutions return: the "
-               "text has two readings, and the vote would pick one")
+        why = (f"the stated answer is what {backed[0]['supporters']} of {len(voters)} voting solutions give: "
+               "another reading of the text (or a wrong solution) supports it, and a bare majority does not "
+               "overrule the text")
     elif rg.example_policy in ("rewrite", "rewrite_all"):
         prompt, rewrites, why = rewrite_examples(q["prompt"], [
             {**x, "value": outcomes[q["inputs"].index(x["call"])]} for x in wrong])

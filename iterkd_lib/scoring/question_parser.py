@@ -22,6 +22,7 @@ import tokenize
 
 from iterkd_lib.prompts import QUESTION_EXAMPLE_ENTRY_POINT, QUESTION_EXAMPLE_PROMPT, QUESTION_MARKER
 from iterkd_lib.sandbox.calls import add_typing_imports
+from iterkd_lib.scoring.expectations import traceback_expectation
 
 # A line left from a layout placeholder rather than written content: `<function name>`, `ENTRY POINT: <function
 # name>`, `<8 calls of the function, one per line, ...` (older prompts' placeholders, echoed by the 1.5B teacher:
@@ -131,14 +132,15 @@ def _call_then_value(line: str, entry: str, start: int = 0) -> tuple[str, str | 
 
 def docstring_examples(docstring: str, entry: str) -> list[tuple[str, str | None]]:
     """(call, expected literal or None) for each example in a docstring: `>>> f(x)` with the result on the next
-    line, or `f(x) -> y` / `f(x) == y` / `f(x) returns y` on one line."""
+    line (a traceback: "raises <Name>", scoring/expectations.py), or `f(x) -> y` / `== y` / `returns y` on one line."""
     lines = [ln.strip() for ln in docstring.splitlines()]
     out = []
     for i, line in enumerate(lines):
         if line.startswith(">>>"):
             call = _entry_call(line[3:], entry)  # `>>> sorted(f(x))` shows something else than f's output
             nxt = next((ln for ln in lines[i + 1:] if ln), "")
-            got = (call, _literal(nxt) if not nxt.startswith(">>>") else None) if call else None
+            stated = traceback_expectation(lines[i + 1:]) or (_literal(nxt) if not nxt.startswith(">>>") else None)
+            got = (call, stated) if call else None
         else:
             pos = 0  # prose may hold several examples; a call mentioned without a result is no example
             while (found := _call_then_value(line, entry, pos)) is not None:
