@@ -11,11 +11,13 @@ Two steps, each a separate process so the levels are computed once:
              `--repeats` times with different seeds; writes accepted/rejected records and a summary JSON
              (accepted / requested, reasons, agreement distribution, wall time) under OUT.
   difficulty -- are the accepted questions as hard as their parents? The untrained student (cfg.student's
-             model, on CTranslate2 like the evaluation: evaluation.engine_compute_type, run.torch_threads) answers every accepted question of stage3's records
-             and every parent `--samples` times at the student's decoding; prints its pass rate on each
-             question next to its parent's, by kind (breadth: easy parents, depth: medium/hard), with a paired
-             bootstrap interval of the mean difference (question - parent) over accepted questions; writes
-             difficulty.json under OUT.
+             model, on CTranslate2 like the evaluation: evaluation.engine_compute_type, run.torch_threads)
+             answers every accepted question of stage3's records and every parent `--samples` times at the
+             student's decoding; prints its pass rate on each question next to its parent's, by kind
+             (breadth: easy parents, depth: medium/hard), and the mean difference question - parent: > 0
+             means the new questions are EASIER for the student than their parents (a depth question should
+             be <= 0), with a 95% cluster bootstrap interval (resampling parents, since the questions of one
+             parent share its pass rate); writes difficulty.json under OUT.
   revote  -- no generation: reruns the recorded candidates of stage3's records in the sandbox and decides
              every question again for k' = 1..k sampled solutions (the first k') and each min_agree, to choose
              the defaults (prints a table; acceptance counts the text-rejected questions as rejected).
@@ -157,16 +159,27 @@ def difficulty(cfg, out: Path, samples: int, reps: int = 2000) -> None:
     rows = [{"question": r["entry_point"], "task_id": r["task_id"], "kind": r.get("prompt_kind"),
              "parent": r["parent_task_id"], "parent_level": r.get("parent_level"), "pass": rate[r["task_id"]],
              "parent_pass": rate[r["parent_task_id"]]} for r in acc]
-    summary = {"student": cfg.student.model, "engine": "ctranslate2 int8", "decoding": vars(cfg.student.decoding),
-               "samples": samples, "seconds": round(time.time() - t0, 1), "by_kind": {}}
+    summary = {"student": cfg.student.model, "engine": f"ctranslate2 {ct}", "decoding": vars(cfg.student.decoding),
+               "samples": samples, "seconds": round(time.time() - t0, 1),
+               "difference": "question pass rate - parent pass rate (> 0: the question is easier)", "by_kind": {}}
     rng = random.Random(0)
     for kind in ("breadth", "depth", "all"):
-        d = [r["pass"] - r["parent_pass"] for r in rows if kind == "all" or r["kind"] == kind]
-        if not d:
+        mine = [r for r in rows if kind == "all" or r["kind"] == kind]
+        if not mine:
             continue
-        boots = sorted(sum(rng.choice(d) for _ in d) / len(d) for _ in range(reps))
-        summary["by_kind"][kind] = {"questions": len(d), "mean_pass": sum(r["pass"] for r in rows if kind == "all"
-                                                                         or r["kind"] == kind) / len(d),
+        clusters: dict = {}
+        for r in mine:
+            clusters.setdefault(r["parent"], []).append(r["pass"] - r["parent_pass"])
+        groups = list(clusters.values())
+        boots = []
+        for _ in range(reps):
+            pick = [x for g in (rng.choice(groups) for _ in groups) for x in g]
+            boots.append(sum(pick) / len(pick))
+        boots.sort()
+        d = [x for g in groups for x in g]
+        summary["by_kind"][kind] = {"questions": len(d), "parents": len(groups),
+                                    "mean_pass": sum(r["pass"] for r in mine) / len(mine),
+                                    "mean_parent_pass": sum(r["parent_pass"] for r in mine) / len(mine),
                                     "mean_difference": sum(d) / len(d),
                                     "ci95": [boots[int(0.025 * reps)], boots[int(0.975 * reps) - 1]],
                                     "easier": sum(x > 0 for x in d), "harder": sum(x < 0 for x in d)}
