@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from iterkd_lib.config import load_config
+from iterkd_lib.config import ConfigError, load_config
 from iterkd_lib.problems import load_problems
 from iterkd_lib.scoring.passk import pass_at_k
 from iterkd_lib.seeding import derive_seed
@@ -90,18 +90,20 @@ def summarise(rows: list[dict], k: int) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--config", default="configs/demo.yaml")
-    ap.add_argument("--problems", default="data/seed_problems.jsonl")
+    ap.add_argument("--config", default="configs/demo.yaml", help="the teacher, its decoding and the sandbox limits")
+    ap.add_argument("--problems", default="data/seed_problems.jsonl", help="the problem file (seed format)")
     ap.add_argument("--n", type=int, default=4, help="samples per problem")
     ap.add_argument("--seed", type=int, default=15, help="stage seed (the call seed derives from it)")
     ap.add_argument("--order", choices=("stratified", "file"), default="stratified")
     ap.add_argument("--limit", type=int, default=0, help="stop after this many problems (0 = all)")
     ap.add_argument("--chunk", type=int, default=8, help="problems per generation call")
     ap.add_argument("--batch-size", type=int, default=0, help="override teacher.batch_size")
-    ap.add_argument("--out", default="data/teacher_passk.jsonl")
+    ap.add_argument("--out", default="data/teacher_passk.jsonl",
+                    help="rows (rewritten in full, from the response cache where it holds the samples) + "
+                         "<stem>_summary.json")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to extend "
-                         "rows measured at that limit")
+                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to measure more "
+                         "problems at the limit earlier rows used (their samples come back from the cache)")
     args = ap.parse_args(argv)
 
     from iterkd_lib.models.backends import make_backend
@@ -112,7 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     from iterkd_lib.stages.teacher_attempts import sample_decoding, sample_seed, token_counts
 
     overrides = list(args.set) + ([f"teacher.batch_size={args.batch_size}"] if args.batch_size else [])
-    cfg = load_config(args.config, overrides or None)
+    try:
+        cfg = load_config(args.config, overrides or None)
+    except ConfigError as e:
+        raise SystemExit(f"measure_teacher_passk: config error: {e}") from None
     problems = load_problems(args.problems)
     if args.order == "stratified":
         demo_pool, _ = seed_pool(cfg)
