@@ -241,7 +241,7 @@ class TrainingConfig:
 
 @dataclass
 class ExecutionConfig:
-    """Sandbox limits for every program run: wall seconds, memory, parallel workers."""
+    """Sandbox limits for every program run: CPU seconds (wall-clock backstop at 3x), memory, parallel workers."""
     timeout_s: float = _f(5.0, "CPU-time limit per program, whole seconds rounded up (a wall-clock backstop at 3x "
                                "it catches programs that sleep); sandbox/execution.py.", min=0.1)
     memory_mb: int = _f(1024, "Address-space limit per program.", min=64)
