@@ -10,7 +10,8 @@ new session, sets rlimits (CPU, address space, file size, open files, processes,
 fresh directory, drops to a uid of its own (as root), points stdin at /dev/null and stdout/stderr at a
 size-capped file, closes every other fd except the result pipe, compiles the program and the tests, and runs
 them. The server waits with a wall-clock deadline (WALL_FACTOR x the job's timeout_s: the limit that decides
-is the child's CPU time, so a verdict does not depend on how busy the machine is), then kills the child's process group, everything in the
+is the child's CPU time, so a verdict does not depend on how busy the machine is), then kills the child's
+process group, everything in the
 cgroup and everything running under the job uid, sends the result, then removes the directory (and wipes the
 private tmpfs) before it reads the next job. `--sweep UID` kills every process of UID (used by the caller
 when it has to kill a whole server).

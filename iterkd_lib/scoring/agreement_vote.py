@@ -26,7 +26,8 @@ KodCode validate self-written tasks the same way):
    below turned into characters).
 4. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS; a traceback example as
    "raises X") are compared with the agreed outcome (scoring/expectations.py; `teacher_expectations` in each
-   record; `summarise_agreement` gives the disagreement rate). A wrong docstring example, by regeneration.example_policy: "rewrite" (default;
+   record; `summarise_agreement` gives the disagreement rate). A wrong docstring example, by
+   regeneration.example_policy: "rewrite" (default;
    `scoring.agreed_tests.rewrite_examples` puts the agreed output under the example in the prompt and the
    record lists it in examples_rewritten -- `example_mismatch` when it cannot be written as a value, or when
    any voting solution reproduces the stated value: then the example is not the teacher's slip but another
