@@ -73,6 +73,8 @@ def rows_for(name: str, problems: list[dict], attempts: list[dict], cfg, execute
 
 
 def main(argv: list[str] | None = None) -> int:
+    from measure_teacher_passk import add_set_option, config_with_sets, stratified_sample
+
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default="configs/demo.yaml")
     ap.add_argument("--n", type=int, default=4)
@@ -82,14 +84,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--batch-size", type=int, default=0)
     ap.add_argument("--out", default="figures/teacher_yield_table")
     ap.add_argument("--records", default="", help="also write the attempt records (JSONL) here")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to read back the "
-                         "samples data/measure_teacher_passk.py took at that limit")
+    add_set_option(ap)
     args = ap.parse_args(argv)
 
-    from measure_teacher_passk import stratified_sample
-
-    from iterkd_lib.config import load_config
     from iterkd_lib.models.backends import make_backend
     from iterkd_lib.problems import load_problems
     from iterkd_lib.sandbox import check_completions
@@ -100,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             "distill.faulty_per_problem=0", "distill.repair_student_failures=false"]
     if args.batch_size:
         over.append(f"teacher.batch_size={args.batch_size}")
-    cfg = load_config(args.config, over)
+    cfg = config_with_sets(args.config, over, "teacher_yield")
     ex = cfg.execution
 
     def execute(pairs):

@@ -88,6 +88,21 @@ def summarise(rows: list[dict], k: int) -> dict:
     return out
 
 
+def add_set_option(ap: argparse.ArgumentParser) -> None:
+    """The repeatable `--set KEY=VALUE` config override (this script and benchmarks/teacher_yield.py)."""
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to measure more "
+                         "problems at the limit earlier rows used (their samples come back from the cache)")
+
+
+def config_with_sets(path: str, overrides: list[str], prog: str):
+    """load_config(path, overrides); a ConfigError exits with one line naming `prog`, the key and the file."""
+    try:
+        return load_config(path, overrides or None)
+    except ConfigError as e:
+        raise SystemExit(f"{prog}: config error: {e}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--config", default="configs/demo.yaml", help="the teacher, its decoding and the sandbox limits")
@@ -101,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="data/teacher_passk.jsonl",
                     help="rows (rewritten in full, from the response cache where it holds the samples) + "
                          "<stem>_summary.json")
-    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
-                    help="config override (repeatable), e.g. teacher.decoding.max_new_tokens=256 to measure more "
-                         "problems at the limit earlier rows used (their samples come back from the cache)")
+    add_set_option(ap)
     args = ap.parse_args(argv)
 
     from iterkd_lib.models.backends import make_backend
@@ -113,11 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     from iterkd_lib.stages.pool import seed_pool
     from iterkd_lib.stages.teacher_attempts import sample_decoding, sample_seed, token_counts
 
-    overrides = list(args.set) + ([f"teacher.batch_size={args.batch_size}"] if args.batch_size else [])
-    try:
-        cfg = load_config(args.config, overrides or None)
-    except ConfigError as e:
-        raise SystemExit(f"measure_teacher_passk: config error: {e}") from None
+    cfg = config_with_sets(args.config, list(args.set) + (
+        [f"teacher.batch_size={args.batch_size}"] if args.batch_size else []), "measure_teacher_passk")
     problems = load_problems(args.problems)
     if args.order == "stratified":
         demo_pool, _ = seed_pool(cfg)
