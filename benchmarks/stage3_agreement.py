@@ -88,7 +88,8 @@ def stage3(cfg, out: Path, repeats: int) -> None:
     from iterkd_lib.models.backends import make_backend
     from iterkd_lib.sandbox.execution import check_completions
     from iterkd_lib.scoring.agreement_vote import summarise_agreement
-    from iterkd_lib.stages.new_questions import Embedder, regenerate_questions
+    from iterkd_lib.scoring.novelty import Embedder
+    from iterkd_lib.stages.new_questions import regenerate_questions
 
     pool, held, lv = (read_jsonl(out / f) for f in ("pool.jsonl", "held_out.jsonl", "levels.jsonl"))
     cache = str(Path(cfg.run.cache_dir).expanduser())

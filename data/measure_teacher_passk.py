@@ -15,7 +15,11 @@ these samples back from the response cache instead of generating them again.
 
 Order: problems are processed in chunks and written after each chunk (a killed run keeps what it measured;
 rerunning continues from the response cache). `--order stratified` first does the 32-problem stratified
-sample of `stratified_sample` (and the demo pool), then the rest in file order.
+sample of `stratified_sample` (and the demo pool), then the rest in file order; `--order random` takes all
+problems in a seeded random order, so any prefix is a random sample. `--skip FILE` (repeatable) leaves out
+the problems already measured in an earlier output file (the response cache does not survive a new machine)
+and adds a "combined" summary over those rows and the new ones: how the measurement is extended to more
+problems without rewriting the file the teachable pool policy reads (data.teacher_passk).
 
 Usage (from the repository root, the teacher model prepared under ~/.cache/iterkd):
     python data/measure_teacher_passk.py --config configs/demo.yaml --n 4 [--limit 40] [--batch-size 16]
@@ -88,6 +92,28 @@ def summarise(rows: list[dict], k: int) -> dict:
     return out
 
 
+def read_rows(path: str | Path, n: int) -> list[dict]:
+    """The rows of an earlier output file; SystemExit naming the file and line if one is not JSON, lacks
+    task_id / c, or was measured with another n (their pass@k would not be comparable)."""
+    rows = []
+    if not Path(path).is_file():
+        raise SystemExit(f"measure_teacher_passk: --skip {path}: no such file")
+    for i, line in enumerate(Path(path).read_text().splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise SystemExit(f"measure_teacher_passk: {path}:{i}: not JSON ({e.msg})") from None
+        if not isinstance(row, dict) or "task_id" not in row or "c" not in row:
+            raise SystemExit(f"measure_teacher_passk: {path}:{i}: a row needs task_id and c")
+        if row.get("n") != n:
+            raise SystemExit(f"measure_teacher_passk: {path}:{i}: measured with n={row.get('n')}, this run uses "
+                             f"--n {n}")
+        rows.append(row)
+    return rows
+
+
 def add_set_option(ap: argparse.ArgumentParser) -> None:
     """The repeatable `--set KEY=VALUE` config override (this script and benchmarks/teacher_yield.py)."""
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
@@ -109,7 +135,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--problems", default="data/seed_problems.jsonl", help="the problem file (seed format)")
     ap.add_argument("--n", type=int, default=4, help="samples per problem")
     ap.add_argument("--seed", type=int, default=15, help="stage seed (the call seed derives from it)")
-    ap.add_argument("--order", choices=("stratified", "file"), default="stratified")
+    ap.add_argument("--order", choices=("stratified", "file", "random"), default="stratified")
+    ap.add_argument("--skip", action="append", default=[], metavar="FILE",
+                    help="an earlier output file (repeatable): its problems are not measured again, and the "
+                         "summary adds a 'combined' block over its rows and the new ones")
     ap.add_argument("--limit", type=int, default=0, help="stop after this many problems (0 = all)")
     ap.add_argument("--chunk", type=int, default=8, help="problems per generation call")
     ap.add_argument("--batch-size", type=int, default=0, help="override teacher.batch_size")
@@ -133,13 +162,22 @@ def main(argv: list[str] | None = None) -> int:
         demo_pool, _ = seed_pool(cfg)
         first = {p["task_id"] for p in stratified_sample(problems)} | {p["task_id"] for p in demo_pool}
         problems = [p for p in problems if p["task_id"] in first] + [p for p in problems if p["task_id"] not in first]
+    elif args.order == "random":
+        random.Random(derive_seed(args.seed, "passk-order")).shuffle(problems)
+    earlier = [row for f in args.skip for row in read_rows(f, args.n)]
+    done = {row["task_id"] for row in earlier}
+    problems = [p for p in problems if p["task_id"] not in done]
     if args.limit:
         problems = problems[: args.limit]
     backend = make_backend(cfg.teacher, str(Path(cfg.run.cache_dir).expanduser()))
     decoding = sample_decoding(cfg)
     call_seed = sample_seed(args.seed)
-    out_path, rows = ROOT / args.out, []
+    out_path = ROOT / args.out
+    # rows of --out itself, when it is also skipped, stay in it: the run extends the file
+    rows = [row for f in args.skip if (ROOT / f).resolve() == out_path.resolve() for row in read_rows(f, args.n)]
+    earlier = [row for row in earlier if row["task_id"] not in {r["task_id"] for r in rows}]
     t0 = time.time()
+    print(f"{len(done)} problems measured before (--skip), {len(problems)} to measure", flush=True)
     for start in range(0, len(problems), args.chunk):
         chunk = problems[start: start + args.chunk]
         msgs = [student_messages(p) for p in chunk]
@@ -164,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
                     "protocol": "chat, student_messages (Stage I's correct request), code extracted, sandbox"}
         out_path.write_text("".join(json.dumps(r) + "\n" for r in rows))
         summary = {"settings": settings, **summarise(rows, args.n)}
+        if earlier:
+            summary["combined"] = {"files": sorted(set(args.skip) | {args.out}), **summarise(earlier + rows, args.n)}
         out_path.with_name(out_path.stem + "_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
         print(f"[{time.time() - t0:.0f}s] {len(rows)}/{len(problems)} problems; "
               f"pass@1 {summary['by_label']['all']['pass@1']:.3f} solved {summary['by_label']['all']['solved_share']:.3f}",

@@ -28,6 +28,7 @@ Entry points: `run_stage(run, k, name)`, `run_cycle(run, k)`, `run_all(run)`, `n
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import resource
@@ -40,6 +41,7 @@ from iterkd_lib.cycle_summary import record_summary_and_best
 from iterkd_lib.models.student import load_student
 from iterkd_lib.runs import Run, adapter_dir
 from iterkd_lib.runstore import RunStore, read_jsonl
+from iterkd_lib.scoring.novelty import Embedder
 from iterkd_lib.seeding import derive_seed
 from iterkd_lib.stages import (
     adapter,
@@ -138,10 +140,13 @@ def _levels(run: Run, cycle: int, inp: Inputs):
 
 
 def _new_questions(run: Run, cycle: int, inp: Inputs):
-    embedder = new_questions.Embedder() if run.cfg.regeneration.embedding_sim_max > 0 else None
+    rg = run.cfg.regeneration
+    embedder = Embedder() if rg.embedding_sim_max > 0 else None
+    answer = (functools.partial(student_attempts.student_attempts, student_backend=run.student(cycle), cfg=run.cfg)
+              if rg.student_check_samples > 0 else None)   # the student check asks Stage II's student
     accepted, rejected, stats = new_questions.regenerate_questions(
         inp["07_levels"], inp["01_pool"], run.teacher(), run.cfg, derive_seed(run.seed, cycle, "regenerate"), cycle,
-        execute=run.execute, embedder=embedder, held_out=inp["held_out"])
+        execute=run.execute, embedder=embedder, held_out=inp["held_out"], student_answer=answer)
     summary = {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected)}
     return accepted, summary, {"08_rejected_questions": rejected}
 

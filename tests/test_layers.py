@@ -27,10 +27,10 @@ LONG_MODULES = {
     "sandbox/execution.py": "the fork-server pool and the one verdict builder: splitting it would split one protocol",
     "sandbox/child.py": "everything a forked job child runs (stdlib only, loaded by path before any job): one file",
     "figures/records.py": "one figure per run file; each figure is short and they share colours and helpers",
-    "stages/new_questions.py": "the text checks in order and the batched regeneration loop of Stage III with its "
-                               "revisions (one "
-                               "job); the reply parser is scoring/question_parser.py, the answer vote "
-                               "scoring/agreement_vote.py (tests from it: scoring/agreed_tests.py)",
+    "stages/new_questions.py": "the batched regeneration loop of Stage III with its revisions and the student "
+                               "check (one job); the text checks are scoring/novelty.py, the reply parser "
+                               "scoring/question_parser.py, the answer vote scoring/agreement_vote.py (tests from "
+                               "it: scoring/agreed_tests.py), the student check scoring/student_check.py",
     "scoring/stats.py": "interval, paired test and ratio of gains share one resampling helper; half of it is the "
                         "documented sources and result fields",
     "scoring/code_extraction.py": "one ordered rule set (reasoning tags, fences, block choice, re-indentation, "

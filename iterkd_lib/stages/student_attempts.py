@@ -21,15 +21,16 @@ from iterkd_lib.records import StudentAttempt
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract
 
 
-def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed: int) -> list[dict]:
-    """`05_student_attempts`: cfg.feedback.samples_per_question answers per problem, in one batched call.
+def student_attempts(problems: list[dict], student_backend: Any, cfg: Any, seed: int,
+                     n: int | None = None) -> list[dict]:
+    """`05_student_attempts`: cfg.feedback.samples_per_question answers per problem (or `n`), in one batched call.
 
     The backend draws sample j of a request with derive_seed(seed, hash(request), j) (see `models/backends.py`),
     so an attempt's sample does not depend on the other questions in the batch. With greedy decoding all
     samples are one generation repeated; such records say so (`greedy_duplicate`). Each record is a
     `records.StudentAttempt` in its stored form, len(problems) * n of them, problem by problem.
     """
-    n = cfg.feedback.samples_per_question
+    n = cfg.feedback.samples_per_question if n is None else n
     decoding = cfg.student.decoding
     replies = student_backend.chat([student_messages(p) for p in problems], decoding, seed, n=n) if problems else []
     who = describe(student_backend)
