@@ -9,7 +9,9 @@ Two steps, each a separate process so the levels are computed once:
   seed-levels -- the same files with the seed set's own difficulty labels as levels (no model runs).
   stage3  -- the new Stage III (`regenerate_questions`) with the demo config's teacher on those levels,
              `--repeats` times with different seeds; writes accepted/rejected records and a summary JSON
-             (accepted / requested, reasons, agreement distribution, wall time) under OUT.
+             (accepted / requested, reasons, agreement distribution, wall time) under OUT. With
+             regeneration.student_check_samples > 0 the student check asks the untrained student (as in
+             `difficulty`): rejections `student_solves`.
   difficulty -- are the accepted questions as hard as their parents? The untrained student (cfg.student's
              model, on CTranslate2 like the evaluation: evaluation.engine_compute_type, run.torch_threads)
              answers every accepted question of stage3's records and every parent `--samples` times at the
@@ -34,6 +36,7 @@ Not covered: the judge view of the levels; training (the student is the cycle-0 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import time
@@ -84,6 +87,20 @@ def levels(cfg, out: Path, samples: int) -> None:
                       "levels": {r["task_id"]: r["level"] for r in lv}}, indent=1))
 
 
+def cycle0_student(cfg):
+    """The untrained student on CTranslate2 (evaluation.engine_compute_type), as runs.Run.student(0,
+    "ctranslate2") builds it, its answers cached by request in the response cache."""
+    from iterkd_lib.models.ct2 import CT2Backend, ct2_model_dir
+    from iterkd_lib.models.registry import resolve_model
+    from iterkd_lib.models.response_cache import ResponseCache
+
+    cache = str(Path(cfg.run.cache_dir).expanduser())
+    ct = cfg.evaluation.engine_compute_type
+    return CT2Backend(ct2_model_dir(resolve_model(cfg.student.model, cache), cache, ct, name=Path(cfg.student.model).name),
+                      cfg.student.model, batch_size=cfg.student.batch_size, threads=cfg.run.torch_threads,
+                      compute_type=ct, cache=ResponseCache(str(Path(cfg.run.response_cache_dir or cache).expanduser())))
+
+
 def stage3(cfg, out: Path, repeats: int) -> None:
     from iterkd_lib.models.backends import make_backend
     from iterkd_lib.sandbox.execution import check_completions
@@ -100,12 +117,18 @@ def stage3(cfg, out: Path, repeats: int) -> None:
         return check_completions(pairs, timeout_s=ex.timeout_s, memory_mb=ex.memory_mb, workers=ex.workers)
 
     embedder = Embedder() if cfg.regeneration.embedding_sim_max > 0 else None
+    answer = None
+    if cfg.regeneration.student_check_samples > 0:   # the student check asks the cycle-0 student
+        from iterkd_lib.stages.student_attempts import student_attempts
+
+        answer = functools.partial(student_attempts, student_backend=cycle0_student(cfg), cfg=cfg)
     runs = []
     for r in range(repeats):
         t0 = time.time()
         before = dict(teacher.usage)
         acc, rej, stats = regenerate_questions(lv, pool, teacher, cfg, derive_seed(cfg.run.seed, 1, "regenerate", r),
-                                               1, execute=execute, embedder=embedder, held_out=held)
+                                               1, execute=execute, embedder=embedder, held_out=held,
+                                               student_answer=answer)
         seconds = time.time() - t0
         write_jsonl(out / f"accepted_{r}.jsonl", acc)
         write_jsonl(out / f"rejected_{r}.jsonl", rej)
@@ -132,9 +155,6 @@ def stage3(cfg, out: Path, repeats: int) -> None:
 def difficulty(cfg, out: Path, samples: int, reps: int = 2000) -> None:
     import random
 
-    from iterkd_lib.models.ct2 import CT2Backend, ct2_model_dir
-    from iterkd_lib.models.registry import resolve_model
-    from iterkd_lib.models.response_cache import ResponseCache
     from iterkd_lib.stages import feedback
     from iterkd_lib.stages.student_attempts import student_attempts
 
@@ -145,11 +165,7 @@ def difficulty(cfg, out: Path, samples: int, reps: int = 2000) -> None:
     problems = parents + acc
     cfg.feedback.samples_per_question = samples
     cfg.feedback.use_judge = cfg.feedback.use_pylint = False
-    cache = str(Path(cfg.run.cache_dir).expanduser())
-    ct = cfg.evaluation.engine_compute_type  # the cycle-0 student as runs.Run.student(0, "ctranslate2") builds it
-    student = CT2Backend(ct2_model_dir(resolve_model(cfg.student.model, cache), cache, ct, name=Path(cfg.student.model).name),
-                         cfg.student.model, batch_size=cfg.student.batch_size, threads=cfg.run.torch_threads,
-                         compute_type=ct, cache=ResponseCache(str(Path(cfg.run.response_cache_dir or cache).expanduser())))
+    student = cycle0_student(cfg)
     t0 = time.time()
     attempts = student_attempts(problems, student, cfg, derive_seed(cfg.run.seed, 1, "difficulty"))
     fb = feedback.collect_feedback(problems, attempts, cfg, None, 0)
@@ -160,7 +176,7 @@ def difficulty(cfg, out: Path, samples: int, reps: int = 2000) -> None:
     rows = [{"question": r["entry_point"], "task_id": r["task_id"], "kind": r.get("prompt_kind"),
              "parent": r["parent_task_id"], "parent_level": r.get("parent_level"), "pass": rate[r["task_id"]],
              "parent_pass": rate[r["parent_task_id"]]} for r in acc]
-    summary = {"student": cfg.student.model, "engine": f"ctranslate2 {ct}", "decoding": vars(cfg.student.decoding),
+    summary = {"student": cfg.student.model, "engine": f"ctranslate2 {cfg.evaluation.engine_compute_type}", "decoding": vars(cfg.student.decoding),
                "samples": samples, "seconds": round(time.time() - t0, 1),
                "difference": "question pass rate - parent pass rate (> 0: the question is easier)", "by_kind": {}}
     rng = random.Random(0)

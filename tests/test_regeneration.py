@@ -854,3 +854,23 @@ def test_the_cycle_hands_stage_iii_its_student_for_the_check():
     assert asked == [2] and not accepted   # the cycle's own student, and it solves both
     assert [r["reason"] for r in extra["08_rejected_questions"]] == ["student_solves"] * 2
     assert summary["stats"]["hard"]["rejected"] == {"student_solves": 2}
+
+
+def test_the_student_check_runs_a_real_student(tiny_model_dir, humaneval_problems):
+    """The check on the real bundled SmolLM2-135M (transformers, sampled): seeded per request, so the same seed
+    gives the same verdicts; each result counts what the sandbox said about its own answers."""
+    from iterkd_lib.models.hf_backend import LocalBackend, load_local_model
+    from iterkd_lib.scoring.student_check import check_questions
+
+    cfg = make_cfg(student_check_samples=2, student_check_max_pass=0.5)
+    cfg.student.decoding.max_new_tokens = 64
+    model, tok = load_local_model(tiny_model_dir, "float32")
+    student = LocalBackend(model, tok, "smollm2-135m", batch_size=4)
+    problems = [humaneval_problems[2], humaneval_problems[0]]   # truncate_number, has_close_elements
+    answer = functools.partial(student_attempts, student_backend=student, cfg=cfg)
+    got = check_questions(problems, answer, cfg, 7, EXECUTE)
+    assert [r["n"] for r in got] == [2, 2] and all(len(r["errors"]) == 2 for r in got)
+    for r in got:
+        assert r["passed"] == sum(e is None for e in r["errors"]) and r["solved"] == (r["pass_rate"] >= 0.5)
+        assert r["student"]["model"] == "smollm2-135m" and r["seed"] == 7
+    assert check_questions(problems, answer, cfg, 7, EXECUTE) == got
