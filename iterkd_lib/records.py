@@ -389,7 +389,8 @@ class Question(JsonRecord):
     rejected rows have `reason` (one of `stages.new_questions.REASONS`, older runs: also "reference_fails")
     and `detail`, and only the fields known when it was rejected. `agreement`: the vote, None before it (or
     in runs from before it). `teacher_expectations`: [{call, expected, source, agreed?, agrees: bool|None}].
-    The other Stage III keys (candidates, outputs, seeds, decodings, raw replies) stay in `extra`.
+    The other Stage III keys (candidates, outputs, seeds, decodings, raw replies, and `student_check` {student,
+    n, passed, pass_rate, max_pass, solved, seed, errors} where the student check ran) stay in `extra`.
     Written by `stages/new_questions.regenerate_questions`.
     """
 

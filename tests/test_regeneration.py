@@ -522,10 +522,10 @@ def test_next_pool_policy():
     pool = [{"task_id": f"P/{i}", "prompt": ""} for i in range(4)]
     levels = [{"task_id": "P/0", "level": "easy"}, {"task_id": "P/1", "level": "medium"},
               {"task_id": "P/2", "level": "hard"}, {"task_id": "P/3", "level": "hard"}]
-    new = [{"task_id": "Gen/c1/0", "prompt": "", "raw": "...", "seed": 1}]
+    new = [{"task_id": "Gen/c1/0", "prompt": "", "raw": "...", "seed": 1, "student_check": {"n": 4, "passed": 1}}]
     out = next_pool(pool, levels, new, c, 2)
     assert [p["task_id"] for p in out] == ["Gen/c1/0", "P/2", "P/3", "P/1"]
-    assert "raw" not in out[0] and out[1]["pool_reason"] == "retained hard" and out[0]["pool_cycle"] == 2
+    assert "raw" not in out[0] and "student_check" not in out[0] and out[1]["pool_reason"] == "retained hard" and out[0]["pool_cycle"] == 2
     c.regeneration.keep_hard = False
     assert [p["task_id"] for p in next_pool(pool, levels, new, c, 2)] == ["Gen/c1/0", "P/1"]
     c.data.max_pool = 1
