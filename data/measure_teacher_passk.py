@@ -93,25 +93,20 @@ def summarise(rows: list[dict], k: int) -> dict:
 
 
 def read_rows(path: str | Path, n: int) -> list[dict]:
-    """The rows of an earlier output file; SystemExit naming the file and line if one is not JSON, lacks
-    task_id / c, or was measured with another n (their pass@k would not be comparable)."""
-    rows = []
-    if not Path(path).is_file():
-        raise SystemExit(f"measure_teacher_passk: --skip {path}: no such file")
-    for i, line in enumerate(Path(path).read_text().splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise SystemExit(f"measure_teacher_passk: {path}:{i}: not JSON ({e.msg})") from None
-        if not isinstance(row, dict) or "task_id" not in row or "c" not in row:
-            raise SystemExit(f"measure_teacher_passk: {path}:{i}: a row needs task_id and c")
-        if row.get("n") != n:
-            raise SystemExit(f"measure_teacher_passk: {path}:{i}: measured with n={row.get('n')}, this run uses "
-                             f"--n {n}")
-        rows.append(row)
-    return rows
+    """The rows of an earlier output file (checked by `stages.pool.read_passk`); SystemExit naming the file
+    (and line) if it is missing, a line is not a pass@k row, or a row was measured with another n (its pass@k
+    would not be comparable)."""
+    from iterkd_lib.stages.pool import read_passk
+
+    try:
+        checked = read_passk(path)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f"measure_teacher_passk: --skip: {e}") from None
+    other = [t for t, r in checked.items() if r["n"] != n]
+    if other:
+        raise SystemExit(f"measure_teacher_passk: --skip {path}: {other[0]} (and {len(other) - 1} more) measured "
+                         f"with n={checked[other[0]]['n']}, this run uses --n {n}")
+    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
 
 
 def add_set_option(ap: argparse.ArgumentParser) -> None:

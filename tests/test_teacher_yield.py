@@ -327,3 +327,20 @@ def test_token_counts_use_backend_usage_and_count_a_greedy_answer_once():
     _, toks, src = token_counts(FakeTeacher(), [[{"role": "user", "content": "def add("}]],
                                 DecodingConfig(temperature=0.7), 1, 2)
     assert src == "retokenised" and all(t and t > 1 for t in toks[0])
+
+
+def test_measure_teacher_passk_skip_reads_earlier_rows_and_names_a_bad_line(tmp_path):
+    """`--skip FILE`: the measurement goes on where an earlier output file stopped (the response cache does not
+    move between machines); its rows are read back, checked line by line and for the same n."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+    from measure_teacher_passk import read_rows, summarise
+
+    rows = read_rows("data/teacher_passk.jsonl", 4)
+    assert len(rows) == 40 and all(r["n"] == 4 and "label" in r for r in rows)
+    assert summarise(rows, 4)["by_label"]["all"]["problems"] == 40
+    with pytest.raises(SystemExit, match="measured with n=4, this run uses --n 8"):
+        read_rows("data/teacher_passk.jsonl", 8)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps(rows[0]) + "\n{not json\n")
+    with pytest.raises(SystemExit, match="bad.jsonl, line 2"):
+        read_rows(bad, 4)
