@@ -15,9 +15,16 @@ decoding, seed, cycle, protocol, number of problems, samples). Computed here:
 - the cost per variant: the sum of its stage seconds (stage markers) and the wall seconds of its sessions,
   both estimates of what a rerun costs (model loading between stages, other load on the machine).
 
-Not covered: running anything (study.py), the figure (figures/study.py).
+The per-problem outcomes behind every point go to `study_outcomes.csv` with the tables: run directories and
+the response cache stay on the machine that ran them (the study's first run directory was lost with its
+machine, 2026-11-30 session 11), so the committed outcomes are what a later comparison can pair against
+(`read_study_outcomes`).
 
-Entry points: `study_results(study_dir)`, `study_markdown(results)`, `write_study_tables(results, out_dir)`.
+Not covered: running anything (study.py), the figure (figures/study.py); resuming a study from the committed
+outcomes alone (a lost variant is run again).
+
+Entry points: `study_results(study_dir)`, `study_markdown(results)`, `write_study_tables(results, out_dir)`,
+`read_study_outcomes(path)`.
 """
 
 from __future__ import annotations
@@ -59,7 +66,8 @@ def claim_word(margin_low: float | None, margin_high: float | None) -> str:
 
 
 def study_results(study_dir: str | Path, n_resamples: int = N_RESAMPLES) -> dict:
-    """{"points", "comparisons", "claims", "budget", "cost", "settings", "final_cycles"} for a study directory.
+    """{"points", "comparisons", "claims", "budget", "cost", "settings", "final_cycles", "outcomes"} for a study
+    directory; "outcomes": {(variant, cycle, view): {task_id: [passed per sample]}}, what the points count.
 
     Raises FileNotFoundError when `study_dir` has no study.json."""
     root = Path(study_dir)
@@ -122,7 +130,7 @@ def study_results(study_dir: str | Path, n_resamples: int = N_RESAMPLES) -> dict
                 "eval_engine": eval_engine(cfg),
                 "cycles": n_cycles, "ref_ratio": cfg["study"]["ref_ratio"], "study_dir": str(root)}
     return {"points": points, "comparisons": comparisons, "claims": claims, "budget": state.get("budget"),
-            "cost": cost, "settings": settings, "final_cycles": finals}
+            "cost": cost, "settings": settings, "final_cycles": finals, "outcomes": outcomes}
 
 
 def _tokens_upto(store: RunStore, cycle: int) -> int:
@@ -171,8 +179,30 @@ def study_markdown(res: dict) -> str:
     return "\n".join(out) + "\n"
 
 
+OUTCOME_FIELDS = ["variant", "cycle", "view", "task_id", "sample_index", "passed"]
+
+
+def read_study_outcomes(path: str | Path) -> dict[tuple[str, int, str], dict[str, list[bool]]]:
+    """{(variant, cycle, view): {task_id: [passed per sample, in sample order]}} from a study_outcomes.csv (the
+    form `study_results` returns, so `stats.compare_paired` can pair them). ValueError naming the file and
+    line for a row without those columns or with passed not 0/1."""
+    out: dict = {}
+    rows = csv.DictReader(Path(path).read_text().splitlines())
+    if rows.fieldnames != OUTCOME_FIELDS:
+        raise ValueError(f"{path}: columns {rows.fieldnames}, expected {OUTCOME_FIELDS}")
+    for i, r in enumerate(rows, 2):
+        if r["passed"] not in ("0", "1") or not r["cycle"].isdigit() or not r["sample_index"].isdigit():
+            raise ValueError(f"{path}, line {i}: cycle and sample_index must be integers, passed 0 or 1: {r}")
+        samples = out.setdefault((r["variant"], int(r["cycle"]), r["view"]), {}).setdefault(r["task_id"], [])
+        if int(r["sample_index"]) != len(samples):
+            raise ValueError(f"{path}, line {i}: sample {r['sample_index']} of {r['task_id']} out of order")
+        samples.append(r["passed"] == "1")
+    return out
+
+
 def write_study_tables(res: dict, out_dir: str | Path) -> list[Path]:
-    """study_table.md, study_table.csv (points) and study_comparisons.csv under out_dir (atomically)."""
+    """study_table.md, study_table.csv (points), study_comparisons.csv and study_outcomes.csv (every point's
+    per-problem outcomes: OUTCOME_FIELDS, passed 0/1) under out_dir (atomically)."""
     out = Path(out_dir)
     md = out / "study_table.md"
     atomic_write_text(md, study_markdown(res))
@@ -194,4 +224,11 @@ def write_study_tables(res: dict, out_dir: str | Path) -> list[Path]:
                     "p_value": c["p_claim_fails"], "test": "paired bootstrap margin", "n_problems": c["n_problems"],
                     "significant": c["word"], "verdict": c["verdict"]})
     atomic_write_text(out / "study_comparisons.csv", buf.getvalue())
-    return [md, out / "study_table.csv", out / "study_comparisons.csv"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(OUTCOME_FIELDS)
+    for (variant, cycle, view), by_task in sorted(res.get("outcomes", {}).items()):
+        for task_id, samples in sorted(by_task.items()):
+            w.writerows([variant, cycle, view, task_id, i, int(ok)] for i, ok in enumerate(samples))
+    atomic_write_text(out / "study_outcomes.csv", buf.getvalue())
+    return [md, out / "study_table.csv", out / "study_comparisons.csv", out / "study_outcomes.csv"]

@@ -15,8 +15,15 @@ import yaml
 
 from iterkd_lib.config import ConfigError, config_to_dict, load_config
 from iterkd_lib.runstore import RunStore
+from iterkd_lib.scoring.stats import compare_paired
 from iterkd_lib.study import Study, budget_ratio, size_oneshot, stage_tokens, teacher_tokens, variant_overrides
-from iterkd_lib.study_report import claim_word, study_markdown, study_results, write_study_tables
+from iterkd_lib.study_report import (
+    claim_word,
+    read_study_outcomes,
+    study_markdown,
+    study_results,
+    write_study_tables,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 N_BENCH, N_HELD = 40, 10
@@ -233,6 +240,15 @@ def test_study_table_numbers_comparisons_and_claim(study_dir, tmp_path):
     comparisons = list(csv.DictReader((tmp_path / "study_comparisons.csv").read_text().splitlines()))
     assert len(comparisons) == len(res["comparisons"]) + 2
     assert all(p.exists() for p in paths)
+    # the per-problem outcomes survive the run directories: read back, they pair to the same comparison
+    kept = read_study_outcomes(tmp_path / "study_outcomes.csv")
+    assert kept == res["outcomes"] and set(kept) == set(pts)
+    again = compare_paired(kept[("untrained", 0, "benchmark")], kept[("iterkd", 3, "benchmark")], 1, n_resamples=2000)
+    assert again.as_dict()["discordant"] == (0, 18)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("variant,cycle,view,task_id,sample_index,passed\niterkd,3,benchmark,T/0,0,yes\n")
+    with pytest.raises(ValueError, match="bad.csv, line 2"):
+        read_study_outcomes(bad)
 
 
 def test_without_the_untrained_variant_iterkd_cycle_0_is_the_base(tmp_path):
