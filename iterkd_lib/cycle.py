@@ -28,7 +28,6 @@ Entry points: `run_stage(run, k, name)`, `run_cycle(run, k)`, `run_all(run)`, `n
 
 from __future__ import annotations
 
-import functools
 import gc
 import logging
 import resource
@@ -142,11 +141,15 @@ def _levels(run: Run, cycle: int, inp: Inputs):
 def _new_questions(run: Run, cycle: int, inp: Inputs):
     rg = run.cfg.regeneration
     embedder = Embedder() if rg.embedding_sim_max > 0 else None
-    answer = (functools.partial(student_attempts.student_attempts, student_backend=run.student(cycle), cfg=run.cfg)
-              if rg.student_check_samples > 0 else None)   # the student check asks Stage II's student
+
+    def answer(problems: list[dict], seed: int, n: int) -> list[dict]:
+        # the student check asks Stage II's student, loaded only once a question reaches the check
+        return student_attempts.student_attempts(problems, run.student(cycle), run.cfg, seed, n=n)
+
     accepted, rejected, stats = new_questions.regenerate_questions(
         inp["07_levels"], inp["01_pool"], run.teacher(), run.cfg, derive_seed(run.seed, cycle, "regenerate"), cycle,
-        execute=run.execute, embedder=embedder, held_out=inp["held_out"], student_answer=answer)
+        execute=run.execute, embedder=embedder, held_out=inp["held_out"],
+        student_answer=answer if rg.student_check_samples > 0 else None)
     summary = {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected)}
     return accepted, summary, {"08_rejected_questions": rejected}
 

@@ -854,6 +854,11 @@ def test_the_cycle_hands_stage_iii_its_student_for_the_check():
     assert asked == [2] and not accepted   # the cycle's own student, and it solves both
     assert [r["reason"] for r in extra["08_rejected_questions"]] == ["student_solves"] * 2
     assert summary["stats"]["hard"]["rejected"] == {"student_solves": 2}
+    # no question of a checked kind: the student is not even loaded
+    cfg.regeneration.student_check_kinds = ["breadth"]
+    run.teacher = lambda: ScriptedTeacher([DIGIT_SUM, MEANS])
+    accepted, _, _ = STAGE_BY_NAME["new_questions"].compute(run, 2, {"07_levels": LEVELS, "01_pool": POOL, "held_out": []})
+    assert len(accepted) == 2 and asked == [2]
 
 
 def test_the_student_check_runs_a_real_student(tiny_model_dir, humaneval_problems):
