@@ -19,7 +19,9 @@ sample of `stratified_sample` (and the demo pool), then the rest in file order; 
 problems in a seeded random order, so any prefix is a random sample. `--skip FILE` (repeatable) leaves out
 the problems already measured in an earlier output file (the response cache does not survive a new machine)
 and adds a "combined" summary over those rows and the new ones: how the measurement is extended to more
-problems without rewriting the file the teachable pool policy reads (data.teacher_passk).
+problems without rewriting the file the teachable pool policy reads (data.teacher_passk). With --skip, --out
+is required; naming the --out file in --skip too extends it. Rows measured with another n or decoding, or
+a problem in two files, stop the run before the teacher loads.
 
 Usage (from the repository root, the teacher model prepared under ~/.cache/iterkd):
     python data/measure_teacher_passk.py --config configs/demo.yaml --n 4 [--limit 40] [--batch-size 16]
@@ -92,21 +94,36 @@ def summarise(rows: list[dict], k: int) -> dict:
     return out
 
 
-def read_rows(path: str | Path, n: int) -> list[dict]:
-    """The rows of an earlier output file (checked by `stages.pool.read_passk`); SystemExit naming the file
-    (and line) if it is missing, a line is not a pass@k row, or a row was measured with another n (its pass@k
-    would not be comparable)."""
+def read_rows(path: str | Path, n: int, decoding: dict | None = None) -> list[dict]:
+    """The rows of an earlier output file (a relative path is taken from the repository root, like --out),
+    checked by `stages.pool.read_passk` and for the fields the summary needs. SystemExit naming the file (and
+    line) if it is missing or not a file, a line is not a pass@k row or lacks label / pass@n, a row was
+    measured with another n, or the file's <stem>_summary.json names another temperature, top_p or
+    max_new_tokens than `decoding` (their pass@k would not be comparable)."""
     from iterkd_lib.stages.pool import read_passk
 
+    path = ROOT / path
     try:
         checked = read_passk(path)
-    except (FileNotFoundError, ValueError) as e:
-        raise SystemExit(f"measure_teacher_passk: --skip: {e}") from None
+        rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError) as e:
+        raise SystemExit(f"measure_teacher_passk: --skip {path}: {e}") from None
     other = [t for t, r in checked.items() if r["n"] != n]
     if other:
-        raise SystemExit(f"measure_teacher_passk: --skip {path}: {other[0]} (and {len(other) - 1} more) measured "
-                         f"with n={checked[other[0]]['n']}, this run uses --n {n}")
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+        raise SystemExit(f"measure_teacher_passk: --skip {path}: {len(other)} row(s) measured with "
+                         f"n={checked[other[0]]['n']} (first: {other[0]}), this run uses --n {n}")
+    for i, row in enumerate(rows, 1):
+        if "label" not in row or f"pass@{n}" not in row:
+            raise SystemExit(f"measure_teacher_passk: --skip {path}, row {i}: needs label and pass@{n}")
+    summary = path.with_name(path.stem + "_summary.json")
+    if decoding is not None and summary.is_file():
+        theirs = json.loads(summary.read_text()).get("settings", {}).get("decoding", {})
+        off = {k: (theirs.get(k), decoding[k]) for k in ("temperature", "top_p", "max_new_tokens")
+               if k in theirs and theirs[k] != decoding[k]}
+        if off:
+            raise SystemExit(f"measure_teacher_passk: --skip {path}: measured with another decoding than this run "
+                             f"({', '.join(f'{k} {a} vs {b}' for k, (a, b) in off.items())}; see --set)")
+    return rows
 
 
 def add_set_option(ap: argparse.ArgumentParser) -> None:
@@ -137,9 +154,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="stop after this many problems (0 = all)")
     ap.add_argument("--chunk", type=int, default=8, help="problems per generation call")
     ap.add_argument("--batch-size", type=int, default=0, help="override teacher.batch_size")
-    ap.add_argument("--out", default="data/teacher_passk.jsonl",
+    ap.add_argument("--out", default=None,
                     help="rows (rewritten in full, from the response cache where it holds the samples) + "
-                         "<stem>_summary.json")
+                         "<stem>_summary.json; default data/teacher_passk.jsonl (the file data.teacher_passk "
+                         "reads), which --skip never overwrites by default: give --out with --skip")
     add_set_option(ap)
     args = ap.parse_args(argv)
 
@@ -150,8 +168,22 @@ def main(argv: list[str] | None = None) -> int:
     from iterkd_lib.stages.pool import seed_pool
     from iterkd_lib.stages.teacher_attempts import sample_decoding, sample_seed, token_counts
 
+    if args.out is None and args.skip:
+        raise SystemExit("measure_teacher_passk: --skip needs --out (the default, data/teacher_passk.jsonl, is the "
+                         "file the teachable pool policy reads)")
+    args.out = args.out or "data/teacher_passk.jsonl"
     cfg = config_with_sets(args.config, list(args.set) + (
         [f"teacher.batch_size={args.batch_size}"] if args.batch_size else []), "measure_teacher_passk")
+    decoding = sample_decoding(cfg)
+    out_path = ROOT / args.out
+    kept, earlier = [], []   # rows of --out itself (when skipped too, the run extends the file); of other files
+    for f in args.skip:
+        rows = read_rows(f, args.n, vars(decoding))
+        seen = {r["task_id"]: g for g, rs in (("--out", kept), ("an earlier --skip", earlier)) for r in rs}
+        twice = next((r["task_id"] for r in rows if r["task_id"] in seen), None)
+        if twice:
+            raise SystemExit(f"measure_teacher_passk: --skip {f}: {twice} is also in {seen[twice]} file")
+        (kept if (ROOT / f).resolve() == out_path.resolve() else earlier).extend(rows)
     problems = load_problems(args.problems)
     if args.order == "stratified":
         demo_pool, _ = seed_pool(cfg)
@@ -159,18 +191,13 @@ def main(argv: list[str] | None = None) -> int:
         problems = [p for p in problems if p["task_id"] in first] + [p for p in problems if p["task_id"] not in first]
     elif args.order == "random":
         random.Random(derive_seed(args.seed, "passk-order")).shuffle(problems)
-    earlier = [row for f in args.skip for row in read_rows(f, args.n)]
-    done = {row["task_id"] for row in earlier}
+    done = {row["task_id"] for row in kept + earlier}
     problems = [p for p in problems if p["task_id"] not in done]
     if args.limit:
         problems = problems[: args.limit]
     backend = make_backend(cfg.teacher, str(Path(cfg.run.cache_dir).expanduser()))
-    decoding = sample_decoding(cfg)
     call_seed = sample_seed(args.seed)
-    out_path = ROOT / args.out
-    # rows of --out itself, when it is also skipped, stay in it: the run extends the file
-    rows = [row for f in args.skip if (ROOT / f).resolve() == out_path.resolve() for row in read_rows(f, args.n)]
-    earlier = [row for row in earlier if row["task_id"] not in {r["task_id"] for r in rows}]
+    rows = list(kept)
     t0 = time.time()
     print(f"{len(done)} problems measured before (--skip), {len(problems)} to measure", flush=True)
     for start in range(0, len(problems), args.chunk):
@@ -200,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         if earlier:
             summary["combined"] = {"files": sorted(set(args.skip) | {args.out}), **summarise(earlier + rows, args.n)}
         out_path.with_name(out_path.stem + "_summary.json").write_text(json.dumps(summary, indent=1) + "\n")
-        print(f"[{time.time() - t0:.0f}s] {len(rows)}/{len(problems)} problems; "
+        print(f"[{time.time() - t0:.0f}s] {len(rows) - len(kept)}/{len(problems)} problems; "
               f"pass@1 {summary['by_label']['all']['pass@1']:.3f} solved {summary['by_label']['all']['solved_share']:.3f}",
               flush=True)
     return 0

@@ -130,6 +130,11 @@ def _check_cross_fields(cfg: IterKDConfig, where: str) -> None:
     if rg.min_agree > rg.solutions_per_question + 1:
         raise ConfigError(f"{where}: regeneration.min_agree ({rg.min_agree}) exceeds the candidates per question "
                           f"(regeneration.solutions_per_question + 1 = {rg.solutions_per_question + 1})")
+    if rg.student_check_samples > 0 and (rg.student_check_max_pass <= 0 or not rg.student_check_kinds):
+        raise ConfigError(f"{where}: regeneration.student_check_samples is {rg.student_check_samples} but "
+                          + ("student_check_kinds is empty (no question would be checked)" if
+                             not rg.student_check_kinds else "student_check_max_pass is 0 (every question would "
+                             "count as solved)"))
     if rg.solution_decoding.temperature == 0 and rg.solutions_per_question > 1:
         raise ConfigError(f"{where}: regeneration.solution_decoding.temperature is 0: the "
                           f"{rg.solutions_per_question} solutions would be one greedy answer repeated")

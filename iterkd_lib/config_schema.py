@@ -334,13 +334,14 @@ class RegenerationConfig:
                                   min=0.0, max=1.0)
     keep_hard: bool = _f(True, "Carry the cycle's hard questions into the next pool.")
     student_check_samples: int = _f(0, "Student answers per accepted question (the cycle's student, Stage II's "
-                                       "request and decoding; stages/student_check.py); 0: no check.", min=0)
+                                       "request and decoding; scoring/student_check.py); 0: no check.", min=0)
     student_check_kinds: list = _f(["depth"], "Which accepted questions the student check applies to, any of "
                                               "'depth' (medium/hard parents) and 'breadth' (easy parents).",
                                    items=("depth", "breadth"))
     student_check_max_pass: float = _f(1.0, "Reject a checked question as 'student_solves' when the student "
                                             "passes this share of its answers or more (1.0: all of them, the "
-                                            "'easy' rule of difficulty.easy_min_pass_rate).", min=0.0, max=1.0)
+                                            "'easy' rule of difficulty.easy_min_pass_rate); must be > 0.", min=0.0,
+                                        max=1.0)
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for question writing (sampling helps variety).")
     solution_decoding: DecodingConfig = _sampling(0.8, 384, ["\n```\n"], "Decoding for the k solutions (must sample: "
                                                   "temperature > 0, else the k solutions are one).")

@@ -74,8 +74,11 @@ def _details(stage: str, s: dict) -> str:
         levels = [st for st in (s.get("stats") or {}).values() if isinstance(st, dict)]
         revised = sum(st.get("accepted_after_revision", 0) for st in levels)
         sent = sum(st.get("revisions", 0) for st in levels)
+        solved = sum((st.get("rejected") or {}).get("student_solves", 0) for st in levels)
+        checked = sum(st.get("student_checked", 0) for st in levels)
         return (f"{s.get('n_accepted', '-')} accepted" + (f" ({revised} after a revision)" if revised else "")
-                + f", {s.get('n_rejected', '-')} rejected" + (f"; {sent} revision requests" if sent else ""))
+                + f", {s.get('n_rejected', '-')} rejected" + (f"; {sent} revision requests" if sent else "")
+                + (f"; student check: {solved} of {checked} already solved" if checked else ""))
     if stage == "09_evaluation":
         parts = []
         for m in s.get("metrics") or []:

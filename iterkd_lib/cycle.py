@@ -142,15 +142,21 @@ def _new_questions(run: Run, cycle: int, inp: Inputs):
     rg = run.cfg.regeneration
     embedder = Embedder() if rg.embedding_sim_max > 0 else None
 
+    check = {"calls": 0, "answers": 0, "seconds": 0.0}   # what the student check cost
+
     def answer(problems: list[dict], seed: int, n: int) -> list[dict]:
         # the student check asks Stage II's student, loaded only once a question reaches the check
-        return student_attempts.student_attempts(problems, run.student(cycle), run.cfg, seed, n=n)
+        t0 = time.time()
+        out = student_attempts.student_attempts(problems, run.student(cycle), run.cfg, seed, n=n)
+        check.update(calls=check["calls"] + 1, answers=check["answers"] + len(out),
+                     seconds=round(check["seconds"] + time.time() - t0, 1))
+        return out
 
     accepted, rejected, stats = new_questions.regenerate_questions(
         inp["07_levels"], inp["01_pool"], run.teacher(), run.cfg, derive_seed(run.seed, cycle, "regenerate"), cycle,
         execute=run.execute, embedder=embedder, held_out=inp["held_out"],
         student_answer=answer if rg.student_check_samples > 0 else None)
-    summary = {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected)}
+    summary = {"stats": stats, "n_accepted": len(accepted), "n_rejected": len(rejected), "student_check": check}
     return accepted, summary, {"08_rejected_questions": rejected}
 
 

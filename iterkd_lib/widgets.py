@@ -80,7 +80,7 @@ CONTROLS: list[tuple[str, Callable[[Any], W.Widget]]] = [
     ("regeneration.per_level.medium", _int("new medium", 0, 20)),
     ("regeneration.per_level.hard", _int("new hard", 0, 20)),
     ("regeneration.revise_rounds", _int("revisions", 0, 3)),
-    ("regeneration.student_check_samples", _int("student chk", 0, 8)),
+    ("regeneration.student_check_samples", _int("student check n", 0, 8)),
 ]
 
 

@@ -55,6 +55,9 @@ def test_stage_lines_carry_the_numbers():
                                                           "hard": {"revisions": 2}}}
     assert "2 accepted (1 after a revision), 3 rejected; 3 revision requests" in console.stage_line(
         1, "08_new_questions", revised)
+    checked = {**SUMMARIES["08_new_questions"], "stats": {"medium": {"student_checked": 3,
+                                                                     "rejected": {"student_solves": 2}}}}
+    assert "; student check: 2 of 3 already solved" in console.stage_line(1, "08_new_questions", checked)
     refilled = {**SUMMARIES["01_pool"], "refilled": 2}
     assert "new, 2 refilled from unused seeds)" in console.stage_line(2, "01_pool", refilled)
     assert "2 accepted, 3 rejected" in console.stage_line(1, "08_new_questions", SUMMARIES["08_new_questions"])

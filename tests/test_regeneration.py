@@ -859,6 +859,7 @@ def test_the_cycle_hands_stage_iii_its_student_for_the_check():
     run.teacher = lambda: ScriptedTeacher([DIGIT_SUM, MEANS])
     accepted, _, _ = STAGE_BY_NAME["new_questions"].compute(run, 2, {"07_levels": LEVELS, "01_pool": POOL, "held_out": []})
     assert len(accepted) == 2 and asked == [2]
+    assert summary["student_check"]["calls"] == 1 and summary["student_check"]["answers"] == 4   # 2 questions x 2
 
 
 def test_the_student_check_runs_a_real_student(tiny_model_dir, humaneval_problems):
@@ -879,3 +880,42 @@ def test_the_student_check_runs_a_real_student(tiny_model_dir, humaneval_problem
         assert r["passed"] == sum(e is None for e in r["errors"]) and r["solved"] == (r["pass_rate"] >= 0.5)
         assert r["student"]["model"] == "smollm2-135m" and r["seed"] == 7
     assert check_questions(problems, answer, cfg, 7, EXECUTE) == got
+
+
+def test_a_near_twin_in_the_same_round_and_the_rewrite_counts_per_question():
+    # found by a fresh-user trial: acceptance moved behind the student check, so these must stay per question
+    accepted, rejected, _, _ = run_stage([DIGIT_SUM, DIGIT_SUM])
+    assert len(accepted) == 1 and [r["reason"] for r in rejected] == ["near_duplicate"]
+    for replies in ([WRONG_EXAMPLE, DIGIT_SUM], [DIGIT_SUM, WRONG_EXAMPLE]):
+        accepted, _, stats, _ = run_stage(replies)
+        assert len(accepted) == 2 and stats["easy"]["questions_rewritten"] == 1, replies
+        assert stats["easy"]["examples_rewritten"] == sum(len(a.get("examples_rewritten", [])) for a in accepted)
+
+
+def test_the_student_check_threshold_kinds_and_answer_count():
+    from iterkd_lib.scoring.student_check import check_questions
+
+    # one right and one wrong answer: 1/2 passes; solved at max_pass 0.5, not at 1.0; breadth questions checked
+    student = ScriptedTeacher([], {"digit_sum": [DIGIT_SUM_SOLUTIONS[1], fenced("def digit_sum(n):\n    return 0\n")]})
+    for max_pass, solved in ((0.5, True), (1.0, False)):
+        cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1, student_check_samples=2,
+                       student_check_kinds=["breadth"], student_check_max_pass=max_pass)
+        answer = functools.partial(student_attempts, student_backend=student, cfg=cfg)
+        accepted, rejected, stats = regenerate_questions(LEVELS, POOL, ScriptedTeacher([DIGIT_SUM]), cfg, 11, 3,
+                                                         EXECUTE, student_answer=answer)
+        (q,) = accepted + rejected
+        assert q["prompt_kind"] == "breadth" and q["student_check"]["passed"] == 1 and stats["easy"]["student_checked"] == 1
+        assert (q.get("reason") == "student_solves") is solved and q["student_check"]["solved"] is solved
+        assert "return 0" in q["student_check"]["answers"][1]   # the answers are kept for inspection
+    with pytest.raises(ValueError, match="gave 1 answers for 1 questions x 2"):
+        check_questions([accepted[0]], lambda problems, seed, n: [{"completion": ""}], cfg, 0, EXECUTE)
+
+
+def test_student_check_settings_that_would_check_nothing_or_everything_are_refused():
+    from iterkd_lib.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match="student_check_kinds is empty"):
+        load_config(None, ["regeneration.student_check_samples=2", "regeneration.student_check_kinds=[]"])
+    with pytest.raises(ConfigError, match="student_check_max_pass is 0"):
+        load_config(None, ["regeneration.student_check_samples=2", "regeneration.student_check_max_pass=0"])
+    assert load_config(None, ["regeneration.student_check_max_pass=0"]).regeneration.student_check_samples == 0

@@ -329,18 +329,35 @@ def test_token_counts_use_backend_usage_and_count_a_greedy_answer_once():
     assert src == "retokenised" and all(t and t > 1 for t in toks[0])
 
 
-def test_measure_teacher_passk_skip_reads_earlier_rows_and_names_a_bad_line(tmp_path):
+def test_measure_teacher_passk_skip_reads_earlier_rows_and_refuses_what_would_not_compare(tmp_path):
     """`--skip FILE`: the measurement goes on where an earlier output file stopped (the response cache does not
-    move between machines); its rows are read back, checked line by line and for the same n."""
+    move between machines). Everything that would make the rows incomparable or lose them fails before the
+    teacher is loaded, in one line naming the file."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-    from measure_teacher_passk import read_rows, summarise
+    from measure_teacher_passk import main, read_rows, summarise
 
-    rows = read_rows("data/teacher_passk.jsonl", 4)
-    assert len(rows) == 40 and all(r["n"] == 4 and "label" in r for r in rows)
-    assert summarise(rows, 4)["by_label"]["all"]["problems"] == 40
-    with pytest.raises(SystemExit, match="measured with n=4, this run uses --n 8"):
+    rows = read_rows("data/teacher_passk.jsonl", 4)   # relative to the repository root, like --out
+    assert len(rows) >= 40 and all(r["n"] == 4 and "label" in r for r in rows)
+    assert summarise(rows, 4)["by_label"]["all"]["problems"] == len(rows)
+    dec = {"temperature": 0.7, "top_p": 0.95, "max_new_tokens": 256}
+    assert read_rows("data/teacher_passk.jsonl", 4, dec) == rows          # its summary names the same decoding
+    with pytest.raises(SystemExit, match="max_new_tokens 256 vs 512"):
+        read_rows("data/teacher_passk.jsonl", 4, dict(dec, max_new_tokens=512))
+    with pytest.raises(SystemExit, match="measured with n=4"):
         read_rows("data/teacher_passk.jsonl", 8)
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps(rows[0]) + "\n{not json\n")
     with pytest.raises(SystemExit, match="bad.jsonl, line 2"):
         read_rows(bad, 4)
+    bad.write_text(json.dumps({"task_id": "Seed/1", "n": 4, "c": 1, "pass@1": 0.25}) + "\n")
+    with pytest.raises(SystemExit, match="row 1: needs label and pass@4"):
+        read_rows(bad, 4)
+    with pytest.raises(SystemExit, match="--skip"):
+        read_rows(tmp_path, 4)                                             # a directory
+    with pytest.raises(SystemExit, match="--skip needs --out"):
+        main(["--skip", "data/teacher_passk.jsonl"])
+    twin = tmp_path / "twin.jsonl"
+    twin.write_text(json.dumps(rows[0]) + "\n")
+    with pytest.raises(SystemExit, match=f"{rows[0]['task_id']} is also in an earlier --skip file"):
+        main(["--skip", "data/teacher_passk.jsonl", "--skip", str(twin), "--out", str(tmp_path / "o.jsonl"),
+              "--set", "teacher.decoding.max_new_tokens=256"])

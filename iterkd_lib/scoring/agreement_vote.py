@@ -264,14 +264,16 @@ def summarise_agreement(records: list[dict]) -> dict:
     """Over accepted + rejected question records: how many reached the vote, the distribution of the largest
     agreeing group ({size: questions}), and the teacher's own expected values against the agreed outputs
     (checked, wrong, wrong_rate; docstring examples and INPUTS comments together, over accepted questions and
-    those rejected only for example_mismatch -- elsewhere there is no agreed output to compare with); and
+    those rejected after the vote (example_mismatch and the later checks, student_solves included) --
+    elsewhere there is no agreed output to compare with); and
     how many were decided on part of their inputs (partial_agreement) with how many contested inputs."""
     voted = [r["agreement"] for r in records if r.get("agreement")]
     hist: dict[int, int] = {}
     for a in voted:
         hist[a["largest"]] = hist.get(a["largest"], 0) + 1
     checked = [x for r in records if r.get("reason", "") in ("", "example_mismatch", "reference_fails",
-                                                             "trivial_tests", "contaminated", "near_duplicate")
+                                                             "trivial_tests", "contaminated", "near_duplicate",
+                                                             "student_solves")
                for x in r.get("teacher_expectations") or [] if x.get("agrees") is not None]
     wrong = sum(1 for x in checked if x["agrees"] is False)
     partial = [a for a in voted if a.get("contested") is not None]

@@ -14,7 +14,9 @@ cycle's student by cycle.py, so the sample seeds follow the request, not the bat
 limits). A question is `solved` when the share of passing answers is >= regeneration.student_check_max_pass
 (default 1.0: every answer passes, the "easy" rule of stages/levels.py with its default thresholds).
 
-Cost: n student answers per checked question (the student is already loaded for Stage II).
+Cost: n student answers per checked question, on Stage II's student (transformers; loaded again when a run
+resumes at Stage III); the cycle records the calls, answers and seconds in the stage summary
+(`student_check`).
 
 Not covered: the judge's view (Stage II levels use it too); whether an unsolved question is solvable at all
 (the agreement vote decides that).
@@ -31,7 +33,8 @@ def check_questions(problems: list[dict], answer: Callable[..., list[dict]], cfg
                     execute: Callable[[list], list[dict]]) -> list[dict]:
     """One result per problem, in order: {"student" (the attempts' `student` field), "n", "passed" (answers
     passing the tests), "pass_rate" (passed / n), "max_pass" (the threshold), "solved" (pass_rate >=
-    max_pass), "seed", "errors" ([error type or None] per answer)}.
+    max_pass), "seed", "errors" ([error type or None] per answer), "answers" ([the code of each answer], for
+    inspecting a `student_solves` rejection)}.
 
     problems: questions with prompt, entry_point and test (a Stage III record before acceptance).
     `answer(problems, seed=, n=)` returns n attempt records per problem, problem by problem, each with
@@ -56,5 +59,6 @@ def check_questions(problems: list[dict], answer: Callable[..., list[dict]], cfg
         passed = sum(bool(v.get("passed")) for v in vs)
         out.append({"student": who, "n": n, "passed": passed, "pass_rate": passed / n,
                     "max_pass": rg.student_check_max_pass, "solved": passed / n >= rg.student_check_max_pass,
-                    "seed": seed, "errors": [v.get("error_type") for v in vs]})
+                    "seed": seed, "errors": [v.get("error_type") for v in vs],
+                    "answers": [a.get("code") or "" for a in attempts[i * n: (i + 1) * n]]})
     return out

@@ -66,7 +66,8 @@ nondeterministic).
 Student check (regeneration.student_check_samples > 0, for the kinds in regeneration.student_check_kinds,
 default depth only): a question that passed every check above is answered by the cycle's student
 (scoring/student_check.py); one it already solves (pass share >= student_check_max_pass) is rejected as
-`student_solves`, and the level asks again within its budget. Why: replayed questions showed the accepted
+`student_solves`, and the level asks again while its budget lasts (regeneration.max_tries_factor > 1; with
+1, the demo's, a rejection is final). Why: replayed questions showed the accepted
 "depth" questions far easier for the student than their parents (LOG.md, 2026-11-30 session 10), so they
 were levelled easy next cycle and left the pool. Each checked record carries `student_check`.
 
@@ -141,17 +142,20 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     `execute(pairs)` runs (problem, completion) pairs (check_completions with the run's limits); `held_out`
     are the run's held-out seed problems (decontamination); `student_answer(problems, seed=, n=)` gives the
     cycle's student's attempts for the student check (Stage II's `student_attempts` bound to the student;
-    needed when regeneration.student_check_samples > 0, ValueError without it; seed
+    needed when regeneration.student_check_samples > 0, ValueError at the start without it; seed
     derive_seed(seed, "student_check", r)). Every record carries the teacher, decodings,
     seeds, its agreement and the teacher's expectations (and, when examples were rewritten, prompt_as_written
     and examples_rewritten; when revised, revised and revisions); stats per level: wanted, parents, requests,
     accepted, rejected {reason: n}, acceptance_rate, examples_rewritten / questions_rewritten (example lines /
     accepted questions whose docstring examples were rewritten to the agreed outputs), revisions (revision
-    requests sent) / accepted_after_revision, and "agreement" (`summarise_agreement`). With
+    requests sent) / accepted_after_revision, student_checked (questions the student check answered), and
+    "agreement" (`summarise_agreement`). With
     regeneration.revise_rounds > 0 each round may add revision rounds: one teacher call for the revisions
     (seed derive_seed(seed, "revise", r, i)), then one for their k solutions.
     """
     rg = cfg.regeneration
+    if rg.student_check_samples > 0 and student_answer is None:
+        raise ValueError("regeneration.student_check_samples > 0 needs the student (student_answer=)")
     held_out = list(held_out or [])
     held_index = held_out_index(held_out) if held_out else None
     by_id = {p["task_id"]: p for p in pool}
@@ -165,7 +169,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         todo[level] = {"want": want, "parents": parents, "budget": want * rg.max_tries_factor, "written": [],
                        "st": {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {},
                               "examples_rewritten": 0, "questions_rewritten": 0, "revisions": 0,
-                              "accepted_after_revision": 0}}
+                              "accepted_after_revision": 0, "student_checked": 0}}
 
     def reject(meta: dict, reason: str, detail: str, raw: str, **extra: Any) -> None:
         rejected.append({**meta, "reason": reason, "detail": detail, "raw": raw, **extra})
@@ -221,8 +225,6 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 reason, detail = check_tests(problem, execute)
                 if not reason:
                     reason, detail = check_contamination(q["reference_solution"], held_out, cfg, held_index)
-                if not reason:  # again: a question accepted earlier in this round may be its near twin
-                    reason, detail = check_text(q, known[len(pool):], [], cfg, None)
                 d["reason"], d["detail"] = reason, detail
                 record.update(test=d["test"], reference=d["reference"], left_out=d["left_out"])
             elif revisable(meta, d["reason"]):
@@ -230,19 +232,21 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 if d["disputes"]:  # nothing to show when too few candidates ran at all
                     pending.append((meta, q, raw, d, record))
                     continue
-            decided.append((meta, q, raw, d, record, problem if not d["reason"] else None))
+            decided.append((meta, q, raw, d, record, problem if not d["reason"] else None, rewritten))
         checked = [x for x in decided if x[5] is not None and x[0]["prompt_kind"] in rg.student_check_kinds]
         if checked and rg.student_check_samples > 0:
-            if student_answer is None:
-                raise ValueError("regeneration.student_check_samples > 0 needs the student (student_answer=)")
-            for (_, _, _, d, record, _), c in zip(checked, check_questions(
+            for (_, _, _, d, record, _, _), c in zip(checked, check_questions(
                     [x[5] for x in checked], student_answer, cfg, derive_seed(seed, "student_check", rnd), execute)):
                 record["student_check"] = c
                 if c["solved"]:
                     d["reason"], d["detail"] = "student_solves", (
                         f"the student passes {c['passed']}/{c['n']} answers (>= {rg.student_check_max_pass:g})")
-        for meta, q, raw, d, record, _ in decided:
+            for x in checked:
+                todo[x[0]["parent_level"]]["st"]["student_checked"] += 1
+        for meta, q, raw, d, record, _, rewritten in decided:
             t, level = todo[meta["parent_level"]], meta["parent_level"]
+            if not d["reason"]:  # a question accepted earlier in this round may be its near twin
+                d["reason"], d["detail"] = check_text(q, known[len(pool):], [], cfg, None)
             if d["reason"] or t["st"]["accepted"] >= t["want"]:
                 if d["reason"]:
                     reject(meta, d["reason"], d["detail"], raw, **record)
