@@ -340,8 +340,7 @@ class RegenerationConfig:
                                    items=("depth", "breadth"))
     student_check_max_pass: float = _f(1.0, "Reject a checked question as 'student_solves' when the student "
                                             "passes this share of its answers or more (1.0: all of them, the "
-                                            "'easy' rule of difficulty.easy_min_pass_rate); must be > 0.", min=0.0,
-                                        max=1.0)
+                                            "'easy' rule of difficulty.easy_min_pass_rate).", min=0.01, max=1.0)
     decoding: DecodingConfig = _sub(DecodingConfig, "Decoding for question writing (sampling helps variety).")
     solution_decoding: DecodingConfig = _sampling(0.8, 384, ["\n```\n"], "Decoding for the k solutions (must sample: "
                                                   "temperature > 0, else the k solutions are one).")

@@ -141,13 +141,10 @@ def _levels(run: Run, cycle: int, inp: Inputs):
 def _new_questions(run: Run, cycle: int, inp: Inputs):
     rg = run.cfg.regeneration
     embedder = Embedder() if rg.embedding_sim_max > 0 else None
-
     check = {"calls": 0, "answers": 0, "seconds": 0.0}   # what the student check cost
 
-    def answer(problems: list[dict], seed: int, n: int) -> list[dict]:
-        # the student check asks Stage II's student, loaded only once a question reaches the check
-        t0 = time.time()
-        out = student_attempts.student_attempts(problems, run.student(cycle), run.cfg, seed, n=n)
+    def answer(problems: list[dict], seed: int, n: int) -> list[dict]:   # Stage II's student, loaded on first use
+        t0, out = time.time(), student_attempts.student_attempts(problems, run.student(cycle), run.cfg, seed, n=n)
         check.update(calls=check["calls"] + 1, answers=check["answers"] + len(out),
                      seconds=round(check["seconds"] + time.time() - t0, 1))
         return out
