@@ -916,6 +916,6 @@ def test_student_check_settings_that_would_check_nothing_or_everything_are_refus
 
     with pytest.raises(ConfigError, match="student_check_kinds is empty"):
         load_config(None, ["regeneration.student_check_samples=2", "regeneration.student_check_kinds=[]"])
-    with pytest.raises(ConfigError, match="student_check_max_pass' is 0; must be >= 0.01"):
+    with pytest.raises(ConfigError, match="student_check_max_pass' is 0.0; must be >= 0.01"):
         load_config(None, ["regeneration.student_check_samples=2", "regeneration.student_check_max_pass=0"])
     assert load_config(None, ["regeneration.student_check_kinds=[]"]).regeneration.student_check_samples == 0
