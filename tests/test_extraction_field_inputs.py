@@ -346,8 +346,8 @@ def test_think_tag_inside_code_is_not_reasoning():
 
 
 def test_typed_records_round_trip_the_additive_keys():
-    from iterkd_lib.records import ExecutionResult, Judgement
     from iterkd_lib.scoring.judge_parser import parse_judgement
+    from iterkd_lib.verdicts import ExecutionResult, Judgement
 
     ex = extract("Sorry.", "abs_max")
     v = verdict_with_extraction(ExecutionResult(passed=False, status="failed", error_type="NameError").to_dict(), ex)

@@ -12,12 +12,12 @@ from iterkd_lib.config import BackendConfig, DecodingConfig, JudgeConfig
 from iterkd_lib.models.backends import make_backend
 from iterkd_lib.models.openai_backend import OpenAIBackend
 from iterkd_lib.prompts import JUDGE_REMINDER_JSON
-from iterkd_lib.records import Judgement
 from iterkd_lib.scoring.agreement import agreement_with_ci, auc, bootstrap_auc_ci, paired_auc_difference
 from iterkd_lib.scoring.judge_parser import parse_judgement
 from iterkd_lib.scoring.judge_scoring import geval_rules, judge_schema, pick_anchors, verdict_probability
 from iterkd_lib.scoring.judging import judge_attempts, resolve_judge_mode
 from iterkd_lib.stages.feedback import anchor_pool, judge_test_agreement
+from iterkd_lib.verdicts import Judgement
 
 # ------------------------------------------------------------------------------------------------ AUC
 

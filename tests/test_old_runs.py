@@ -15,9 +15,10 @@ import pytest
 
 from iterkd_lib import cycle, runs
 from iterkd_lib.figures import run_figures
-from iterkd_lib.records import CycleSummary, ExecutionResult, Level, Question, TeacherAttempt
+from iterkd_lib.records import CycleSummary, Level, Question, TeacherAttempt
 from iterkd_lib.report import report_table
 from iterkd_lib.runstore import read_jsonl
+from iterkd_lib.verdicts import ExecutionResult
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

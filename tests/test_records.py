@@ -6,8 +6,6 @@ import pytest
 
 from iterkd_lib.records import (
     CycleSummary,
-    ExecutionResult,
-    Judgement,
     Level,
     Question,
     StudentAttempt,
@@ -16,6 +14,7 @@ from iterkd_lib.records import (
     TeacherYield,
 )
 from iterkd_lib.sandbox import check_completion, execute, run_code
+from iterkd_lib.verdicts import ExecutionResult, Judgement
 
 PROBLEM = {"task_id": "T/0", "prompt": "def f(x):\n", "entry_point": "f",
            "test": "def check(c):\n    assert c(1) == 2\n    assert c(2) == 4\n"}

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from iterkd_lib.sandbox import execution
-from iterkd_lib.sandbox.execution import check_completion, sandbox_capabilities
+from iterkd_lib.sandbox import servers
+from iterkd_lib.sandbox.execution import check_completion
+from iterkd_lib.sandbox.servers import sandbox_capabilities
 
 PROBLEM = {"task_id": "h/0", "prompt": "def half(x):\n", "entry_point": "half",
            "test": "def check(candidate):\n    assert abs(candidate(3) - 1.5) < 1e-9\n"
@@ -19,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 
 
 def _sandbox_uids():
-    return {s.caps["uid"] for s in execution._STATE["idle"] if s.caps.get("uid_drop")}
+    return {s.caps["uid"] for s in servers._STATE["idle"] if s.caps.get("uid_drop")}
 
 
 def _processes_of(uids):
@@ -43,7 +44,7 @@ def nothing_left_behind():
     if sandbox_capabilities()["uid_drop"]:
         assert uids, "the pool should hold servers after a run"
     assert _processes_of(uids) == []
-    for server in execution._STATE["idle"]:  # the job directories, seen through the server's mount namespace
+    for server in servers._STATE["idle"]:  # the job directories, seen through the server's mount namespace
         base = f"/proc/{server.proc.pid}/root{server.caps['base']}"
         deadline = time.monotonic() + 5  # the server removes a job's directory right after sending its result
         while os.listdir(base) and time.monotonic() < deadline:
@@ -179,9 +180,9 @@ def test_children_sleeping_past_the_limit_are_killed(spawn):
 
 
 def test_degrades_with_a_warning_without_namespaces(monkeypatch):
-    saved = dict(execution._STATE)
-    execution._STATE.update(launcher=None, caps=None, warned=False, idle=[], owner=os.getpid())
-    monkeypatch.setattr(execution, "_launchers", lambda: [([], {})])
+    saved = dict(servers._STATE)
+    servers._STATE.update(launcher=None, caps=None, warned=False, idle=[], owner=os.getpid())
+    monkeypatch.setattr(servers, "_launchers", lambda: [([], {})])
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -191,15 +192,15 @@ def test_degrades_with_a_warning_without_namespaces(monkeypatch):
         assert caps["netns"] is False and any("network namespace" in m for m in caps["missing"])
         assert any("sandbox is weaker" in str(w.message) for w in caught)
     finally:
-        execution.shutdown()
-        execution._STATE.clear()
-        execution._STATE.update(saved)
+        servers.shutdown()
+        servers._STATE.clear()
+        servers._STATE.update(saved)
 
 
 def test_the_limit_is_cpu_time_with_a_wall_clock_backstop():
     """timeout_s counts CPU seconds (a busy machine stretches wall time, not CPU time, so verdicts do not depend
     on load); a program that sleeps uses no CPU and is stopped only by the backstop at WALL_FACTOR x timeout_s."""
-    from iterkd_lib.sandbox.execution import WALL_FACTOR
+    from iterkd_lib.sandbox.servers import WALL_FACTOR
 
     slow_but_idle = check_completion(PROBLEM, "    import time\n    time.sleep(0.7)\n    return x / 2\n", timeout_s=1.0)
     assert slow_but_idle["passed"], slow_but_idle  # called twice: 1.4 s of wall time, almost no CPU

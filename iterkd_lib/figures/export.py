@@ -4,7 +4,7 @@ HTML files share one `plotly.min.js` written next to them, so they open offline 
 needs kaleido and a Chrome; when it fails (no chromium installed, a sandbox that forbids it) a single clear
 warning says so and the export goes on with HTML only -- a missing browser never costs the HTML figures.
 
-Not covered: building figures (`figures.records`, `figures.paper`), choosing which run to show.
+Not covered: building figures (`figures.records`, `figures.training`, `figures.paper`), choosing which run to show.
 
 Entry points: `save_figure`, `export_figures`, `png_export_status`, `PngExportUnavailable`.
 """
@@ -18,6 +18,8 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from iterkd_lib.figures import records as F
+from iterkd_lib.figures import training as T
+from iterkd_lib.figures.common import is_empty
 from iterkd_lib.figures.paper import fig_cycle_diagram
 from iterkd_lib.runstore import RunStore
 
@@ -60,7 +62,7 @@ def save_figure(fig: go.Figure, name: str, out_dir: str | Path = "figures", png:
 
     A figure without data ("no data for cycle k") is not written unless `skip_empty=False`.
     """
-    if skip_empty and F.is_empty(fig):
+    if skip_empty and is_empty(fig):
         return []
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -85,11 +87,11 @@ def run_figures(store: RunStore, cycle: int | None = None) -> dict[str, go.Figur
     """Every figure of one run, by file name; per-cycle figures for `cycle` or for every cycle."""
     figs = {"cycle_diagram": fig_cycle_diagram(), "pass_at_1": F.fig_pass_at_1(store),
             "level_flow": F.fig_level_flow(store), "difficulty_distribution": F.fig_difficulty_distribution(store),
-            "teacher_yield": F.fig_teacher_yield(store)}
-    per_cycle = {"fault_types": F.fig_fault_types, "loss_curves": F.fig_loss_curves,
+            "teacher_yield": T.fig_teacher_yield(store)}
+    per_cycle = {"fault_types": T.fig_fault_types, "loss_curves": T.fig_loss_curves,
                  "judge_vs_tests": F.fig_judge_vs_tests, "judge_rules": F.fig_judge_rules,
                  "pylint_categories": F.fig_pylint_categories, "acceptance": F.fig_acceptance,
-                 "repair_success": F.fig_repair_success}
+                 "repair_success": T.fig_repair_success}
     for k in ([cycle] if cycle is not None else store.cycles()):
         for name, fn in per_cycle.items():
             figs[f"{name}_cycle{k}"] = fn(store, k)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from iterkd_lib.config import diff_configs
-from iterkd_lib.figures.records import cycle_summaries, settings_text
+from iterkd_lib.figures.common import cycle_summaries, settings_text
 from iterkd_lib.runstore import RunStore, read_json
 
 # Each variant removes one part of the method; the overrides are what a variant's run is started with.

@@ -1,20 +1,17 @@
-"""Figures of one run directory: one function per figure, each reading records and returning a Figure.
-
-Every figure carries the settings that produced its numbers (student, teacher, decoding, seed, cycle) as its
-subtitle, taken from the cycle's `cycle_summary` in metrics.jsonl, else from run.json. A stage that has no
-records yet gives an empty figure that says "no data for cycle k" (and is marked so `export_figures` skips it)
-instead of raising: notebooks are run on partial runs.
+"""Figures of one run directory's records: pass@1 per cycle, the level flow and difficulty distribution,
+the judge against the tests and per rubric rule, pylint categories, Stage III's acceptance. One function a
+figure, each reading records and returning a Figure titled with its settings (`figures.common`); a stage
+with no records yet gives the empty placeholder instead of raising (notebooks run on partial runs).
 
 Of the paper's figures, per-cycle pass@1 and the difficulty distribution live here (see `figures.paper` for
 which are reproduced in kind and which only in shape).
 
-Not covered: running anything (stages live in `cycle` and below), statistics beyond counting and means,
-the notebooks' narrative.
+Not covered: Stage I's figures (`figures.training`), running anything (stages live in `cycle` and below),
+statistics beyond counting and means, the notebooks' narrative.
 
-Entry points: `fig_pass_at_1`, `fig_level_flow`, `fig_judge_vs_tests`, `fig_judge_rules`,
-`fig_pylint_categories`, `fig_loss_curves`, `fig_fault_types`, `fig_acceptance`, `fig_cycle_diagram`,
-`fig_difficulty_distribution`, `fig_teacher_yield`, `fig_repair_success`, `settings_text`, `is_empty`. The
-paper's cycle diagram and ablation table are in `figures.paper`; writing HTML/PNG files is in `figures.export`.
+Entry points: `fig_pass_at_1`, `fig_level_flow`, `fig_difficulty_distribution`, `fig_judge_vs_tests`,
+`fig_judge_rules`, `fig_pylint_categories`, `fig_acceptance`, `REASONS`, `PYLINT_CATEGORIES`. Writing
+HTML/PNG files is `figures.export`.
 """
 
 from __future__ import annotations
@@ -25,99 +22,14 @@ from itertools import pairwise
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from iterkd_lib.config import dotted_get
-from iterkd_lib.records import (
-    LEVELS,
-    CycleSummary,
-    Judgement,
-    Level,
-    Question,
-    SummarySettings,
-    TeacherAttempt,
-    TeacherYield,
-)
-from iterkd_lib.runstore import RunStore, read_json, read_jsonl
+from iterkd_lib.figures.common import cycle_summaries, empty_figure, latest_cycle, stage_records, titled
+from iterkd_lib.records import LEVELS, CycleSummary, Level, Question
+from iterkd_lib.runstore import RunStore, read_json
 from iterkd_lib.scoring.judge_parser import RULES as RUBRIC
+from iterkd_lib.verdicts import Judgement
 
 PYLINT_CATEGORIES = ("fatal", "error", "warning", "refactor", "convention", "info")
 RULES = tuple(key for key, _, _ in RUBRIC)
-
-
-# ------------------------------------------------------------------------------------------ helpers
-
-def cycle_summaries(store: RunStore) -> dict[int, CycleSummary]:
-    # A resumed cycle appends its summary again; the last one is the one that describes the files on disk.
-    """{cycle: its typed cycle_summary record}; for a cycle summarised twice (resume), the last one."""
-    return {m["cycle"]: CycleSummary.from_dict(m) for m in store.metrics()
-            if m.get("kind") == "cycle_summary" and "cycle" in m}
-
-
-def _fmt_decoding(dec) -> str:
-    if isinstance(dec, dict) and "temperature" in dec:
-        t = dec.get("temperature")
-        mode = "greedy" if not t else f"T={t} top_p={dec.get('top_p')}"
-        return f"{mode} max_new={dec.get('max_new_tokens')}"
-    if isinstance(dec, dict):
-        return "; ".join(f"{k}: {_fmt_decoding(v)}" for k, v in dec.items())
-    return str(dec)
-
-
-def _config_settings(cfg: dict) -> SummarySettings:
-    """The settings a summary would carry, from run.json's config (a run with no cycle summary yet)."""
-    return SummarySettings(student=dotted_get(cfg, "student.model"), teacher=dotted_get(cfg, "teacher.model"),
-                           seed=dotted_get(cfg, "run.seed"), loss=dotted_get(cfg, "training.loss"),
-                           eval_decoding=dotted_get(cfg, "evaluation.decoding"), eval_subset=dotted_get(cfg, "evaluation.subset"))
-
-
-def settings_text(store: RunStore, cycle: int | None = None) -> str:
-    """One line naming what produced a figure's numbers; `cycle=None` means the whole run."""
-    summaries = cycle_summaries(store)
-    chosen = summaries.get(cycle) or (summaries[max(summaries)] if summaries else None)
-    s = chosen.settings if chosen is not None else None
-    if s is None and store.run_json.exists():
-        s = _config_settings(read_json(store.run_json).get("config", {}))
-    s = s or SummarySettings()
-    subset = s.eval_subset
-    bench = "" if subset is None else f" · benchmark {'all' if subset == 0 else f'first {subset}'}"
-    loss = f" · loss {s.loss}" if s.loss else ""
-    where = "all cycles" if cycle is None else f"cycle {cycle}"
-
-    def shown(v) -> str:
-        return "?" if v is None else str(v)
-
-    # two lines: one line of settings overflows a default-width figure
-    return (f"student {shown(s.student)} · teacher {shown(s.teacher)} · seed {shown(s.seed)} · "
-            f"{where}<br>eval decoding {_fmt_decoding('?' if s.decoding is None else s.decoding)}{bench}{loss}")
-
-
-def _titled(fig: go.Figure, title: str, store: RunStore | None, cycle: int | None = None) -> go.Figure:
-    sub = settings_text(store, cycle) if store is not None else ""
-    fig.update_layout(title=dict(text=title, subtitle=dict(text=sub)), margin=dict(t=110),
-                      template="plotly_white")
-    return fig
-
-
-def _empty(title: str, store: RunStore | None, cycle: int | None, message: str) -> go.Figure:
-    fig = _titled(go.Figure(), title, store, cycle)
-    fig.add_annotation(text=message, showarrow=False, xref="paper", yref="paper", x=0.5, y=0.5,
-                       font=dict(size=16))
-    fig.update_layout(meta={"empty": True}, xaxis=dict(visible=False), yaxis=dict(visible=False))
-    return fig
-
-
-def is_empty(fig: go.Figure) -> bool:
-    """Whether `fig` is the annotated placeholder drawn for a stage with no data (layout.meta["empty"])."""
-    return isinstance(fig.layout.meta, dict) and bool(fig.layout.meta.get("empty"))
-
-
-def _records(store: RunStore, cycle: int, stage: str) -> list[dict] | None:
-    return store.read_records(cycle, stage) if store.has_records(cycle, stage) else None
-
-
-def _latest(store: RunStore, stage: str) -> int:
-    """Default cycle for per-cycle figures: the latest that has the stage (else the latest at all)."""
-    have = [c for c in store.cycles() if store.has_records(c, stage)]
-    return (have or store.cycles() or [0])[-1]
 
 
 # ------------------------------------------------------------------------------- whole-run figures
@@ -146,9 +58,9 @@ def fig_pass_at_1(store: RunStore) -> go.Figure:
     title = "pass@1 per cycle"
     s = cycle_summaries(store)
     if not s:
-        return _empty(title, store, None, "no data: metrics.jsonl has no cycle_summary yet")
+        return empty_figure(title, store, None, "no data: metrics.jsonl has no cycle_summary yet")
     cycles = sorted(s)
-    fig = _titled(go.Figure(), title, store)
+    fig = titled(go.Figure(), title, store)
     fig.add_scatter(x=cycles, y=[s[c].pass_at("benchmark") for c in cycles], name="student (benchmark)",
                     mode="lines+markers", error_y=_ci_bars(store, s, cycles, "benchmark"))
     fig.add_scatter(x=cycles, y=[s[c].pass_at("held_out") for c in cycles], name="student (held-out seeds)",
@@ -183,7 +95,7 @@ def fig_level_flow(store: RunStore) -> go.Figure:
     by_cycle = _levels_by_cycle(store)
     cycles = sorted(by_cycle)
     if len(cycles) < 2:
-        return _empty(title, store, None, "no data: level flow needs 07_levels in two cycles")
+        return empty_figure(title, store, None, "no data: level flow needs 07_levels in two cycles")
     flows: Counter = Counter()
     for a, b in pairwise(cycles):
         before, after = by_cycle[a], by_cycle[b]
@@ -198,7 +110,7 @@ def fig_level_flow(store: RunStore) -> go.Figure:
     dst = [nodes.index(d) for (_, d), _ in links]
     colour = dict(zip(LEVELS, _LEVEL_COLOURS, strict=True))
     node_colours = [next((c for lv, c in colour.items() if n.endswith(f": {lv}")), "#9e9e9e") for n in nodes]
-    fig = _titled(go.Figure(go.Sankey(node=dict(label=nodes, pad=12, color=node_colours),
+    fig = titled(go.Figure(go.Sankey(node=dict(label=nodes, pad=12, color=node_colours),
                                       link=dict(source=src, target=dst, value=[n for _, n in links]))),
                   title, store)
     return fig
@@ -212,9 +124,9 @@ def fig_difficulty_distribution(store: RunStore) -> go.Figure:
         if c not in counts and m.levels:
             counts[c] = Counter(m.levels)
     if not counts:
-        return _empty(title, store, None, "no data: no cycle has difficulty levels yet")
+        return empty_figure(title, store, None, "no data: no cycle has difficulty levels yet")
     cycles = sorted(counts)
-    fig = _titled(go.Figure(), title, store)
+    fig = titled(go.Figure(), title, store)
     for lvl, colour in zip(LEVELS, _LEVEL_COLOURS, strict=True):
         fig.add_bar(x=cycles, y=[counts[c].get(lvl, 0) for c in cycles], name=lvl, marker_color=colour)
     fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1), yaxis=dict(title="questions"))
@@ -224,8 +136,8 @@ def fig_difficulty_distribution(store: RunStore) -> go.Figure:
 # ------------------------------------------------------------------------------ per-cycle figures
 
 def _feedback(store: RunStore, cycle: int | None):
-    cycle = _latest(store, "06_feedback") if cycle is None else cycle
-    return cycle, _records(store, cycle, "06_feedback")
+    cycle = latest_cycle(store, "06_feedback") if cycle is None else cycle
+    return cycle, stage_records(store, cycle, "06_feedback")
 
 
 def _passed(feedback_record: dict) -> bool:
@@ -245,8 +157,8 @@ def fig_judge_vs_tests(store: RunStore, cycle: int | None = None) -> go.Figure:
     title = f"judge {'verdict (6 x P(yes))' if verdict else 'score'} vs unit tests (cycle {cycle})"
     scored = [(j, _passed(r)) for r, j in _judged(recs) if j.score is not None]
     if not scored:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no judged attempts in 06_feedback")
-    fig = _titled(go.Figure(), title, store, cycle)
+        return empty_figure(title, store, cycle, f"no data for cycle {cycle}: no judged attempts in 06_feedback")
+    fig = titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
         ys = [j.score for j, p in scored if p is passed]
         fig.add_box(y=ys, name=f"{name} (n={len(ys)})", boxpoints="all", jitter=0.4, pointpos=0)
@@ -267,8 +179,8 @@ def fig_judge_rules(store: RunStore, cycle: int | None = None) -> go.Figure:
     judged = _judged(recs)
     ruled = [(j.rule_scores(), _passed(r)) for r, j in judged if j.rule_scores()]
     if not ruled:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no judge rule scores")
-    fig = _titled(go.Figure(), title, store, cycle)
+        return empty_figure(title, store, cycle, f"no data for cycle {cycle}: no judge rule scores")
+    fig = titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
         group = [rules for rules, p in ruled if p is passed]
         scored = {k: [g[k] for g in group if k in g] for k in RULES}
@@ -288,8 +200,8 @@ def fig_pylint_categories(store: RunStore, cycle: int | None = None) -> go.Figur
     title = f"pylint message categories (cycle {cycle})"
     linted = [r for r in recs or [] if r.get("pylint")]
     if not linted:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no pylint results in 06_feedback")
-    fig = _titled(go.Figure(), title, store, cycle)
+        return empty_figure(title, store, cycle, f"no data for cycle {cycle}: no pylint results in 06_feedback")
+    fig = titled(go.Figure(), title, store, cycle)
     for passed, name in ((True, "tests pass"), (False, "tests fail")):
         cats = Counter(m.get("category") for r in linted if bool(r["execution"]["passed"]) is passed
                        for m in r["pylint"].get("messages", []))
@@ -298,70 +210,6 @@ def fig_pylint_categories(store: RunStore, cycle: int | None = None) -> go.Figur
         fig.add_bar(x=list(PYLINT_CATEGORIES), y=[cats.get(c, 0) for c in PYLINT_CATEGORIES], name=name,
                     hovertext=", ".join(f"{s} x{n}" for s, n in top.most_common(5)))
     fig.update_layout(barmode="group", yaxis=dict(title="messages"))
-    return fig
-
-
-def fig_loss_curves(store: RunStore, cycle: int | None = None) -> go.Figure:
-    """Training loss and its two terms (SFT, contrastive) and the preference margin, per step."""
-    cycle = _latest(store, "04_adapter") if cycle is None else cycle
-    title = f"adapter training (cycle {cycle})"
-    log = store.cycle_dir(cycle) / "04_adapter" / "train_log.jsonl"
-    rows = read_jsonl(log) if log.exists() else []
-    if not rows:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 04_adapter/train_log.jsonl")
-    fig = make_subplots(specs=[[{"secondary_y": True}]])
-    steps = [r["step"] for r in rows]
-    for key in ("loss", "sft_loss", "contrastive_loss"):
-        fig.add_scatter(x=steps, y=[r.get(key) for r in rows], name=key, mode="lines")
-    fig.add_scatter(x=steps, y=[r.get("margin") for r in rows], name="margin (right axis)", mode="lines",
-                    line=dict(dash="dot"), secondary_y=True)
-    meta_path = store.cycle_dir(cycle) / "04_adapter" / "adapter_meta.json"
-    if meta_path.exists():
-        meta = read_json(meta_path)
-        # adapter_meta's "lora" is peft's full LoraConfig dict (r, lora_alpha, lora_dropout, target_modules, ...)
-        lora = meta.get("lora") or {}
-        targets = lora.get("target_modules")
-        targets = ",".join(sorted(targets)) if isinstance(targets, list | tuple) else targets
-        lora_text = " ".join(f"{k}={v}" for k, v in (("r", lora.get("r")),
-                                                      ("alpha", lora.get("lora_alpha", lora.get("alpha"))),
-                                                      ("dropout", lora.get("lora_dropout", lora.get("dropout"))),
-                                                      ("targets", targets)) if v is not None)
-        fig.add_annotation(text=f"LoRA {lora_text} · loss {meta.get('loss')}", showarrow=False,
-                           xref="paper", yref="paper", x=0, y=-0.18, xanchor="left", font=dict(size=10))
-    fig.update_xaxes(title="optimizer step")
-    fig.update_yaxes(title="loss", secondary_y=False)
-    fig.update_yaxes(title="margin", secondary_y=True)
-    fig.update_layout(legend=dict(x=1.1))   # clear of the right axis
-    return _titled(fig, title, store, cycle)
-
-
-def fig_fault_types(store: RunStore, cycle: int | None = None) -> go.Figure:
-    """Requested fault type vs what execution made of it: label counts, and the observed error types."""
-    cycle = _latest(store, "02_teacher_attempts") if cycle is None else cycle
-    title = f"teacher attempts: requested vs actual (cycle {cycle})"
-    recs = [TeacherAttempt.from_dict(r) for r in _records(store, cycle, "02_teacher_attempts") or []]
-    if not recs:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
-
-    def asked(r: TeacherAttempt) -> str:
-        return (r.fault_type or "(unspecified)") if r.requested == "faulty" else r.requested
-
-    rows = sorted({asked(r) for r in recs}, key=lambda a: (a != "correct", a != "repair", a))
-    cols = sorted({r.outcome for r in recs}, key=lambda o: (o != "passed", o))
-    consistent = sum(1 for r in recs if r.consistent)
-    fig = make_subplots(rows=1, cols=2, column_widths=[0.45, 0.55],
-                        subplot_titles=(f"label after execution ({consistent}/{len(recs)} as requested)",
-                                        "observed outcome"))
-    for label, colour in (("correct", "#4caf50"), ("faulty", "#e53935")):
-        fig.add_bar(x=rows, y=[sum(1 for r in recs if asked(r) == a and r.label == label) for a in rows],
-                    name=f"label {label}", marker_color=colour, row=1, col=1)
-    z = [[sum(1 for r in recs if asked(r) == a and r.outcome == o) for o in cols] for a in rows]
-    fig.add_heatmap(x=cols, y=rows, z=z, text=z, texttemplate="%{text}", colorscale="Blues", showscale=False,
-                    name="requested x observed", row=1, col=2)
-    fig.update_layout(barmode="stack")
-    fig.update_xaxes(title="requested", row=1, col=1)
-    fig = _titled(fig, title, store, cycle)
-    fig.update_layout(margin=dict(t=150))   # room for the subplot titles under the two-line subtitle
     return fig
 
 
@@ -378,16 +226,16 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     and rejected stacked, the min_agree threshold marked); the teacher's own expected values that disagree
     with the agreed outputs, and the accepted questions whose wrong docstring examples were rewritten, in the
     annotation."""
-    cycle = _latest(store, "08_new_questions") if cycle is None else cycle
+    cycle = latest_cycle(store, "08_new_questions") if cycle is None else cycle
     title = f"new questions: accepted vs rejected (cycle {cycle})"
-    acc = _records(store, cycle, "08_new_questions")
-    rej = _records(store, cycle, "08_rejected_questions")
+    acc = stage_records(store, cycle, "08_new_questions")
+    rej = stage_records(store, cycle, "08_rejected_questions")
     if acc is None and rej is None:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 08_new_questions")
+        return empty_figure(title, store, cycle, f"no data for cycle {cycle}: no 08_new_questions")
     acc, rej = [Question.from_dict(q) for q in acc or []], [Question.from_dict(q) for q in rej or []]
     fig = make_subplots(rows=1, cols=2, column_widths=[0.55, 0.45],
                         subplot_titles=("by level of the parent question", "agreement among candidate solutions"))
-    fig = _titled(fig, title, store, cycle)
+    fig = titled(fig, title, store, cycle)
     fig.add_bar(x=list(LEVELS), y=[sum(1 for q in acc if q.parent_level == lv) for lv in LEVELS],
                 name="accepted", marker_color="#4caf50", row=1, col=1)
     by_reason: dict[str, Counter] = defaultdict(Counter)
@@ -430,52 +278,3 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
 
 
 
-def fig_teacher_yield(store: RunStore) -> go.Figure:
-    """Stage I's yield per cycle: share of pool problems with a verified teacher solution (from a sample,
-    or only after repair), share of SFT positives the teacher wrote, teacher tokens per verified solution."""
-    title = "teacher yield per cycle (Stage I)"
-    s = {c: m.teacher_yield for c, m in cycle_summaries(store).items() if m.teacher_yield}
-    if not s:
-        return _empty(title, store, None, "no data: no cycle_summary with a teacher yield yet")
-    cycles = sorted(s)
-    fig = _titled(go.Figure(), title, store)
-    fig.add_bar(x=cycles, y=[s[c].share_by_sample for c in cycles], name="verified sample",
-                marker_color="#4caf50",
-                text=[f"{s[c].solved_by_sample}/{s[c].problems}" for c in cycles])
-    fig.add_bar(x=cycles, y=[s[c].share_by_repair_only for c in cycles], name="only after repair",
-                marker_color="#ffb300",
-                text=[f"+{s[c].solved_by_repair_only}" for c in cycles])
-    fig.add_scatter(x=cycles, y=[s[c].teacher_share for c in cycles],
-                    name="SFT positives written by the teacher", mode="lines+markers", line=dict(color="black"))
-    for c in cycles:
-        tpv = s[c].tokens_per_verified_solution
-        fig.add_annotation(x=c, y=1.04, showarrow=False, yref="y",
-                           text=f"{tpv:.0f} tok/verified" if tpv is not None else "tokens n/a")
-    fig.update_layout(barmode="stack", xaxis=dict(title="cycle", dtick=1),
-                      yaxis=dict(title="share of pool problems / of SFT positives", range=[0, 1.1]))
-    return fig
-
-
-def fig_repair_success(store: RunStore, cycle: int | None = None) -> go.Figure:
-    """Repairs from execution feedback by the error type of the code repaired: attempted vs fixed, for the
-    teacher's own failed samples and for the student's failed attempts."""
-    cycle = _latest(store, "02_teacher_attempts") if cycle is None else cycle
-    title = f"repair from execution feedback: success by error type (cycle {cycle})"
-    summary = store.stage_summary(cycle, "02_teacher_attempts")
-    if summary is None:
-        return _empty(title, store, cycle, f"no data for cycle {cycle}: no 02_teacher_attempts")
-    groups = TeacherYield.from_dict(summary["yield"]).repair_by_target() if summary.get("yield") else {}
-    if not groups:
-        return _empty(title, store, cycle, f"no repairs in cycle {cycle}")
-    errors = sorted({e for g in groups.values() for e in g if e != "all"})
-    fig = _titled(go.Figure(), title, store, cycle)
-    names = {"teacher_sample": "teacher's failed samples", "student": "student's failed attempts"}
-    for who, g in sorted(groups.items()):
-        fig.add_bar(x=errors, y=[g.get(e, {}).get("attempted", 0) for e in errors], name=f"{names.get(who, who)}: "
-                    "attempted", opacity=0.45, offsetgroup=who)
-        fig.add_bar(x=errors, y=[g.get(e, {}).get("fixed", 0) for e in errors], name=f"{names.get(who, who)}: fixed",
-                    offsetgroup=who, base=0,
-                    text=[f"{g[e]['fixed']}/{g[e]['attempted']}" if e in g else "" for e in errors])
-    fig.update_layout(barmode="group", xaxis=dict(title="error type of the code repaired"),
-                      yaxis=dict(title="repairs"))
-    return fig

@@ -5,12 +5,11 @@ Public API (import from here): `execute` (pairs -> typed `ExecutionResult`s), `c
 `describe_failure` (a verdict's failure details as text for a repair prompt), `run_calls` (programs x call
 expressions -> `CallsResult`s with normalised outputs), `outputs_agree` / `outcomes_agree` / `output_literal`
 (compare outputs, write one back as Python), `add_typing_imports` (static fix for missing typing imports).
-Inside: `execution.py` (the pool of fork servers and the verdicts), `calls.py` (call outputs and their comparison), `harness.py` (the fork server, run as a
+Inside: `execution.py` (jobs and their verdicts), `servers.py` (the pool of fork servers), `calls.py` (call outputs and their comparison), `harness.py` (the fork server, run as a
 standalone script), `child.py` (what one job child runs), `setup.py` (start-up isolation of a server).
 Not covered here: what a verdict means for training or scoring (see `stages/` and `scoring/`).
 """
 
-from iterkd_lib.records import ExecutionResult
 from iterkd_lib.sandbox.calls import (
                                           CallsResult,
                                           add_typing_imports,
@@ -26,8 +25,9 @@ from iterkd_lib.sandbox.execution import (
                                           execute,
                                           executor,
                                           run_code,
-                                          sandbox_capabilities,
 )
+from iterkd_lib.sandbox.servers import sandbox_capabilities
+from iterkd_lib.verdicts import ExecutionResult
 
 __all__ = ["CallsResult", "ExecutionResult", "add_typing_imports", "check_completion", "check_completions",
            "describe_failure", "execute", "executor", "outcomes_agree", "output_literal", "outputs_agree",

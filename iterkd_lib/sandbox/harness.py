@@ -49,7 +49,7 @@ import time
 
 # timeout_s is CPU time (the child's RLIMIT_CPU, child.py); wall time only backs it up, for programs that sleep or
 # block. A correct program near the limit passed alone and timed out with three model processes on two cores
-# (LOG.md, 2026-11-30 session 10). = execution.WALL_FACTOR
+# (LOG.md, 2026-11-30 session 10). = servers.WALL_FACTOR
 WALL_FACTOR = 3.0
 
 # Siblings loaded by path: the server runs as a plain script under `python -s -P` (no package, no script dir on

@@ -1,7 +1,7 @@
 """Running the judge over attempts: the requests, one retry of an unparseable reply, the typed judgement.
 
 `judge_attempts` asks a judge backend to score each attempt with the 0-6 rubric (`prompts.judge_messages`),
-reads each reply with `scoring.judge_parser.parse_judgement` and returns one `records.Judgement` dict per
+reads each reply with `scoring.judge_parser.parse_judgement` and returns one `verdicts.Judgement` dict per
 attempt. An unparseable judgement is retried once (new seed, plus a short format reminder so even greedy
 decoding answers differently) and then recorded as unparseable (score None, never 0). Where the backend
 allows it the reply is constrained to JSON (parseable by construction) and the score is the G-Eval
@@ -28,10 +28,10 @@ from typing import Any
 from iterkd_lib.config import DecodingConfig, config_to_dict
 from iterkd_lib.models.backends import chat_once, describe
 from iterkd_lib.prompts import JUDGE_REMINDER, JUDGE_REMINDER_JSON, judge_messages, judge_verdict_messages
-from iterkd_lib.records import Judgement
 from iterkd_lib.scoring.judge_parser import parse_judgement
 from iterkd_lib.scoring.judge_scoring import LOGPROBS_K, geval_rules, judge_schema, pick_anchors, verdict_probability
 from iterkd_lib.seeding import derive_seed
+from iterkd_lib.verdicts import Judgement
 
 log = logging.getLogger(__name__)
 # Below this median yes+no mass of the verdict's first token, P(yes) rests on tokens the judge hardly meant to
@@ -103,7 +103,7 @@ def judge_attempts(problems_by_id: dict, attempts: list[dict], judge_backend: An
                    seed: int, judge_cfg: Any | None = None, anchor_pool: list[dict] | None = None) -> list[dict]:
     """Judge each attempt (records with task_id, sample_index, code); one judge dict per attempt, in order.
 
-    Each dict is `records.Judgement.to_dict()`. judge_cfg: a `config.JudgeConfig` (None = the free text layout,
+    Each dict is `verdicts.Judgement.to_dict()`. judge_cfg: a `config.JudgeConfig` (None = the free text layout,
     sampled score, no anchors, as before issue 16); see `resolve_judge_mode`. Constrained: the reply is asked
     as JSON under `judge_schema` (the backend's json_schema option). G-Eval: log-probabilities are asked
     (judge_cfg.logprobs_k) and the score is the sum of the per-rule expectations (`geval_rules`), else the
