@@ -277,7 +277,7 @@ def _sampling(temperature: float, max_new_tokens: int, stop: list, help: str) ->
 # The Stage III rejections a revision can address (stages/new_questions.py): an ambiguous text, wrong
 # examples or an annotation the results do not fit (the teacher sees what was disputed), or a question that
 # repeats an existing one (it sees that one).
-REVISABLE_REASONS = ("no_agreement", "return_type_mismatch", "example_mismatch", "near_duplicate")
+REVISABLE_REASONS = ("no_agreement", "return_type_mismatch", "example_mismatch", "near_duplicate", "student_solves")
 
 
 @dataclass
@@ -303,10 +303,12 @@ class RegenerationConfig:
     revise_rounds: int = _f(0, "Revisions of a rejected question (for the reasons in revise_reasons): one rejected "
                             "as no_agreement, example_mismatch or return_type_mismatch goes back to the teacher with "
                             "the calls in question (each answer and how many solutions gave it), one rejected as "
-                            "near_duplicate with the exercise it repeats; the revision is checked, solved k times "
-                            "and voted on again, up to this many times. Each revision costs about what the "
-                            "question cost; it stays the same request in "
-                            "acceptance_rate (stages/new_questions.py).", min=0, max=3)
+                            "near_duplicate with the exercise it repeats, one rejected as student_solves (the "
+                            "student check) asking for a harder exercise grown from it (more requirements, the "
+                            "in-depth evolving of Evol-Instruct, arXiv 2304.12244); the revision is checked, solved "
+                            "k times and voted on again, up to this many times. Each revision costs about what the "
+                            "question cost; it stays the same request in acceptance_rate "
+                            "(stages/new_questions.py).", min=0, max=3)
     revise_reasons: list = _f(list(REVISABLE_REASONS), "Which rejections revise_rounds revises, any of "
                               f"{', '.join(REVISABLE_REASONS)}.", items=REVISABLE_REASONS)
     drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "

@@ -340,7 +340,7 @@ def _quote_answers(answers: list) -> str:
 
 
 def question_revision_messages(question: dict, reason: str, disputes: list[dict] | None = None,
-                               twin_prompt: str = "", n_inputs: int = 8) -> list[dict]:
+                               twin_prompt: str = "", n_inputs: int = 8, student: dict | None = None) -> list[dict]:
     """Seen by the teacher in Stage III: revise a question it wrote that was rejected (regeneration.revise_rounds).
 
     question: the parsed question ("prompt", "entry_point"). `disputes` (`scoring.agreement_vote.disputes`):
@@ -352,8 +352,11 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
     decides what the function returns and makes annotation, docstring and examples say the same. Both keep
     the function's name (a renamed reply is still taken: stages/new_questions.py). "near_duplicate": the
     question repeats `twin_prompt` (the pool or accepted question it is too close to); the teacher writes a
-    different task. The reply uses the question layout (`question_layout`). Returns [system, user]; raises
-    ValueError for another reason.
+    different task. "student_solves": the student check (`student`: its record, "passed" of "n" answers)
+    found the question too easy; the teacher grows a harder exercise out of it by adding requirements (the
+    in-depth evolving of Evol-Instruct, arXiv 2304.12244: constraints, special cases, more reasoning steps),
+    which may take a new name. The reply uses the question layout (`question_layout`). Returns [system, user];
+    raises ValueError for another reason.
     """
     shown = f"```python\n{question['prompt'].strip()}\n```"
     name = question["entry_point"]
@@ -366,6 +369,15 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
                 f"existing exercise:\n\n```python\n{twin_prompt.strip()}\n```\n\nWrite a different exercise of "
                 "the same domain instead: a different task, not the same task with new names or wording.\n\n"
                 + question_layout(n_inputs))
+    elif reason == "student_solves":
+        solved = (f"{student['passed']} of its {student['n']} answers" if student else "its answers")
+        text = (f"You wrote the exercise below:\n\n{shown}\n\nIt is too easy: a student model solved it, and "
+                f"{solved} passed every test. Write a harder exercise grown from this one. Keep its domain "
+                "and its kind of input, and add one or two requirements that take more careful reasoning to get "
+                "right: a rule for special or invalid inputs, an extra parameter that changes the result, or a "
+                "condition on the order or format of the output. The docstring must state every rule exactly, "
+                "so that one reading remains, and show the correct result under every `>>>` example. A plain "
+                "Python solution should still fit in about 10 to 25 lines.\n\n" + question_layout(n_inputs))
     elif reason == "return_type_mismatch":
         ann = next((d["annotation"] for d in disputes or [] if d.get("annotation")), "")
         lines = [f"- {d['call']}: {_quote_answers(d['answers'])}" for d in disputes or []]

@@ -830,6 +830,34 @@ def test_the_student_check_rejects_a_depth_question_the_student_solves():
     assert [(len(msgs), n) for msgs, _, n in student.calls] == [(2, 2)]
 
 
+def test_a_question_the_student_solves_goes_back_to_be_made_harder():
+    # revise_reasons student_solves: digit_sum (solved 2/2) returns to the teacher, whose harder version
+    # (running_mean here) the student fails; accepted as the same request, its first version in `revisions`
+    cfg = make_cfg(per_level={"easy": 0, "medium": 0, "hard": 1}, max_tries_factor=1, student_check_samples=2,
+                   revise_rounds=1, revise_reasons=["student_solves"])
+    student = ScriptedTeacher([], {"digit_sum": [DIGIT_SUM_SOLUTIONS[1]],
+                                   "running_mean": [fenced("def running_mean(xs):\n    return list(xs)\n")]})
+    teacher = ScriptedTeacher([DIGIT_SUM, MEANS])
+    answer = functools.partial(student_attempts, student_backend=student, cfg=cfg)
+    accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 11, 3, EXECUTE,
+                                                     student_answer=answer)
+    assert not rejected and [a["entry_point"] for a in accepted] == ["running_mean"]
+    a = accepted[0]
+    assert a["revised"] == 1 and a["revisions"][0]["reason"] == "student_solves"
+    assert "passes 2/2" in a["revisions"][0]["detail"] and a["student_check"]["passed"] == 0
+    assert not any(c.startswith("digit_sum") for c in a["inputs"])   # a new task keeps none of the old calls
+    ask = teacher.calls[2][0][0][-1]["content"]   # question, its solutions, then the revision request
+    assert "too easy" in ask and "2 of its 2 answers" in ask and "def digit_sum" in ask
+    st = stats["hard"]
+    assert (st["requests"], st["accepted"], st["revisions"], st["accepted_after_revision"]) == (1, 1, 1, 1)
+    assert st["student_checked"] == 2 and len(student.calls) == 2
+    # without the reason in revise_reasons it is rejected as before
+    cfg.regeneration.revise_reasons = ["near_duplicate"]
+    _, rejected, _ = regenerate_questions(LEVELS, POOL, ScriptedTeacher([DIGIT_SUM, MEANS]), cfg, 11, 3, EXECUTE,
+                                          student_answer=answer)
+    assert [r["reason"] for r in rejected] == ["student_solves"] and "revised" not in rejected[0]
+
+
 def test_the_student_check_skips_other_kinds_and_needs_a_student():
     student = ScriptedTeacher([], {"digit_sum": [DIGIT_SUM_SOLUTIONS[1]]})
     accepted, rejected, _ = _checked_run(["breadth"], student)   # these are depth questions: not checked

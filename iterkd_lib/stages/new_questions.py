@@ -49,7 +49,9 @@ rejected as `no_agreement`, `return_type_mismatch` or `example_mismatch` goes ba
 its candidates disputed (`scoring.disputes`: each disputed call with every answer and how many candidates gave
 it, a docstring example's stated result, or the annotation the results do not fit), to settle the intended
 results and rewrite the docstring under the same function name (`prompts.question_revision_messages`); one
-rejected as `near_duplicate` goes back with the exercise it repeats, to write a different task. The revision
+rejected as `near_duplicate` goes back with the exercise it repeats, to write a different task; one rejected
+as `student_solves` (the student check) goes back to be made harder while its level still wants questions (a
+new task: none of its calls are kept). The revision
 runs the same checks, gets k new solutions and a new vote (the disputed calls are among its inputs); it stays
 the same request (acceptance_rate), its record carries `revised` and `revisions` [{prompt, reason, detail,
 disputes, raw, seed, solutions_seed}: each rejected version; the record's own raw / seed / solutions_seed are
@@ -248,7 +250,9 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             if not d["reason"]:  # a question accepted earlier in this round may be its near twin
                 d["reason"], d["detail"] = check_text(q, known[len(pool):], [], cfg, None)
             if d["reason"] or t["st"]["accepted"] >= t["want"]:
-                if d["reason"]:
+                if d["reason"] == "student_solves" and revisable(meta, d["reason"]) and t["st"]["accepted"] < t["want"]:
+                    pending.append((meta, q, raw, d, record))   # back to the teacher for a harder version
+                elif d["reason"]:
                     reject(meta, d["reason"], d["detail"], raw, **record)
                 continue
             parent = by_id[meta["parent_task_id"]]
@@ -272,12 +276,13 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         the old reason. A revision may rename the function (asked not to, the 1.5B sometimes does): the old
         calls follow the name."""
         msgs = []
-        for meta, q, _, d, _ in pending:
+        for meta, q, _, d, record in pending:
             twin = ""
             if d["reason"] == "near_duplicate":  # the question `check_text` named ("... to <task_id>")
                 twin = next((p["prompt"] for p in known if d["detail"].endswith(f" to {p['task_id']}")),
                             known[max_rouge_l(q["prompt"], [p["prompt"] for p in known])[1]]["prompt"])
-            msgs.append(question_revision_messages(q, d["reason"], d.get("disputes"), twin, rg.n_inputs))
+            msgs.append(question_revision_messages(q, d["reason"], d.get("disputes"), twin, rg.n_inputs,
+                                                   record.get("student_check")))
             todo[meta["parent_level"]]["st"]["revisions"] += 1
         replies = chat_once(teacher_backend, msgs, rg.decoding, rseed)
         out = []
@@ -291,7 +296,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             if q2 is None:
                 reject(meta, d["reason"], f"{d['detail']}; revision unusable: {why}"[:300], reply, **record)
                 continue
-            if d["reason"] != "near_duplicate":  # the disputed calls (then the old inputs) are voted on again,
+            if d["reason"] not in ("near_duplicate", "student_solves"):  # a new task keeps none of the old calls;
+                # otherwise the disputed calls (then the old inputs) are voted on again,
                 old = [x["call"] for x in d.get("disputes", [])] + q["inputs"]  # under the name it now has
                 old = [q2["entry_point"] + c[len(q["entry_point"]):] if c.startswith(q["entry_point"] + "(") else c
                        for c in old]
