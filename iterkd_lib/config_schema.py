@@ -275,8 +275,8 @@ def _sampling(temperature: float, max_new_tokens: int, stop: list, help: str) ->
 
 
 # The Stage III rejections a revision can address (stages/new_questions.py): an ambiguous text, wrong
-# examples or an annotation the results do not fit (the teacher sees what was disputed), or a question that
-# repeats an existing one (it sees that one).
+# examples or an annotation the results do not fit (the teacher sees what was disputed), a question that
+# repeats an existing one (it sees that one), or one the student already solves (it is asked for a harder one).
 REVISABLE_REASONS = ("no_agreement", "return_type_mismatch", "example_mismatch", "near_duplicate", "student_solves")
 
 
@@ -300,17 +300,19 @@ class RegenerationConfig:
                                   "for them (scoring/agreement_vote.py). At least 0.5: agreement on a minority "
                                   "of the inputs decides nothing.", min=0.5, max=1.0)
     min_asserts: int = _f(3, "Tests (agreed outputs) a question must end up with; fewer is 'too_few_tests'.", min=1)
-    revise_rounds: int = _f(0, "Revisions of a rejected question (for the reasons in revise_reasons): one rejected "
-                            "as no_agreement, example_mismatch or return_type_mismatch goes back to the teacher with "
-                            "the calls in question (each answer and how many solutions gave it), one rejected as "
-                            "near_duplicate with the exercise it repeats, one rejected as student_solves (the "
-                            "student check) asking for a harder exercise grown from it (more requirements, the "
-                            "in-depth evolving of Evol-Instruct, arXiv 2304.12244); the revision is checked, solved "
-                            "k times and voted on again, up to this many times. Each revision costs about what the "
-                            "question cost; it stays the same request in acceptance_rate "
-                            "(stages/new_questions.py).", min=0, max=3)
+    revise_rounds: int = _f(0, "How many times a rejected question may go back to the teacher (0: never), for the "
+                            "reasons in revise_reasons. The teacher sees, for no_agreement / example_mismatch / "
+                            "return_type_mismatch, the calls in question (each answer and how many solutions gave "
+                            "it); for near_duplicate, the exercise it repeats; for student_solves (the student "
+                            "check), how many of the student's answers passed, with a request for a harder "
+                            "exercise grown from it (more requirements: the in-depth evolving of Evol-Instruct, "
+                            "arXiv 2304.12244). The revision is checked, solved k times and voted on again (a "
+                            "student_solves one also student-checked again: student_check_samples more answers). "
+                            "Each revision costs about what the question cost; it stays the same request in "
+                            "acceptance_rate (stages/new_questions.py).", min=0, max=3)
     revise_reasons: list = _f(list(REVISABLE_REASONS), "Which rejections revise_rounds revises, any of "
-                              f"{', '.join(REVISABLE_REASONS)}.", items=REVISABLE_REASONS)
+                              f"{', '.join(REVISABLE_REASONS)} (default: all of them; student_solves only "
+                              "occurs with student_check_samples > 0).", items=REVISABLE_REASONS)
     drop_failing_asserts: bool = _f(False, "No longer used (tests now come from agreed outputs, not from the "
                                            "teacher's asserts); kept so runs made before that change reopen.")
     rel_tol: float = _f(1e-6, "Relative tolerance when float outputs are compared and written as tests.",

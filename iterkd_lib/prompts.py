@@ -343,7 +343,7 @@ def question_revision_messages(question: dict, reason: str, disputes: list[dict]
                                twin_prompt: str = "", n_inputs: int = 8, student: dict | None = None) -> list[dict]:
     """Seen by the teacher in Stage III: revise a question it wrote that was rejected (regeneration.revise_rounds).
 
-    question: the parsed question ("prompt", "entry_point"). `disputes` (`scoring.agreement_vote.disputes`):
+    question: the parsed question ("prompt", "entry_point"). `disputes` (`scoring.disputes.disputes`):
     the calls in question, each with the answers and how many candidate solutions (the teacher's own and the
     independent ones) gave each. reason "no_agreement" / "example_mismatch": the candidates disagree with each
     other or with a docstring example ("stated"), so the text is ambiguous or its examples are wrong; the

@@ -41,6 +41,17 @@ def test_config_show_prints_resolved_yaml_with_override():
     assert "r: 4" in out.stdout and "smollm2-135m-instruct" in out.stdout
 
 
+def test_config_show_takes_the_file_as_run_does_too(capsys):
+    from iterkd_lib.cli import main
+
+    assert main(["config", "show", "--config", "configs/smoke.yaml", "run.seed=3", "student.lora.r=4"]) == 0
+    out = capsys.readouterr().out
+    assert "with run.seed=3 student.lora.r=4" in out and "seed: 3" in out and "r: 4" in out
+    assert main(["config", "show"]) == 2 and "give a YAML file" in capsys.readouterr().err
+    assert main(["config", "show", "configs/smoke.yaml", "--config", "configs/demo.yaml"]) == 2
+    assert "not both" in capsys.readouterr().err
+
+
 def test_config_show_and_run_refuse_a_misspelt_model_naming_file_and_key(tmp_path, capsys):
     from iterkd_lib.cli import main
 

@@ -851,6 +851,7 @@ def test_a_question_the_student_solves_goes_back_to_be_made_harder():
     st = stats["hard"]
     assert (st["requests"], st["accepted"], st["revisions"], st["accepted_after_revision"]) == (1, 1, 1, 1)
     assert st["student_checked"] == 2 and len(student.calls) == 2
+    assert student.calls[0][1] != student.calls[1][1]   # the revision's check draws other answers (its own seed)
     # without the reason in revise_reasons it is rejected as before
     cfg.regeneration.revise_reasons = ["near_duplicate"]
     _, rejected, _ = regenerate_questions(LEVELS, POOL, ScriptedTeacher([DIGIT_SUM, MEANS]), cfg, 11, 3, EXECUTE,

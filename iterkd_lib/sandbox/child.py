@@ -283,7 +283,7 @@ class Unserialisable(Exception):
 
 
 def normalise_output(x, budget=None, depth=0):
-    """A canonical JSON-safe form of a call's output, comparable across processes (see execution.run_calls).
+    """A canonical JSON-safe form of a call's output, comparable across processes (see calls.run_calls).
 
     None, bool, str and int stay as they are; a finite float stays a float, nan/inf become {"__float__":
     "nan"|"inf"|"-inf"}; a list becomes a list; other values become one-key tagged objects:

@@ -1,6 +1,6 @@
 """Sandbox fork server: runs untrusted programs, one forked child each, and reports verdict facts as JSON.
 
-Started by `iterkd_lib.sandbox.execution` as a standalone script (`python -s -P harness.py` with an environment
+Started by `iterkd_lib.sandbox.servers` as a standalone script (`python -s -P harness.py` with an environment
 of its own: PATH, LANG, PYTHONHASHSEED, ...), usually under
 `unshare --net --mount`, so it imports only the standard library and its two siblings (`setup.py`:
 start-up isolation; `child.py`: what a job child runs), never the iterkd package. It reads one
@@ -24,7 +24,7 @@ optimize=0), or replacing builtins (the tests run with a pristine copy of builti
 globals that shadow builtin names) cannot produce that event. Top-level asserts of `check` are rewritten
 to record their failure and go on, so `failed_assertions` lists each failing one; every assert in `check`
 also records, in the child, the candidate's calls and the compared values, sent as a failure `detail` with
-the event (see `child._transform_tests`). A "calls" job (execution.run_calls) loads the program,
+the event (see `child._transform_tests`). A "calls" job (calls.run_calls) loads the program,
 then evaluates each call expression under a SIGALRM alarm and sends each normalised output as its own
 event, so the calls finished before a whole-job timeout or exit are kept.
 

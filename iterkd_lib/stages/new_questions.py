@@ -37,12 +37,12 @@ a reply that repeats it and then writes its own question keeps its own), `near_d
 prompt to any pool or already accepted prompt > rouge_l_max = 0.7, Lion's value; or MiniLM cosine >
 embedding_sim_max when > 0), `contaminated` (13-gram overlap of the prompt with HumanEval or the run's
 held-out seed problems > contamination_max, or ROUGE-L to a held-out prompt > rouge_l_max; the reference is
-checked the same way once known), then after the solutions: `nondeterministic` / `unserialisable_output` (too few voters are left
-because of that), `no_agreement` (no group of min_agree, or a tie), `too_few_tests` (< min_asserts tests
-could be written), `return_type_mismatch` (an agreed output does not fit the prompt's plain return
-annotation), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of
-ours, kept as a guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first
-argument, return 0/""/[]/True/False -- passes them).
+checked the same way once known), then after the solutions: `nondeterministic` / `unserialisable_output` (too few
+voters are left because of that), `no_agreement` (no group of min_agree, or a tie), `too_few_tests` (< min_asserts
+tests could be written), `return_type_mismatch` (an agreed output does not fit the prompt's plain return
+annotation), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of ours, kept as a
+guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first argument, return
+0/""/[]/True/False -- passes them).
 
 Revisions (regeneration.revise_rounds, default 0; for the reasons in regeneration.revise_reasons): a question
 rejected as `no_agreement`, `return_type_mismatch` or `example_mismatch` goes back to the teacher with what
@@ -50,8 +50,8 @@ its candidates disputed (`scoring.disputes`: each disputed call with every answe
 it, a docstring example's stated result, or the annotation the results do not fit), to settle the intended
 results and rewrite the docstring under the same function name (`prompts.question_revision_messages`); one
 rejected as `near_duplicate` goes back with the exercise it repeats, to write a different task; one rejected
-as `student_solves` (the student check) goes back to be made harder while its level still wants questions (a
-new task: none of its calls are kept). The revision
+as `student_solves` (the student check) goes back to be made harder (a new task: none of its calls are
+kept; the revision is student-checked again, with another seed). The revision
 runs the same checks, gets k new solutions and a new vote (the disputed calls are among its inputs); it stays
 the same request (acceptance_rate), its record carries `revised` and `revisions` [{prompt, reason, detail,
 disputes, raw, seed, solutions_seed}: each rejected version; the record's own raw / seed / solutions_seed are
@@ -68,8 +68,9 @@ nondeterministic).
 Student check (regeneration.student_check_samples > 0, for the kinds in regeneration.student_check_kinds,
 default depth only): a question that passed every check above is answered by the cycle's student
 (scoring/student_check.py); one it already solves (pass share >= student_check_max_pass) is rejected as
-`student_solves`, and the level asks again while its budget lasts (regeneration.max_tries_factor > 1; with
-1, the demo's, a rejection is final). Why: replayed questions showed the accepted
+`student_solves`; it goes back to be made harder when `student_solves` is in regeneration.revise_reasons and
+revise_rounds >= 1 (the demo), and otherwise the level asks again while its budget lasts
+(regeneration.max_tries_factor > 1; with 1 the rejection is final). Why: replayed questions showed the accepted
 "depth" questions far easier for the student than their parents (LOG.md, 2026-11-30 session 10), so they
 were levelled easy next cycle and left the pool. Each checked record carries `student_check`.
 
@@ -145,15 +146,15 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     are the run's held-out seed problems (decontamination); `student_answer(problems, seed=, n=)` gives the
     cycle's student's attempts for the student check (Stage II's `student_attempts` bound to the student;
     needed when regeneration.student_check_samples > 0, ValueError at the start without it; seed
-    derive_seed(seed, "student_check", r)). Every record carries the teacher, decodings,
-    seeds, its agreement and the teacher's expectations (and, when examples were rewritten, prompt_as_written
-    and examples_rewritten; when revised, revised and revisions); stats per level: wanted, parents, requests,
-    accepted, rejected {reason: n}, acceptance_rate, examples_rewritten / questions_rewritten (example lines /
-    accepted questions whose docstring examples were rewritten to the agreed outputs), revisions (revision
-    requests sent) / accepted_after_revision, student_checked (questions the student check answered), and
-    "agreement" (`summarise_agreement`). With
-    regeneration.revise_rounds > 0 each round may add revision rounds: one teacher call for the revisions
-    (seed derive_seed(seed, "revise", r, i)), then one for their k solutions.
+    derive_seed(seed, "student_check", r), in revision round i derive_seed(seed, "student_check", r, i)). Every
+    record carries the teacher, decodings, seeds, its agreement and the teacher's expectations (and, when examples
+    were rewritten, prompt_as_written and examples_rewritten; when revised, revised and revisions); stats per level:
+    wanted, parents, requests, accepted, rejected {reason: n}, acceptance_rate, examples_rewritten /
+    questions_rewritten (example lines / accepted questions whose docstring examples were rewritten to the agreed
+    outputs), revisions (revision requests sent) / accepted_after_revision, student_checked (questions the student
+    check answered), and "agreement" (`summarise_agreement`). With regeneration.revise_rounds > 0 each round may add
+    revision rounds: one teacher call for the revisions (seed derive_seed(seed, "revise", r, i)), then one for their
+    k solutions (derive_seed(seed, "revise_solutions", r, i)).
     """
     rg = cfg.regeneration
     if rg.student_check_samples > 0 and student_answer is None:
@@ -195,9 +196,10 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                 reject(meta, reason, detail, raw, prompt=q["prompt"])
         return passed, held
 
-    def vote(live: list, sseed: int, rnd: int) -> list:
-        """k solutions per question, the vote, the test checks, the student check; accepts or rejects each
-        question and returns the rejected ones that may still be revised, as (meta, q, raw, decision, record)."""
+    def vote(live: list, sseed: int, cseed: int) -> list:
+        """k solutions per question (seed `sseed`), the vote, the test checks, the student check (seed `cseed`);
+        accepts or rejects each question and returns the rejected ones that may still be revised, as (meta, q,
+        raw, decision, record)."""
         sols = _sample_solutions([q for _, q, _ in live], teacher_backend, cfg, sseed)
         for (_, q, _), texts in zip(live, sols):
             q["solution_replies"] = texts
@@ -238,7 +240,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         checked = [x for x in decided if x[5] is not None and x[0]["prompt_kind"] in rg.student_check_kinds]
         if checked and rg.student_check_samples > 0:
             for (_, _, _, d, record, _, _), c in zip(checked, check_questions(
-                    [x[5] for x in checked], student_answer, cfg, derive_seed(seed, "student_check", rnd), execute)):
+                    [x[5] for x in checked], student_answer, cfg, cseed, execute)):
                 record["student_check"] = c
                 if c["solved"]:
                     d["reason"], d["detail"] = "student_solves", (
@@ -250,7 +252,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             if not d["reason"]:  # a question accepted earlier in this round may be its near twin
                 d["reason"], d["detail"] = check_text(q, known[len(pool):], [], cfg, None)
             if d["reason"] or t["st"]["accepted"] >= t["want"]:
-                if d["reason"] == "student_solves" and revisable(meta, d["reason"]) and t["st"]["accepted"] < t["want"]:
+                if d["reason"] == "student_solves" and revisable(meta, d["reason"]):
                     pending.append((meta, q, raw, d, record))   # back to the teacher for a harder version
                 elif d["reason"]:
                     reject(meta, d["reason"], d["detail"], raw, **record)
@@ -334,13 +336,13 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             todo[level]["written"].append(q["entry_point"])
             live.append((meta, q, raw))
         passed, held = screen(live)
-        pending = held + vote(passed, sseed, rnd)
+        pending = held + vote(passed, sseed, derive_seed(seed, "student_check", rnd))
         for r in range(rg.revise_rounds):  # rejected questions go back to the teacher (`revise`)
             if not pending:
                 break
             rs = derive_seed(seed, "revise_solutions", rnd, r)
             passed, held = screen(revise(pending, derive_seed(seed, "revise", rnd, r), rs))
-            pending = held + vote(passed, rs, rnd)
+            pending = held + vote(passed, rs, derive_seed(seed, "student_check", rnd, r))
         for meta, q, raw, d, record in pending:
             reject(meta, d["reason"], d["detail"], raw, **record)
         rnd += 1
