@@ -168,10 +168,12 @@ class DataConfig:
         choices=("file_order", "teachable", "gap"))
     """The teachable-pool rule; 'teachable' and 'gap' read teacher_passk (and student_passk)."""
     teacher_passk: str = _f("data/teacher_passk.jsonl", "Teacher pass@k per seed problem "
-                                                         "(data/measure_teacher_passk.py) for pool_policy.")
+                                                         "(data/measure_teacher_passk.py) for pool_policy; several "
+                                                         "files joined by commas are read as one.")
     """Measured teacher pass@k per problem (JSONL: task_id, n, c, pass@1)."""
-    student_passk: str = _f("", "Student pass@k per seed problem, same format, for pool_policy 'gap' ('' = the "
-                                "student is taken to solve nothing, so 'gap' orders by the teacher alone).")
+    student_passk: str = _f("", "Student pass@k per seed problem, same format (commas likewise), for pool_policy "
+                                "'gap' ('' = the student is taken to solve nothing, so 'gap' orders by the "
+                                "teacher alone; a problem missing from it counts as unsolved by the student).")
     """Measured student pass@k per problem (optional)."""
 
     def __post_init__(self):

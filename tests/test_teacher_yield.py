@@ -295,12 +295,19 @@ def test_pool_policy_prefers_what_the_teacher_solves_and_the_student_does_not(tm
         order_pool(pool, "teachable", bad)
     with pytest.raises(ConfigError, match="data.pool_policy"):
         load_config(None, ["data.pool_policy=hardest"])
+    # several files joined by commas read as one (a measurement continued with --skip writes a second file)
+    more = tmp_path / "t2.jsonl"
+    more.write_text(json.dumps({"task_id": "p/4", "n": 4, "c": 3, "pass@1": 0.75}) + "\n")
+    assert ids(order_pool(pool, "teachable", f"{teacher}, {more}")) == ["p/2", "p/4", "p/1", "p/3", "p/0"]
+    with pytest.raises(ValueError, match="p/2 is measured in both .*t.jsonl and .*s.jsonl"):
+        order_pool(pool, "teachable", f"{teacher},{student}")
 
 
 def test_a_pool_ordered_by_another_teachers_measurements_is_flagged(caplog):
     from iterkd_lib.stages.pool import passk_model, seed_pool
 
     assert passk_model("data/teacher_passk.jsonl") == "qwen2.5-coder-1.5b-instruct"   # its _summary.json
+    assert passk_model("data/teacher_passk.jsonl,data/teacher_passk_rest.jsonl") == "qwen2.5-coder-1.5b-instruct"
     cfg = load_config("configs/smoke.yaml", ["data.pool_policy=teachable", "data.pool_size=4"])
     with caplog.at_level("WARNING", logger="iterkd"):
         seed_pool(cfg)

@@ -79,12 +79,17 @@ def seed_pool(cfg: Any) -> tuple[list[dict], list[dict]]:
 
 def passk_model(path: str | Path) -> str | None:
     """The teacher model a pass@k file was measured with, from its `<stem>_summary.json` (settings.teacher.model,
-    written by data/measure_teacher_passk.py); None when there is no summary or it names no model."""
-    summary = Path(path).with_name(Path(path).stem + "_summary.json")
-    try:
-        return json.loads(summary.read_text())["settings"]["teacher"]["model"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
+    written by data/measure_teacher_passk.py); None when there is no summary or it names no model. For several
+    files joined by commas (`read_passk`): their models joined by " + " where they differ."""
+    models = []
+    for part in (s.strip() for s in str(path).split(",") if s.strip()):
+        summary = Path(part).with_name(Path(part).stem + "_summary.json")
+        try:
+            models.append(json.loads(summary.read_text())["settings"]["teacher"]["model"])
+        except (OSError, ValueError, KeyError, TypeError):
+            models.append(None)
+    named = list(dict.fromkeys(m for m in models if m))
+    return " + ".join(named) if named else None
 
 
 def next_pool(pool: list[dict], levels: list[dict], accepted: list[dict], cfg: Any, cycle: int) -> list[dict]:
@@ -134,7 +139,19 @@ def count_retained(pool: list[dict]) -> int:
 
 
 def read_passk(path: str | Path) -> dict[str, dict]:
-    """{task_id: record} from a pass@k JSONL file; ValueError naming file and line for a bad line."""
+    """{task_id: record} from a pass@k JSONL file, or from several named in one string joined by commas
+    ("a.jsonl,b.jsonl": their union; a measurement continued with `--skip` writes a second file). ValueError
+    naming file and line for a bad line, or both files for a problem measured in two of them;
+    FileNotFoundError for a missing file."""
+    parts = [s.strip() for s in str(path).split(",") if s.strip()]
+    if len(parts) > 1:
+        out, source = {}, {}
+        for part in parts:
+            for task_id, rec in read_passk(part).items():
+                if task_id in out:
+                    raise ValueError(f"{task_id} is measured in both {source[task_id]} and {part}")
+                out[task_id], source[task_id] = rec, part
+        return out
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: pass@k file not found (write it with data/measure_teacher_passk.py)")
