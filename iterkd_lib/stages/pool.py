@@ -82,7 +82,7 @@ def passk_model(path: str | Path) -> str | None:
     written by data/measure_teacher_passk.py); None when there is no summary or it names no model. For several
     files joined by commas (`read_passk`): their models joined by " + " where they differ."""
     models = []
-    for part in (s.strip() for s in str(path).split(",") if s.strip()):
+    for part in _passk_files(path):
         summary = Path(part).with_name(Path(part).stem + "_summary.json")
         try:
             models.append(json.loads(summary.read_text())["settings"]["teacher"]["model"])
@@ -138,12 +138,17 @@ def count_retained(pool: list[dict]) -> int:
     return sum(str(q.get("pool_reason", "")).startswith(("retained", "previous pool kept")) for q in pool)
 
 
+def _passk_files(path: str | Path) -> list[str]:
+    """The files named by a data.teacher_passk / student_passk value (one path, or several joined by commas)."""
+    return [s.strip() for s in str(path).split(",") if s.strip()]
+
+
 def read_passk(path: str | Path) -> dict[str, dict]:
     """{task_id: record} from a pass@k JSONL file, or from several named in one string joined by commas
     ("a.jsonl,b.jsonl": their union; a measurement continued with `--skip` writes a second file). ValueError
     naming file and line for a bad line, or both files for a problem measured in two of them;
     FileNotFoundError for a missing file."""
-    parts = [s.strip() for s in str(path).split(",") if s.strip()]
+    parts = _passk_files(path)
     if len(parts) > 1:
         out, source = {}, {}
         for part in parts:
