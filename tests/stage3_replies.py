@@ -1,12 +1,12 @@
-"""Recorded-style teacher replies for Stage III tests: questions (layout of prompts.question_messages) and the
-k solutions sampled for each (prompts.question_solution_messages), written the way Qwen2.5-Coder-1.5B answers
+"""Recorded-style teacher replies for Stage III tests: questions (layout of question_prompts.question_messages) and the
+k solutions sampled for each (question_prompts.question_solution_messages), written the way Qwen2.5-Coder-1.5B answers
 (fences, a sentence before the layout, `>>>` examples, some inputs with a `# ->` comment, one wrong answer in
 a set of solutions). The sandbox runs them for real in the tests.
 """
 
 from __future__ import annotations
 
-from iterkd_lib.prompts import QUESTION_MARKER
+from iterkd_lib.question_prompts import QUESTION_MARKER
 
 
 def question(entry: str, prompt: str, inputs: str, solution: str, preamble: str = "") -> str:

@@ -9,7 +9,7 @@ PKG = Path(__file__).resolve().parents[1] / "iterkd_lib"
 # By top-level name: a flat module, or a subpackage with every module in it.
 LAYERS = {
     1: {"config", "config_schema", "records", "verdicts", "runstore", "seeding", "problems", "splits", "tracking"},  # foundation
-    2: {"sandbox", "models", "scoring", "prompts"},                                   # capabilities
+    2: {"sandbox", "models", "scoring", "prompts", "question_prompts"},                                   # capabilities
     3: {"stages"},                                                                    # one module per run file
     4: {"cycle", "runs", "cycle_summary", "launch", "console", "study"},              # the loop
     5: {"report", "notebook", "figures", "widgets", "cli", "commands", "metrics", "export", "control_panel",
@@ -35,8 +35,6 @@ LONG_MODULES = {
                                   "failures) whose decisions depend on each other; the docstring lists them",
     "scoring/judge_parser.py": "the rubric prompt's reply parser: text layouts, tables and JSON replies share "
                                "the rule labels and the value reader",
-    "prompts.py": "every prompt a model sees, in one place by design; Stage III's carries a worked example of "
-                  "its answer format (issue 16)",
 }
 
 

@@ -27,7 +27,7 @@ from stage3_replies import (
 )
 
 from iterkd_lib.config import IterKDConfig
-from iterkd_lib.prompts import QUESTION_MARKER, question_messages, question_solution_messages
+from iterkd_lib.question_prompts import QUESTION_MARKER, question_messages, question_solution_messages
 from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, trivial_bodies
 from iterkd_lib.scoring.agreement_vote import summarise_agreement
@@ -747,7 +747,7 @@ MAX_REPEATS_CODE = ("def max_repeats(s: str) -> int:\n    if not s:\n        ret
 
 
 def test_agreed_outputs_must_fit_a_plain_return_annotation():
-    from iterkd_lib.prompts import question_revision_messages
+    from iterkd_lib.question_prompts import question_revision_messages
     from iterkd_lib.scoring.agreement_vote import candidates_outcomes, decide_question
     from iterkd_lib.scoring.disputes import disputes
     from iterkd_lib.scoring.return_types import return_annotation

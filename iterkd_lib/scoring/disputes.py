@@ -1,7 +1,7 @@
 """What a rejected Stage III question's candidates disputed, quoted in the teacher's revision request.
 
 Used by stages/new_questions.py (regeneration.revise_rounds) for questions rejected as no_agreement,
-return_type_mismatch or example_mismatch; the request itself is `prompts.question_revision_messages`. Reads
+return_type_mismatch or example_mismatch; the request itself is `question_prompts.question_revision_messages`. Reads
 the vote's results (`scoring.agreement_vote`: `candidates_outcomes`, `decide_question`); runs nothing.
 
 Not covered: near-duplicates (their revision shows the exercise they repeat, not disputes).

@@ -1,7 +1,7 @@
 """Stage III's reply parser: a teacher's new-question reply -> a question dict (entry point, prompt, inputs,
 solution, the teacher's own expected values), or the reason it cannot be one.
 
-The layout (prompts.question_messages): `=== NEW QUESTION ===`, `ENTRY POINT:`, fenced `PROMPT` (signature +
+The layout (question_prompts.question_messages): `=== NEW QUESTION ===`, `ENTRY POINT:`, fenced `PROMPT` (signature +
 docstring with `>>>` examples), `INPUTS` (calls, no results) and `SOLUTION`. Rejections named here:
 `unparseable` (layout, entry point, docstring, no usable input), `placeholders` (a layout placeholder line
 such as `<function name>` left in the reply) and `copied_example` (the reply repeats the prompt's worked
@@ -20,7 +20,7 @@ import io
 import re
 import tokenize
 
-from iterkd_lib.prompts import QUESTION_EXAMPLE_ENTRY_POINT, QUESTION_EXAMPLE_PROMPT, QUESTION_MARKER
+from iterkd_lib.question_prompts import QUESTION_EXAMPLE_ENTRY_POINT, QUESTION_EXAMPLE_PROMPT, QUESTION_MARKER
 from iterkd_lib.sandbox.calls import add_typing_imports
 from iterkd_lib.scoring.expectations import traceback_expectation
 
@@ -212,7 +212,7 @@ def _copies_example(q: dict) -> bool:
 
 
 def parse_reply(text: str, max_inputs: int = 24) -> tuple[dict | None, str, str]:
-    """(question, "", "") or (None, reason, detail) for one teacher reply to `prompts.question_messages`.
+    """(question, "", "") or (None, reason, detail) for one teacher reply to `question_prompts.question_messages`.
 
     Every `QUESTION_MARKER` starts a block; the first block that is neither a placeholder echo nor the
     prompt's worked example repeated is parsed (a reply that repeats the example and then writes its own

@@ -4,14 +4,14 @@ A 1.5B teacher cannot write a question, a correct reference and correct expected
 expected values are where it fails most: issue 16). So writing a question is split from deciding its answers,
 the way CodeT, SelfCodeAlign and KodCode validate self-written tasks:
 
-1. The teacher writes the question (`prompts.question_messages`: "breadth" for easy parents -- a new, less
+1. The teacher writes the question (`question_prompts.question_messages`: "breadth" for easy parents -- a new, less
    common question of similar size from the same domain; "depth" for medium and hard parents -- the same kind
    of task, reworked to demand more), in a fixed layout: `=== NEW QUESTION ===`, `ENTRY POINT:`, fenced
    `PROMPT` (signature + docstring with `>>>` examples), `INPUTS` (regeneration.n_inputs calls, edge cases
    included, no results) and `SOLUTION`. The docstring examples' calls join the inputs (first, so that
    every example is run and compared, whatever the cap on inputs).
 2. k = regeneration.solutions_per_question independent solutions are sampled for the prompt alone
-   (`prompts.question_solution_messages`, n=k, regeneration.solution_decoding); with the solution written
+   (`question_prompts.question_solution_messages`, n=k, regeneration.solution_decoding); with the solution written
    with the question that makes k + 1 candidates.
 3. The candidates vote (scoring/agreement_vote.py: how they run in the sandbox, who may vote, how the
    largest agreeing group decides the expected outputs; scoring/agreed_tests.py: how the tests are written
@@ -28,7 +28,7 @@ the way CodeT, SelfCodeAlign and KodCode validate self-written tasks:
 Typing imports: `sandbox.calls.add_typing_imports` adds the standard `from typing import ...` names the prompt
 uses without importing them (the `Set` case); the candidates get the same in `agreement_vote.candidate_program`.
 
-The prompt shows the format by one worked example (prompts.QUESTION_EXAMPLE_*, no <placeholders>).
+The prompt shows the format by one worked example (question_prompts.QUESTION_EXAMPLE_*, no <placeholders>).
 
 A question is accepted only if every check passes, in this order (the first failing one is the reason):
 `unparseable` (layout, entry point, docstring, no usable input), `placeholders` (a layout placeholder line
@@ -48,7 +48,7 @@ Revisions (regeneration.revise_rounds, default 0; for the reasons in regeneratio
 rejected as `no_agreement`, `return_type_mismatch` or `example_mismatch` goes back to the teacher with what
 its candidates disputed (`scoring.disputes`: each disputed call with every answer and how many candidates gave
 it, a docstring example's stated result, or the annotation the results do not fit), to settle the intended
-results and rewrite the docstring under the same function name (`prompts.question_revision_messages`); one
+results and rewrite the docstring under the same function name (`question_prompts.question_revision_messages`); one
 rejected as `near_duplicate` goes back with the exercise it repeats, to write a different task; one rejected
 as `student_solves` (the student check) goes back to be made harder (a new task: none of its calls are
 kept; the revision is student-checked again, with another seed). The revision
@@ -86,7 +86,7 @@ from typing import Any
 
 from iterkd_lib.config import config_to_dict
 from iterkd_lib.models.backends import chat_once, describe
-from iterkd_lib.prompts import (
+from iterkd_lib.question_prompts import (
     QUESTION_KIND_BY_LEVEL,
     question_messages,
     question_revision_messages,
@@ -271,7 +271,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         return pending
 
     def revise(pending: list, rseed: int, sseed: int) -> list:
-        """One revision request per pending question (`prompts.question_revision_messages`, seed `rseed`);
+        """One revision request per pending question (`question_prompts.question_revision_messages`, seed `rseed`);
         returns the parsed revisions as (meta, q, reply): meta["revised"] counted up, "seed" / "solutions_seed"
         now those of the revision and of its solutions (`sseed`), and meta["revisions"] gaining what was
         rejected {prompt, reason, detail, disputes, raw, seed, solutions_seed}; an unusable reply rejects with
