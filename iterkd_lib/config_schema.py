@@ -291,6 +291,14 @@ class RegenerationConfig:
                           "examples are added to them.", min=1)
     solutions_per_question: int = _f(4, "k: independent teacher solutions sampled per question (the solution "
                                         "written with the question is one more candidate).", min=1)
+    solutions_see_examples: bool = _f(True, "Whether the k solutions see the docstring's `>>>` examples. False: "
+                                            "they are sampled from the prompt with the examples removed "
+                                            "(scoring/docstrings.strip_examples), so their agreement shows "
+                                            "that the text alone decides the outputs; a question whose examples "
+                                            "say something else than its text is then out-voted and its examples "
+                                            "rewritten, or rejected, instead of having tests that follow the "
+                                            "examples. The solution written with the question saw them; the "
+                                            "student always sees the whole prompt.")
     min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
                            "outcome on every input (on min_agreed_inputs of them when that is below 1), and no "
                            "other group is as large.", min=2)

@@ -31,6 +31,7 @@ from iterkd_lib.question_prompts import QUESTION_MARKER, question_messages, ques
 from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, trivial_bodies
 from iterkd_lib.scoring.agreement_vote import summarise_agreement
+from iterkd_lib.scoring.docstrings import strip_examples
 from iterkd_lib.scoring.novelty import Embedder, check_text
 from iterkd_lib.scoring.question_parser import (
     _PLACEHOLDER,
@@ -351,6 +352,79 @@ def test_an_example_some_solution_reproduces_is_not_rewritten_by_a_bare_majority
     accepted, _, _, _ = run_stage([TWO_READINGS], example_policy="rewrite_all")
     assert accepted[0]["examples_rewritten"] == [{"call": "split_words('hello, world')", "old": "['hello', 'world']",
                                                   "new": "['hello,', 'world']"}]
+
+
+# The flaw of session 12's accepted `count_letters`: the text says "letter", the examples (and the solution
+# written with them) count every character. A teacher that follows the examples when it sees them and the text
+# when it does not: the solutions' prompt decides which tests the question gets.
+LETTERS = question(
+    "count_letters",
+    'def count_letters(text: str) -> dict:\n    """Count how often each letter occurs in text.\n\n'
+    "    For example:\n    >>> count_letters('a b!')\n    {'a': 1, ' ': 1, 'b': 1, '!': 1}\n\n"
+    "    >>> count_letters('')\n    {}\n    \"\"\"\n",
+    "count_letters('a b!')\ncount_letters('')\ncount_letters('aa, b')\ncount_letters('x1y')\n",
+    "def count_letters(text):\n    out = {}\n    for ch in text:\n        out[ch] = out.get(ch, 0) + 1\n"
+    "    return out\n")
+_EVERY_CHAR = fenced("def count_letters(text: str) -> dict:\n    out = {}\n    for ch in text:\n"
+                     "        out[ch] = out.get(ch, 0) + 1\n    return out\n")
+_LETTERS_ONLY = fenced("def count_letters(text: str) -> dict:\n    out = {}\n    for ch in text:\n"
+                       "        if ch.isalpha():\n            out[ch] = out.get(ch, 0) + 1\n    return out\n")
+
+
+class ExampleFollowingTeacher(ScriptedTeacher):
+    """Solves count_letters the examples' way when the solution prompt shows `>>>` examples, the text's way when
+    it does not."""
+
+    def __init__(self, questions):
+        super().__init__(questions, {"count_letters": [_EVERY_CHAR]})
+
+    def chat(self, messages_list, decoding, seed, n=1):
+        out = super().chat(messages_list, decoding, seed, n)
+        return [[(_EVERY_CHAR if ">>>" in m[-1]["content"] else _LETTERS_ONLY)] * n
+                if QUESTION_MARKER not in m[-1]["content"] else o for m, o in zip(messages_list, out)]
+
+
+def test_strip_examples_leaves_the_text_the_signature_and_the_quotes():
+    prompt = parse_question(LETTERS)[0]["prompt"]
+    text = strip_examples(prompt)
+    assert text == ('def count_letters(text: str) -> dict:\n    """Count how often each letter occurs in text.\n'
+                    '    """\n')
+    assert strip_examples(text) == text  # nothing left to strip
+    one_line = 'def g(x):\n    """Double x.\n    >>> g(2)\n    4"""\n'
+    assert strip_examples(one_line) == 'def g(x):\n    """Double x.\n    """\n'
+    between = ('def m(x):\n    """Text one.\n\n    >>> m(1)\n    2\n\n    More text.\n\n    >>> m(2)\n    3\n'
+               '    """\n')
+    assert strip_examples(between) == 'def m(x):\n    """Text one.\n\n    More text.\n    """\n'
+    raises = ('def t(x):\n    """Raise on bad input.\n\n    Examples:\n        >>> t(-1)\n'
+              '        Traceback (most recent call last):\n            ...\n        ValueError: no\n    """\n')
+    assert strip_examples(raises) == 'def t(x):\n    """Raise on bad input.\n    """\n'
+    only_examples = 'def h(x):\n    """>>> h(1)\n    2\n    """\n'
+    assert strip_examples(only_examples) == only_examples  # the examples are the whole specification
+    imports = 'from typing import List\n\n\n' + one_line
+    assert strip_examples(imports).startswith('from typing import List\n\n\ndef g(x):')
+
+
+def test_solutions_without_examples_outvote_examples_that_contradict_the_text():
+    cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
+    teacher = ExampleFollowingTeacher([LETTERS])
+    accepted, _, _ = regenerate_questions(LEVELS, POOL, teacher, cfg, 11, 3, EXECUTE)
+    assert "assert candidate('a b!') == {' ': 1, '!': 1, 'a': 1, 'b': 1}" in accepted[0]["test"]  # the examples' way
+    assert "solution_prompt" not in accepted[0]
+
+    cfg.regeneration.solutions_see_examples = False
+    teacher = ExampleFollowingTeacher([LETTERS])
+    accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 11, 3, EXECUTE)
+    solve = [m[-1]["content"] for msgs, _, n in teacher.calls if n > 1 for m in msgs]
+    assert solve and all(">>>" not in t and "each letter occurs" in t for t in solve)
+    # the 4 text-reading solutions agree on letters only; the written solution (which saw the examples) backs the
+    # stated example, so under "rewrite" the two readings reject the question instead of rewriting its example
+    assert accepted == [] and rejected[0]["reason"] == "example_mismatch"
+    assert "{'a': 1, 'b': 1}" in rejected[0]["detail"]
+    assert rejected[0]["solution_prompt"] == strip_examples(rejected[0]["prompt"])
+    cfg.regeneration.example_policy = "rewrite_all"
+    accepted, _, _ = regenerate_questions(LEVELS, POOL, ExampleFollowingTeacher([LETTERS]), cfg, 11, 3, EXECUTE)
+    assert "assert candidate('a b!') == {'a': 1, 'b': 1}" in accepted[0]["test"]  # the text's way
+    assert ">>> count_letters('a b!')\n    {'a': 1, 'b': 1}\n" in accepted[0]["prompt"]
 
 
 def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_write():

@@ -12,7 +12,10 @@ the way CodeT, SelfCodeAlign and KodCode validate self-written tasks:
    every example is run and compared, whatever the cap on inputs).
 2. k = regeneration.solutions_per_question independent solutions are sampled for the prompt alone
    (`question_prompts.question_solution_messages`, n=k, regeneration.solution_decoding); with the solution written
-   with the question that makes k + 1 candidates.
+   with the question that makes k + 1 candidates. With regeneration.solutions_see_examples = False the k see the
+   prompt without its `>>>` examples (`strip_examples`; the record's `solution_prompt`), so that they read the
+   task from the text: a docstring whose examples contradict its text (the 1.5B teacher's commonest flaw in
+   accepted questions, LOG.md session 12) is then out-voted rather than followed.
 3. The candidates vote (scoring/agreement_vote.py: how they run in the sandbox, who may vote, how the
    largest agreeing group decides the expected outputs; scoring/agreed_tests.py: how the tests are written
    from them and checked). The
@@ -103,6 +106,7 @@ from iterkd_lib.scoring.agreement_vote import (
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.scoring.decontamination import max_rouge_l
 from iterkd_lib.scoring.disputes import disputes
+from iterkd_lib.scoring.docstrings import strip_examples
 from iterkd_lib.scoring.novelty import check_contamination, check_text, held_out_index
 from iterkd_lib.scoring.question_parser import parse_reply
 from iterkd_lib.scoring.student_check import check_questions
@@ -123,12 +127,16 @@ def _problem(q: dict, parent: dict, level: str, kind: str, cycle: int, n: int) -
 
 
 def _sample_solutions(questions: list[dict], teacher_backend: Any, cfg: Any, seed: int) -> list[list[str]]:
-    """k raw solution replies per question, all in one chat call (n=k)."""
+    """k raw solution replies per question, all in one chat call (n=k); from the prompt without its `>>>`
+    examples when regeneration.solutions_see_examples is False (each question's "solution_prompt" is what the
+    solutions saw)."""
     if not questions:
         return []
-    k = cfg.regeneration.solutions_per_question
-    out = teacher_backend.chat([question_solution_messages(q) for q in questions], cfg.regeneration.solution_decoding,
-                               seed, n=k)
+    rg = cfg.regeneration
+    for q in questions:
+        q["solution_prompt"] = q["prompt"] if rg.solutions_see_examples else strip_examples(q["prompt"])
+    out = teacher_backend.chat([question_solution_messages({"prompt": q["solution_prompt"]}) for q in questions],
+                               rg.solution_decoding, seed, n=rg.solutions_per_question)
     return [list(o) if isinstance(o, list) else [o] for o in out]
 
 
@@ -220,6 +228,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                       "agreement": d["agreement"], "teacher_expectations": d.get("expectations") or [
                           {**x, "agrees": None} for x in q["expectations"]],
                       "candidates": q["candidates"], "solution_replies": q["solution_replies"],
+                      **({} if rg.solutions_see_examples else {"solution_prompt": q["solution_prompt"]}),
                       "outcomes": [[o.get("repr") or o.get("exception") for o in r["outcomes"]] if r else None
                                    for r in out["runs"]]}
             if not d["reason"]:
