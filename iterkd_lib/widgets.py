@@ -80,6 +80,7 @@ CONTROLS: list[tuple[str, Callable[[Any], W.Widget]]] = [
     ("regeneration.per_level.medium", _int("new medium", 0, 20)),
     ("regeneration.per_level.hard", _int("new hard", 0, 20)),
     ("regeneration.revise_rounds", _int("revisions", 0, 3)),
+    ("regeneration.solutions_see_examples", _choice("votes see ex.", (True, False))),
     ("regeneration.student_check_samples", _int("student check n", 0, 8)),
 ]
 

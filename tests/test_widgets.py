@@ -22,6 +22,7 @@ NEW_VALUES = {
     "regeneration.per_level.medium": 8,
     "regeneration.per_level.hard": 9,
     "regeneration.revise_rounds": 2,
+    "regeneration.solutions_see_examples": False,
     "regeneration.student_check_samples": 3,
 }
 
