@@ -373,15 +373,17 @@ _LETTERS_ONLY = fenced("def count_letters(text: str) -> dict:\n    out = {}\n   
 
 class ExampleFollowingTeacher(ScriptedTeacher):
     """Solves count_letters the examples' way when the solution prompt shows `>>>` examples, the text's way when
-    it does not."""
+    it does not (`dissent` of the k then still count every character)."""
 
-    def __init__(self, questions):
+    def __init__(self, questions, dissent=0):
         super().__init__(questions, {"count_letters": [_EVERY_CHAR]})
+        self.dissent = dissent
 
     def chat(self, messages_list, decoding, seed, n=1):
         out = super().chat(messages_list, decoding, seed, n)
-        return [[(_EVERY_CHAR if ">>>" in m[-1]["content"] else _LETTERS_ONLY)] * n
-                if QUESTION_MARKER not in m[-1]["content"] else o for m, o in zip(messages_list, out)]
+        return [o if QUESTION_MARKER in m[-1]["content"] else [_EVERY_CHAR] * n if ">>>" in m[-1]["content"]
+                else [_EVERY_CHAR] * self.dissent + [_LETTERS_ONLY] * (n - self.dissent)
+                for m, o in zip(messages_list, out)]
 
 
 def test_strip_examples_leaves_the_text_the_signature_and_the_quotes():
@@ -406,25 +408,28 @@ def test_strip_examples_leaves_the_text_the_signature_and_the_quotes():
 
 def test_solutions_without_examples_outvote_examples_that_contradict_the_text():
     cfg = make_cfg(per_level={"easy": 1, "medium": 0, "hard": 0}, max_tries_factor=1)
-    teacher = ExampleFollowingTeacher([LETTERS])
-    accepted, _, _ = regenerate_questions(LEVELS, POOL, teacher, cfg, 11, 3, EXECUTE)
+    accepted, _, _ = regenerate_questions(LEVELS, POOL, ExampleFollowingTeacher([LETTERS]), cfg, 11, 3, EXECUTE)
     assert "assert candidate('a b!') == {' ': 1, '!': 1, 'a': 1, 'b': 1}" in accepted[0]["test"]  # the examples' way
-    assert "solution_prompt" not in accepted[0]
+    assert "solution_prompt" not in accepted[0] and "examples_rewritten" not in accepted[0]
 
     cfg.regeneration.solutions_see_examples = False
     teacher = ExampleFollowingTeacher([LETTERS])
     accepted, rejected, stats = regenerate_questions(LEVELS, POOL, teacher, cfg, 11, 3, EXECUTE)
     solve = [m[-1]["content"] for msgs, _, n in teacher.calls if n > 1 for m in msgs]
     assert solve and all(">>>" not in t and "each letter occurs" in t for t in solve)
-    # the 4 text-reading solutions agree on letters only; the written solution (which saw the examples) backs the
-    # stated example, so under "rewrite" the two readings reject the question instead of rewriting its example
-    assert accepted == [] and rejected[0]["reason"] == "example_mismatch"
-    assert "{'a': 1, 'b': 1}" in rejected[0]["detail"]
-    assert rejected[0]["solution_prompt"] == strip_examples(rejected[0]["prompt"])
-    cfg.regeneration.example_policy = "rewrite_all"
-    accepted, _, _ = regenerate_questions(LEVELS, POOL, ExampleFollowingTeacher([LETTERS]), cfg, 11, 3, EXECUTE)
-    assert "assert candidate('a b!') == {'a': 1, 'b': 1}" in accepted[0]["test"]  # the text's way
-    assert ">>> count_letters('a b!')\n    {'a': 1, 'b': 1}\n" in accepted[0]["prompt"]
+    # the 4 text-reading solutions agree on letters only and out-vote the written solution, whose backing of the
+    # examples does not count (it saw them): the example is rewritten to the text's reading
+    a = accepted[0]
+    assert rejected == [] and "assert candidate('a b!') == {'a': 1, 'b': 1}" in a["test"]
+    assert a["examples_rewritten"] == [{"call": "count_letters('a b!')", "old": "{'a': 1, ' ': 1, 'b': 1, '!': 1}",
+                                        "new": "{'a': 1, 'b': 1}"}]
+    assert ">>> count_letters('a b!')\n    {'a': 1, 'b': 1}\n" in a["prompt"]
+    assert a["solution_prompt"] == strip_examples(a["prompt_as_written"]) == strip_examples(a["prompt"])
+    # one text reader that counts every character is another reading of the text: no rewrite by a bare majority
+    _, rejected, _ = regenerate_questions(LEVELS, POOL, ExampleFollowingTeacher([LETTERS], dissent=1), cfg, 11, 3,
+                                          EXECUTE)
+    assert rejected[0]["reason"] == "example_mismatch"
+    assert "1 of 4 solutions written from the text alone" in rejected[0]["detail"]
 
 
 def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_write():

@@ -34,7 +34,10 @@ KodCode validate self-written tasks the same way):
    reading of the text, and a bare majority would overrule the text -- a real case: `split_into_words`,
    "treating punctuation as word separators", 3 of 5 solutions split on spaces only, and the rewrite turned
    ['hello', 'world'] into ['hello,', 'world']), "rewrite_all" (rewrites even those; the rule before
-   2026-12-01), "reject" (`example_mismatch`) or "count".
+   2026-12-01), "reject" (`example_mismatch`) or "count". With regeneration.solutions_see_examples = False only
+   the k sampled solutions count as readings of the text: the solution written with the question (candidate 0)
+   was written with the examples, so its backing a stated value says nothing about the text, and an example
+   only it reproduces is rewritten to what the text's readers agree on.
 5. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
    passes, no trivially wrong body does).
 
@@ -225,7 +228,8 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         ref = groups[0][0]
     outcomes = runs[ref]["outcomes"]
     test, n_tests, left_out = write_tests(q, outcomes, cfg, skip={i: "contested" for i in contested})
-    exps = compare_expectations(q, outcome.get("expected") or [], runs, voters, ref, contested, rg)
+    readers = voters if rg.solutions_see_examples else [c for c in voters if c != 0]  # who read the text alone
+    exps = compare_expectations(q, outcome.get("expected") or [], runs, readers, ref, contested, rg)
     res.update(reference=ref, test=test, n_tests=n_tests, left_out=left_out, expectations=exps)
     if n_tests < rg.min_asserts:
         res["reason"], res["detail"] = "too_few_tests", (f"{n_tests} tests written (< min_asserts {rg.min_asserts}); "
@@ -244,7 +248,8 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     why = ""
     backed = [x for x in wrong if x.get("supporters")]
     if rg.example_policy == "rewrite" and backed:
-        why = (f"the stated answer is what {backed[0]['supporters']} of {len(voters)} voting solutions give: "
+        who = "voting solutions" if rg.solutions_see_examples else "solutions written from the text alone"
+        why = (f"the stated answer is what {backed[0]['supporters']} of {len(readers)} {who} give: "
                "another reading of the text (or a wrong solution) supports it, and a bare majority does not "
                "overrule the text")
     elif rg.example_policy in ("rewrite", "rewrite_all"):
