@@ -291,14 +291,16 @@ class RegenerationConfig:
                           "examples are added to them.", min=1)
     solutions_per_question: int = _f(4, "k: independent teacher solutions sampled per question (the solution "
                                         "written with the question is one more candidate).", min=1)
-    solutions_see_examples: bool = _f(True, "Whether the k solutions see the docstring's `>>>` examples. False: "
-                                            "they are sampled from the prompt with the examples removed "
-                                            "(scoring/docstrings.strip_examples), so their agreement shows "
-                                            "that the text alone decides the outputs; a question whose examples "
-                                            "say something else than its text is then out-voted and its examples "
-                                            "rewritten, or rejected, instead of having tests that follow the "
-                                            "examples. The solution written with the question saw them; the "
-                                            "student always sees the whole prompt.")
+    solutions_see_examples: bool = _f(True, "Whether the k solutions see the docstring's `>>>` examples. False "
+                                            "(experimental; LOG.md session 13): they are sampled from the prompt "
+                                            "with the examples removed (scoring/docstrings.strip_examples), so the "
+                                            "agreeing group holds at least min_agree - 1 solutions that read the "
+                                            "task from the text alone (the solution written with the question saw "
+                                            "the examples and still votes, but its backing a stated example no "
+                                            "longer counts as another reading of the text); examples that "
+                                            "contradict the text are then rewritten to the text's reading or the "
+                                            "question is rejected, instead of getting tests that follow the "
+                                            "examples. The student always sees the whole prompt.")
     min_agree: int = _f(3, "Accept a question when at least this many candidate solutions return the same "
                            "outcome on every input (on min_agreed_inputs of them when that is below 1), and no "
                            "other group is as large.", min=2)
@@ -335,8 +337,9 @@ class RegenerationConfig:
                              "'rewrite' (its result line in the prompt becomes the agreed output, recorded in "
                              "examples_rewritten; rejected as 'example_mismatch' when it cannot be rewritten -- "
                              "the agreed outcome is an exception or too long -- or when a voting solution gives "
-                             "the stated value: two readings, scoring/agreement_vote.py), 'rewrite_all' (also "
-                             "those: the rule before 2026-12-01), 'reject' ('example_mismatch') or 'count' (kept "
+                             "the stated value: two readings, scoring/agreement_vote.py; with "
+                             "solutions_see_examples false, a solution sampled without the examples), "
+                             "'rewrite_all' (also those: the rule before 2026-12-01), 'reject' ('example_mismatch') or 'count' (kept "
                              "as written, only counted). Old runs' reject_example_mismatch: true reads as "
                              "'reject', false as 'count'.", choices=("rewrite", "rewrite_all", "reject", "count"))
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",

@@ -51,6 +51,10 @@ def _choice(desc: str, options: tuple) -> Callable[[Any], W.Widget]:
     return lambda v: W.Dropdown(value=v, options=list(dict.fromkeys([*options, v])), description=desc)
 
 
+def _bool(desc: str) -> Callable[[Any], W.Widget]:
+    return lambda v: W.Checkbox(value=bool(v), description=desc, indent=False)
+
+
 def _int(desc: str, lo: int, hi: int) -> Callable[[Any], W.Widget]:
     return lambda v: W.IntSlider(value=v, min=lo, max=max(hi, v), description=desc, continuous_update=False)
 
@@ -80,7 +84,7 @@ CONTROLS: list[tuple[str, Callable[[Any], W.Widget]]] = [
     ("regeneration.per_level.medium", _int("new medium", 0, 20)),
     ("regeneration.per_level.hard", _int("new hard", 0, 20)),
     ("regeneration.revise_rounds", _int("revisions", 0, 3)),
-    ("regeneration.solutions_see_examples", _choice("votes see ex.", (True, False))),
+    ("regeneration.solutions_see_examples", _bool("solvers see examples")),
     ("regeneration.student_check_samples", _int("student check n", 0, 8)),
 ]
 

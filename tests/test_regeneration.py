@@ -404,6 +404,17 @@ def test_strip_examples_leaves_the_text_the_signature_and_the_quotes():
     assert strip_examples(only_examples) == only_examples  # the examples are the whole specification
     imports = 'from typing import List\n\n\n' + one_line
     assert strip_examples(imports).startswith('from typing import List\n\n\ndef g(x):')
+    # only the entry point's docstring: a helper before it keeps its own examples, and its prose does not count
+    helper = 'def helper(x):\n    """Halve x.\n    >>> helper(4)\n    2\n    """\n    return x // 2\n\n\n'
+    assert strip_examples(helper + only_examples, "h") == helper + only_examples
+    assert strip_examples(helper + one_line, "g") == helper + 'def g(x):\n    """Double x.\n    """\n'
+    # prose right under an output line is specification (doctest would count it as output); a multi-line output
+    # goes whole; a NumPy "Examples" heading goes with its dashes
+    prose_after = ('def p(xs):\n    """Sort xs.\n    >>> p([2,\n    ...    1])\n    [1,\n     2]\n'
+                   '    Raises TypeError for None.\n\n    Examples\n    --------\n    >>> p([])\n    []\n'
+                   '    Done."""\n')
+    assert strip_examples(prose_after, "p") == ('def p(xs):\n    """Sort xs.\n    Raises TypeError for None.\n\n'
+                                                '    Done."""\n')
 
 
 def test_solutions_without_examples_outvote_examples_that_contradict_the_text():
@@ -425,11 +436,18 @@ def test_solutions_without_examples_outvote_examples_that_contradict_the_text():
                                         "new": "{'a': 1, 'b': 1}"}]
     assert ">>> count_letters('a b!')\n    {'a': 1, 'b': 1}\n" in a["prompt"]
     assert a["solution_prompt"] == strip_examples(a["prompt_as_written"]) == strip_examples(a["prompt"])
+    assert stats["easy"]["examples_hidden"] == 1
     # one text reader that counts every character is another reading of the text: no rewrite by a bare majority
     _, rejected, _ = regenerate_questions(LEVELS, POOL, ExampleFollowingTeacher([LETTERS], dissent=1), cfg, 11, 3,
                                           EXECUTE)
     assert rejected[0]["reason"] == "example_mismatch"
     assert "1 of 4 solutions written from the text alone" in rejected[0]["detail"]
+    # nothing to hide (a docstring that is only examples): the k saw the examples, so the written solution's
+    # backing counts again, as with the default
+    bare = LETTERS.replace("Count how often each letter occurs in text.\n\n    For example:\n    ", "")
+    assert parse_question(bare)[0]["prompt"].startswith('def count_letters(text: str) -> dict:\n    """>>>')
+    _, rejected, stats = regenerate_questions(LEVELS, POOL, ExampleFollowingTeacher([bare]), cfg, 11, 3, EXECUTE)
+    assert stats["easy"]["examples_hidden"] == 0 and "solution_prompt" not in (rejected or [{}])[0]
 
 
 def test_rewrite_examples_keeps_the_docstring_format_and_refuses_what_it_cannot_write():

@@ -34,9 +34,10 @@ KodCode validate self-written tasks the same way):
    reading of the text, and a bare majority would overrule the text -- a real case: `split_into_words`,
    "treating punctuation as word separators", 3 of 5 solutions split on spaces only, and the rewrite turned
    ['hello', 'world'] into ['hello,', 'world']), "rewrite_all" (rewrites even those; the rule before
-   2026-12-01), "reject" (`example_mismatch`) or "count". With regeneration.solutions_see_examples = False only
-   the k sampled solutions count as readings of the text: the solution written with the question (candidate 0)
-   was written with the examples, so its backing a stated value says nothing about the text, and an example
+   2026-12-01), "reject" (`example_mismatch`) or "count". When the k sampled solutions saw the prompt without its
+   examples (regeneration.solutions_see_examples = False; q["solution_prompt"] differs from q["prompt"]), only
+   they count as readings of the text: the solution written with the question (candidate `WRITTEN`) was
+   written with the examples, so its backing a stated value says nothing about the text, and an example
    only it reproduces is rewritten to what the text's readers agree on.
 5. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
    passes, no trivially wrong body does).
@@ -65,6 +66,9 @@ from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, run_cal
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, write_tests
 from iterkd_lib.scoring.expectations import compare_expectations
 from iterkd_lib.scoring.return_types import type_mismatches
+
+# The candidates are [the solution written with the question, then the k sampled ones] (stages/new_questions.py).
+WRITTEN = 0
 
 
 def candidate_program(q: dict, code: str) -> str:
@@ -228,7 +232,8 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         ref = groups[0][0]
     outcomes = runs[ref]["outcomes"]
     test, n_tests, left_out = write_tests(q, outcomes, cfg, skip={i: "contested" for i in contested})
-    readers = voters if rg.solutions_see_examples else [c for c in voters if c != 0]  # who read the text alone
+    hidden = q.get("solution_prompt", q["prompt"]) != q["prompt"]  # the k sampled solutions saw no examples
+    readers = [c for c in voters if c != WRITTEN] if hidden else voters  # who read the task from the text
     exps = compare_expectations(q, outcome.get("expected") or [], runs, readers, ref, contested, rg)
     res.update(reference=ref, test=test, n_tests=n_tests, left_out=left_out, expectations=exps)
     if n_tests < rg.min_asserts:
@@ -248,7 +253,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     why = ""
     backed = [x for x in wrong if x.get("supporters")]
     if rg.example_policy == "rewrite" and backed:
-        who = "voting solutions" if rg.solutions_see_examples else "solutions written from the text alone"
+        who = "solutions written from the text alone" if hidden else "voting solutions"
         why = (f"the stated answer is what {backed[0]['supporters']} of {len(readers)} {who} give: "
                "another reading of the text (or a wrong solution) supports it, and a bare majority does not "
                "overrule the text")

@@ -15,26 +15,84 @@ from __future__ import annotations
 import ast
 import re
 
-# An "Examples:" / "For example:" / "e.g.:" heading line, left bare once its examples are removed.
-_EXAMPLES_HEADING = re.compile(r"^\s*(?:for\s+examples?|examples?|e\.g\.|usage)\s*:?\s*$", re.IGNORECASE)
+# A heading left bare once its examples are removed: "Examples:", "For example:", "Example 1:", "Example usage:",
+# "Examples::", "e.g.:", "Usage:" (a NumPy-style "Examples" heading is followed by a line of dashes).
+_EXAMPLES_HEADING = re.compile(r"^\s*(?:for\s+examples?|examples?(?:\s+\d+|\s+usage)?|e\.g\.|usage)\s*:{0,2}\s*$",
+                               re.IGNORECASE)
+_UNDERLINE = re.compile(r"^\s*-{3,}\s*$")
 _CLOSING_QUOTES = ('"""', "'''")
+_EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(?:Error|Exception|Warning|Exit|Interrupt|StopIteration)\b")
 
 
-def strip_examples(prompt: str) -> str:
-    """The prompt with its docstring's `>>>` examples removed: the text a solver must read the task from.
+def _docstring_span(prompt: str, entry_point: str | None) -> tuple[int, int] | None:
+    """0-based (first, last) line of the docstring of the module-level function `entry_point` (the last one so
+    named; the last module-level function when None); None when the prompt does not parse or has none."""
+    try:
+        tree = ast.parse(prompt)
+    except SyntaxError:
+        return None
+    fns = [n for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+           and (entry_point is None or n.name == entry_point)]
+    if not fns or not fns[-1].body:
+        return None
+    doc = fns[-1].body[0]
+    if not (isinstance(doc, ast.Expr) and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
+        return None
+    return doc.lineno - 1, (doc.end_lineno or doc.lineno) - 1
 
-    An example is a `>>>` line (and its `...` continuations) plus its expected output, which -- as in the
-    standard library's doctest -- runs to the next blank line or `>>>` line; a line ending the docstring keeps
-    its closing quotes. The blank lines and an "Examples:" / "For example:" heading just above an example go
-    with it, and so does the blank line after it unless more prose follows. Prose examples (`f(x) -> y` inside a sentence) stay: they are part of the text.
-    Returns `prompt` unchanged when it has no `>>>` line, or when removing them would leave no prose in the
-    docstring (the examples are then the whole specification). Used for regeneration.solutions_see_examples =
-    False (stages/new_questions.py).
+
+def _output_end(lines: list[str], i: int) -> int:
+    """Index after the expected output that starts at lines[i]: a traceback up to its exception line, else one
+    line and the lines a still-open bracket carries on to; it stops at a blank or `>>>` line either way."""
+    def ends(j: int) -> bool:
+        return j >= len(lines) or not lines[j].strip() or lines[j].lstrip().startswith((">>>",) + _CLOSING_QUOTES)
+
+    if ends(i):
+        return i
+    if lines[i].strip().startswith("Traceback"):
+        j = i + 1
+        while not ends(j):
+            j += 1
+            if _EXCEPTION_LINE.match(lines[j - 1].strip()):
+                break
+        return j
+    depth, j = 0, i
+    while not ends(j):
+        text = lines[j].strip()
+        depth += sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+        j += 1
+        if depth <= 0:
+            break
+    return j
+
+
+def strip_examples(prompt: str, entry_point: str | None = None) -> str:
+    """The prompt with the `>>>` examples of `entry_point`'s docstring removed: the text a solver must read the
+    task from (helper functions and anything outside that docstring are left alone).
+
+    An example is a `>>>` line, its `...` continuations and its expected output: a traceback up to its exception
+    line, else the first line and the lines an open bracket carries on to (a multi-line list or dict). Unlike
+    doctest, which runs an output to the next blank line, prose written right under an output line is kept: it
+    is specification. An output line that ends the docstring keeps its closing quotes. The blank lines and a
+    heading just above an example ("Examples:", "For example:", "Example 1:", a NumPy "Examples" with its line
+    of dashes) go with it, and so does the blank line after it unless more prose follows. Prose examples
+    (`f(x) -> y` inside a sentence) stay: they are part of the text.
+
+    Returns `prompt` unchanged when no line of the docstring starts with `>>>` or its first line (after the
+    quotes) does, when the prompt does not parse or has no such function, or when removing the examples would
+    leave no prose (the examples are then the whole specification). Used for regeneration.solutions_see_examples
+    = False (stages/new_questions.py, which records what the solutions saw).
     """
+    span = _docstring_span(prompt, entry_point)
+    if span is None:
+        return prompt
     lines = prompt.splitlines()
-    out: list[str | None] = []  # None marks where an example was
-    i, removed = 0, False
-    while i < len(lines):
+    first, last = span
+    if re.match(r"^\s*[rRuU]?(?:\"\"\"|\'\'\')\s*>>>", lines[first]):
+        return prompt  # it opens with an example: no prose ahead of the examples to read the task from
+    out: list[str | None] = []  # the docstring's lines; None marks where an example was
+    i, removed = first, False
+    while i <= last:
         line = lines[i]
         if not line.lstrip().startswith(">>>"):
             out.append(line)
@@ -43,17 +101,13 @@ def strip_examples(prompt: str) -> str:
         removed = True
         out.append(None)
         i += 1
-        while i < len(lines) and lines[i].lstrip().startswith("..."):
+        while i <= last and lines[i].lstrip().startswith("..."):
             i += 1
-        while i < len(lines) and lines[i].strip() and not lines[i].lstrip().startswith(">>>"):
-            end = lines[i].rstrip()
-            if end.endswith(_CLOSING_QUOTES) and not end.lstrip().startswith(_CLOSING_QUOTES):
-                out.append(line[: len(line) - len(line.lstrip())] + end[-3:])
-                i += 1
-                break
-            if end.lstrip().startswith(_CLOSING_QUOTES):
-                break
-            i += 1
+        end = min(_output_end(lines, i), last + 1)
+        tail = lines[end - 1].rstrip() if end > i else ""
+        if tail.endswith(_CLOSING_QUOTES) and not tail.lstrip().startswith(_CLOSING_QUOTES):
+            out.append(line[: len(line) - len(line.lstrip())] + tail[-3:])  # the quotes closing the docstring
+        i = end
     if not removed:
         return prompt
     kept: list[str] = []
@@ -61,7 +115,9 @@ def strip_examples(prompt: str) -> str:
         if line is None:
             while kept and not kept[-1].strip():
                 kept.pop()  # blank lines before the example (and a heading over it) go with it
-            if kept and _EXAMPLES_HEADING.match(kept[-1]):
+            if len(kept) > 1 and _UNDERLINE.match(kept[-1]) and _EXAMPLES_HEADING.match(kept[-2]):
+                del kept[-2:]
+            elif kept and _EXAMPLES_HEADING.match(kept[-1]):
                 kept.pop()
             continue
         if not line.strip() and j and out[j - 1] is None:
@@ -71,10 +127,10 @@ def strip_examples(prompt: str) -> str:
         kept.append(line)
     while len(kept) > 1 and not kept[-2].strip() and kept[-1].strip() in _CLOSING_QUOTES:
         del kept[-2]  # no blank line left before the closing quotes
-    text = "\n".join(kept) + ("\n" if prompt.endswith("\n") else "")
-    try:
-        fn = next(n for n in ast.walk(ast.parse(text)) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)))
-        prose = ast.get_docstring(fn) or ""
-    except (SyntaxError, StopIteration):
+    new = lines[:first] + kept + lines[last + 1:]
+    text = "\n".join(new) + ("\n" if prompt.endswith("\n") else "")
+    span = _docstring_span(text, entry_point)
+    if span is None:
         return prompt
-    return text if re.search(r"[A-Za-z]{2,}", prose) else prompt
+    prose = "\n".join(text.splitlines()[span[0]: span[1] + 1])
+    return text if re.search(r"[A-Za-z]{2,}", prose.replace('"""', "").replace("'''", "")) else prompt

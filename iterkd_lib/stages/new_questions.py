@@ -129,12 +129,13 @@ def _problem(q: dict, parent: dict, level: str, kind: str, cycle: int, n: int) -
 def _sample_solutions(questions: list[dict], teacher_backend: Any, cfg: Any, seed: int) -> list[list[str]]:
     """k raw solution replies per question, all in one chat call (n=k); from the prompt without its `>>>`
     examples when regeneration.solutions_see_examples is False (each question's "solution_prompt" is what the
-    solutions saw)."""
+    solutions saw; the prompt itself when there was nothing to remove)."""
     if not questions:
         return []
     rg = cfg.regeneration
     for q in questions:
-        q["solution_prompt"] = q["prompt"] if rg.solutions_see_examples else strip_examples(q["prompt"])
+        q["solution_prompt"] = (q["prompt"] if rg.solutions_see_examples
+                                else strip_examples(q["prompt"], q["entry_point"]))
     out = teacher_backend.chat([question_solution_messages({"prompt": q["solution_prompt"]}) for q in questions],
                                rg.solution_decoding, seed, n=rg.solutions_per_question)
     return [list(o) if isinstance(o, list) else [o] for o in out]
@@ -160,7 +161,9 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     wanted, parents, requests, accepted, rejected {reason: n}, acceptance_rate, examples_rewritten /
     questions_rewritten (example lines / accepted questions whose docstring examples were rewritten to the agreed
     outputs), revisions (revision requests sent) / accepted_after_revision, student_checked (questions the student
-    check answered), and "agreement" (`summarise_agreement`). With regeneration.revise_rounds > 0 each round may add
+    check answered), examples_hidden (voted questions whose k solutions saw the prompt without its examples:
+    regeneration.solutions_see_examples false and `strip_examples` found examples to remove; those records carry
+    `solution_prompt`), and "agreement" (`summarise_agreement`). With regeneration.revise_rounds > 0 each round may add
     revision rounds: one teacher call for the revisions (seed derive_seed(seed, "revise", r, i)), then one for their
     k solutions (derive_seed(seed, "revise_solutions", r, i)).
     """
@@ -180,7 +183,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         todo[level] = {"want": want, "parents": parents, "budget": want * rg.max_tries_factor, "written": [],
                        "st": {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {},
                               "examples_rewritten": 0, "questions_rewritten": 0, "revisions": 0,
-                              "accepted_after_revision": 0, "student_checked": 0}}
+                              "accepted_after_revision": 0, "student_checked": 0, "examples_hidden": 0}}
 
     def reject(meta: dict, reason: str, detail: str, raw: str, **extra: Any) -> None:
         rejected.append({**meta, "reason": reason, "detail": detail, "raw": raw, **extra})
@@ -211,13 +214,15 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         sols = _sample_solutions([q for _, q, _ in live], teacher_backend, cfg, sseed)
         for (_, q, _), texts in zip(live, sols):
             q["solution_replies"] = texts
-            q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [
+            q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [  # WRITTEN
                 extract_code(t, q["entry_point"]) for t in texts]
         outs = candidates_outcomes([q for _, q, _ in live], cfg)
         pending, decided = [], []
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
+            hidden = q["solution_prompt"] != q["prompt"]  # the k solutions saw no examples (before any rewrite)
+            t["st"]["examples_hidden"] += hidden
             rewritten = {}
             if d.get("examples_rewritten"):  # example_policy "rewrite": the agreed outputs replace wrong examples
                 rewritten = {"prompt_as_written": q["prompt"], "examples_rewritten": d["examples_rewritten"]}
@@ -228,7 +233,7 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
                       "agreement": d["agreement"], "teacher_expectations": d.get("expectations") or [
                           {**x, "agrees": None} for x in q["expectations"]],
                       "candidates": q["candidates"], "solution_replies": q["solution_replies"],
-                      **({} if rg.solutions_see_examples else {"solution_prompt": q["solution_prompt"]}),
+                      **({"solution_prompt": q["solution_prompt"]} if hidden else {}),
                       "outcomes": [[o.get("repr") or o.get("exception") for o in r["outcomes"]] if r else None
                                    for r in out["runs"]]}
             if not d["reason"]:
