@@ -342,6 +342,13 @@ class RegenerationConfig:
                              "'rewrite_all' (also those: the rule before 2026-12-01), 'reject' ('example_mismatch') or 'count' (kept "
                              "as written, only counted). Old runs' reject_example_mismatch: true reads as "
                              "'reject', false as 'count'.", choices=("rewrite", "rewrite_all", "reject", "count"))
+    contested_examples: str = _f("keep", "What a docstring example whose input the vote left contested (with "
+                                 "min_agreed_inputs < 1 the agreeing group may split on some inputs; they get no "
+                                 "test) does: 'keep' (shown as written: the rule before 2026-12-01 session 13), "
+                                 "'drop' (removed from the prompt, recorded in examples_dropped: every example the "
+                                 "student sees is then confirmed by the tests) or 'reject' ('contested_example'). "
+                                 "In the accepted questions recorded up to session 13, 5 of the 6 distinct such "
+                                 "examples were wrong (LOG.md).", choices=("keep", "drop", "reject"))
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",

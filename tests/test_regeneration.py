@@ -713,6 +713,28 @@ def test_contested_inputs_are_dropped_only_when_asked_and_only_for_a_clear_major
     assert decide_question(q, out, make_cfg(min_agreed_inputs=0.5))["reason"] == "no_agreement"
 
 
+def test_an_example_on_a_contested_input_is_kept_dropped_or_rejected():
+    """align_right with two docstring examples: ('a', 5) is settled, ('abc', -3) is the contested input."""
+    from iterkd_lib.scoring.agreement_vote import decide_question
+
+    q, out = _recorded("align_right", ALIGN_INPUTS, ALIGN_OUTPUTS)
+    q["prompt"] = ('def align_right(s: str, width: int) -> str:\n    """Pad s with spaces on the left to width.\n\n'
+                   "    >>> align_right('a', 5)\n    '    a'\n    >>> align_right('abc', -3)\n    ''\n"
+                   "    Longer strings come back unchanged.\n    \"\"\"\n")
+    q["expectations"] = [{"call": "align_right('a', 5)", "expected": "'    a'", "source": "docstring"},
+                         {"call": "align_right('abc', -3)", "expected": "''", "source": "docstring"}]
+    out["expected"] = ["    a", ""]
+    kept = decide_question(q, out, make_cfg(min_agreed_inputs=0.66))  # default "keep": shown, not judged
+    assert kept["reason"] == "" and "prompt" not in kept and [x["agrees"] for x in kept["expectations"]] == [True, None]
+    dropped = decide_question(q, out, make_cfg(min_agreed_inputs=0.66, contested_examples="drop"))
+    assert dropped["reason"] == "" and dropped["examples_dropped"] == [{"call": "align_right('abc', -3)",
+                                                                        "stated": "''"}]
+    assert dropped["prompt"] == q["prompt"].replace("    >>> align_right('abc', -3)\n    ''\n", "")
+    assert dropped["test"] == kept["test"]  # the tests never held the contested input
+    rejected = decide_question(q, out, make_cfg(min_agreed_inputs=0.66, contested_examples="reject"))
+    assert rejected["reason"] == "contested_example" and "align_right('abc', -3) -> ''" in rejected["detail"]
+
+
 # --------------------------------------------------------------------------------------------- revisions
 
 # second_largest again, after the teacher settled the disputed calls: distinct values, ValueError below two

@@ -216,8 +216,8 @@ def fig_pylint_categories(store: RunStore, cycle: int | None = None) -> go.Figur
 # Rejection reasons of Stage III in check order (stages/new_questions.REASONS; older runs also have
 # "reference_fails" from teacher-written tests). Listed here so colours and order are the same in every figure.
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
-           "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "example_mismatch",
-           "reference_fails", "trivial_tests", "student_solves")
+           "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "contested_example",
+           "example_mismatch", "reference_fails", "trivial_tests", "student_solves")
 
 
 def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:

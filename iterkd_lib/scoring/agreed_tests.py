@@ -10,13 +10,18 @@ has picked the agreeing group) and stages/new_questions.py (`check_tests` before
   and outputs over LITERAL_MAX characters as a literal are left out too.
 - `rewrite_examples`: a wrong docstring example gets the agreed output as its result (regeneration.example_policy
   "rewrite").
+- `contested_examples`: docstring examples whose input the vote left contested (no agreed outcome, so no test:
+  regeneration.min_agreed_inputs < 1) are unconfirmed; regeneration.contested_examples keeps, drops
+  (`docstrings.drop_examples`) or rejects them (`contested_example`). Why: in the accepted questions recorded
+  up to session 13, 5 of the 6 distinct such examples were wrong (LOG.md).
 - `check_tests`: the reference must pass the written tests (`reference_fails`: a bug of ours, kept as a guard)
   and no trivially wrong body (`trivial_bodies`) may pass them (`trivial_tests`).
 
 Values are the sandbox's normalised outputs (`sandbox.calls.run_calls`), written back as literals by
 `sandbox.calls.output_literal`. Nothing here runs code: `check_tests` takes the sandbox runner as an argument.
 Not covered: the vote itself (who votes, which group wins: scoring/agreement_vote.py).
-Entry points: `write_tests`, `rewrite_examples`, `trivial_bodies`, `check_tests`, `LITERAL_MAX`.
+Entry points: `write_tests`, `rewrite_examples`, `contested_examples`, `trivial_bodies`, `check_tests`,
+`LITERAL_MAX`.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ import re
 from typing import Any
 
 from iterkd_lib.sandbox.calls import output_literal
+from iterkd_lib.scoring.docstrings import drop_examples
 from iterkd_lib.scoring.expectations import stated_exception
 
 LITERAL_MAX = 300  # an agreed output longer than this as a literal is left out of the tests
@@ -101,6 +107,23 @@ def write_tests(q: dict, outcomes: list[dict], cfg: Any, skip: dict | None = Non
     head = _CLOSE_HELPER.format(rel=rg.rel_tol, abs=rg.abs_tol) if need_close else ""
     body = "\n".join(lines) if lines else "    pass"
     return f"{head}def check(candidate):\n{body}\n", len(lines), left_out
+
+
+def contested_examples(q: dict, exps: list[dict], contested: list[int], policy: str,
+                       prompt: str) -> tuple[str, list[dict], str]:
+    """(prompt, dropped, why) for the docstring examples among `exps` (`compare_expectations`' records) whose
+    input index is in `contested`. policy "keep": nothing changes; "drop": `prompt` without them, dropped
+    [{"call", "stated"}]; "reject": `why` names the first one ("" when there is none). `prompt` is the question's
+    prompt as it stands (wrong examples may already be rewritten)."""
+    unconfirmed = [x for x in exps if x["source"] == "docstring" and q["inputs"].index(x["call"]) in contested]
+    if not unconfirmed or policy == "keep":
+        return prompt, [], ""
+    if policy == "reject":
+        x = unconfirmed[0]
+        return prompt, [], (f"the docstring shows {x['call']} -> {x['expected']}, an input on which the agreeing "
+                            f"solutions split ({len(unconfirmed)} such example(s))")[:300]
+    return (drop_examples(prompt, q["entry_point"], [x["call"] for x in unconfirmed]),
+            [{"call": x["call"], "stated": x["expected"]} for x in unconfirmed], "")
 
 
 def _replace_value(line: str, start: int, old: str, new: str) -> str | None:

@@ -27,18 +27,16 @@ KodCode validate self-written tasks the same way):
 4. Teacher-written expected values (docstring examples, `# -> y` comments in INPUTS; a traceback example as
    "raises X") are compared with the agreed outcome (scoring/expectations.py; `teacher_expectations` in each
    record; `summarise_agreement` gives the disagreement rate). A wrong docstring example, by
-   regeneration.example_policy: "rewrite" (default;
-   `scoring.agreed_tests.rewrite_examples` puts the agreed output under the example in the prompt and the
-   record lists it in examples_rewritten -- `example_mismatch` when it cannot be written as a value, or when
+   regeneration.example_policy: "rewrite" (default; `scoring.agreed_tests.rewrite_examples` puts the agreed
+   output under the example in the prompt and the record lists it in examples_rewritten -- `example_mismatch` when it cannot be written as a value, or when
    any voting solution reproduces the stated value: then the example is not the teacher's slip but another
    reading of the text, and a bare majority would overrule the text -- a real case: `split_into_words`,
    "treating punctuation as word separators", 3 of 5 solutions split on spaces only, and the rewrite turned
    ['hello', 'world'] into ['hello,', 'world']), "rewrite_all" (rewrites even those; the rule before
-   2026-12-01), "reject" (`example_mismatch`) or "count". When the k sampled solutions saw the prompt without its
-   examples (regeneration.solutions_see_examples = False; q["solution_prompt"] differs from q["prompt"]), only
-   they count as readings of the text: the solution written with the question (candidate `WRITTEN`) was
-   written with the examples, so its backing a stated value says nothing about the text, and an example
-   only it reproduces is rewritten to what the text's readers agree on.
+   2026-12-01), "reject" (`example_mismatch`) or "count". When the k sampled solutions saw no examples
+   (regeneration.solutions_see_examples false; q["solution_prompt"] differs), only they count as another reading:
+   the written solution (candidate `WRITTEN`) saw the examples, so an example only it backs is rewritten.
+   An example on a contested input: regeneration.contested_examples (scoring/agreed_tests.py).
 5. Then stages/new_questions.py checks the written tests (`scoring.agreed_tests.check_tests`: the reference
    passes, no trivially wrong body does).
 
@@ -63,7 +61,7 @@ import ast
 from typing import Any
 
 from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, run_calls
-from iterkd_lib.scoring.agreed_tests import rewrite_examples, write_tests
+from iterkd_lib.scoring.agreed_tests import contested_examples, rewrite_examples, write_tests
 from iterkd_lib.scoring.expectations import compare_expectations
 from iterkd_lib.scoring.return_types import type_mismatches
 
@@ -183,12 +181,13 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
     """The agreement verdict for one question from `candidates_outcomes`' entry for it.
 
     Returns {"reason": "" | nondeterministic | unserialisable_output | no_agreement | too_few_tests |
-    return_type_mismatch | example_mismatch, "detail", "agreement": {...}, and when agreed "reference"
-    (candidate index), "test", "n_tests", "left_out", "expectations" (`expectations.compare_expectations`:
-    "agreed", "agrees": bool | None, where False "supporters"), and
-    for return_type_mismatch "type_mismatches" [(input index, annotation)]}; under example_policy "rewrite",
+    return_type_mismatch | contested_example | example_mismatch, "detail", "agreement": {...}, and when agreed
+    "reference" (candidate index), "test", "n_tests", "left_out", "expectations" (`compare_expectations`:
+    "agreed", "agrees": bool | None, where False "supporters"), and for return_type_mismatch "type_mismatches" [(input index, annotation)]}; under example_policy "rewrite",
     when a docstring example was wrong and could be rewritten (`rewrite_examples`), also "prompt" (the prompt
-    with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]).
+    with the agreed outputs as the examples' results) and "examples_rewritten" ([{call, old, new}]); under
+    contested_examples "drop", when an example's input was contested, "prompt" without it and
+    "examples_dropped" ([{call, stated}]).
     Docstring examples are among the inputs (scoring/question_parser.parse_question puts them first), so every
     example was run by every candidate like any other input.
     """
@@ -247,6 +246,11 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
             f"annotated -> {ann}, but the agreeing solutions return {answer_text(outcomes[i])} for {q['inputs'][i]}"
             f" ({len(mismatched)} of {len(outcomes)} inputs)")[:300])
         return res
+    prompt, dropped, why = contested_examples(q, exps, contested, rg.contested_examples, q["prompt"])
+    res.update(**({"reason": "contested_example", "detail": why} if why else {}),
+               **({"prompt": prompt, "examples_dropped": dropped} if dropped else {}))
+    if why:
+        return res
     wrong = [x for x in exps if x["source"] == "docstring" and x["agrees"] is False]
     if not wrong or rg.example_policy == "count":
         return res
@@ -258,7 +262,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
                "another reading of the text (or a wrong solution) supports it, and a bare majority does not "
                "overrule the text")
     elif rg.example_policy in ("rewrite", "rewrite_all"):
-        prompt, rewrites, why = rewrite_examples(q["prompt"], [
+        prompt, rewrites, why = rewrite_examples(prompt, [
             {**x, "value": outcomes[q["inputs"].index(x["call"])]} for x in wrong])
         if not why:
             res.update(prompt=prompt, examples_rewritten=rewrites)

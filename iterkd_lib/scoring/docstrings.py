@@ -6,8 +6,13 @@ contradicts its text). Solutions sampled from the whole prompt follow the exampl
 the tests but not the text. With regeneration.solutions_see_examples = False the k solutions of
 stages/new_questions.py see `strip_examples(prompt)` instead.
 
+`drop_examples` removes only the examples of given calls: with regeneration.contested_examples = "drop" the
+examples whose input the vote left contested (scoring/agreed_tests.py), so every example the student sees is
+confirmed by the tests.
+
 Not covered: examples written as prose (`f(x) -> y` inside a sentence) stay, being part of the text; a
-docstring that is only examples is left whole. Entry point: `strip_examples`.
+docstring that is only examples is left whole by `strip_examples`. Entry points: `strip_examples`,
+`drop_examples`.
 """
 
 from __future__ import annotations
@@ -83,36 +88,68 @@ def strip_examples(prompt: str, entry_point: str | None = None) -> str:
     leave no prose (the examples are then the whole specification). Used for regeneration.solutions_see_examples
     = False (stages/new_questions.py, which records what the solutions saw).
     """
-    span = _docstring_span(prompt, entry_point)
+    text = _remove_examples(prompt, entry_point, None)
+    if text is None:
+        return prompt
+    span = _docstring_span(text, entry_point)
     if span is None:
         return prompt
+    prose = "\n".join(text.splitlines()[span[0]: span[1] + 1])
+    return text if re.search(r"[A-Za-z]{2,}", prose.replace('"""', "").replace("'''", "")) else prompt
+
+
+def drop_examples(prompt: str, entry_point: str | None, calls: list[str]) -> str:
+    """The prompt without the `>>>` examples of `entry_point`'s docstring whose call is one of `calls` (compared as
+    parsed expressions, so spacing does not matter); what an example is and what goes with it: `strip_examples`.
+    Returns `prompt` unchanged when none matches. Used for regeneration.contested_examples = "drop"
+    (scoring/agreement_vote.py): an example whose input the vote left contested is unconfirmed."""
+    return _remove_examples(prompt, entry_point, {_normal(c) for c in calls}) or prompt
+
+
+def _normal(call: str) -> str:
+    try:
+        return ast.dump(ast.parse(call.strip(), mode="eval"))
+    except SyntaxError:
+        return call.strip()
+
+
+def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | None) -> str | None:
+    """The prompt without the examples of `entry_point`'s docstring (those whose normalised call is in `calls`;
+    every one when None); None when nothing was removed."""
+    span = _docstring_span(prompt, entry_point)
+    if span is None:
+        return None
     lines = prompt.splitlines()
     first, last = span
     if re.match(r"^\s*[rRuU]?(?:\"\"\"|\'\'\')\s*>>>", lines[first]):
-        return prompt  # it opens with an example: no prose ahead of the examples to read the task from
+        return None  # it opens with an example: no prose ahead of the examples to read the task from
     out: list[str | None] = []  # the docstring's lines; None marks where an example was
     i, removed = first, False
     while i <= last:
         line = lines[i]
-        if not line.lstrip().startswith(">>>"):
-            out.append(line)
-            i += 1
+        j = i + 1
+        while j <= last and lines[j].lstrip().startswith("..."):
+            j += 1
+        call = "".join(ln.lstrip()[3:].strip() + " " for ln in lines[i:j])
+        if not line.lstrip().startswith(">>>") or (calls is not None and _normal(call) not in calls):
+            out.extend(lines[i:j] if line.lstrip().startswith(">>>") else [line])
+            i = j if line.lstrip().startswith(">>>") else i + 1
             continue
         removed = True
         out.append(None)
-        i += 1
-        while i <= last and lines[i].lstrip().startswith("..."):
-            i += 1
-        end = min(_output_end(lines, i), last + 1)
-        tail = lines[end - 1].rstrip() if end > i else ""
+        end = min(_output_end(lines, j), last + 1)
+        tail = lines[end - 1].rstrip() if end > j else ""
         if tail.endswith(_CLOSING_QUOTES) and not tail.lstrip().startswith(_CLOSING_QUOTES):
             out.append(line[: len(line) - len(line.lstrip())] + tail[-3:])  # the quotes closing the docstring
         i = end
     if not removed:
-        return prompt
+        return None
     kept: list[str] = []
     for j, line in enumerate(out):
         if line is None:
+            after = next((x for x in out[j + 1:] if x is not None and x.strip()), "")
+            if after.lstrip().startswith(">>>"):
+                continue  # another example follows: the heading and spacing stay for it
             while kept and not kept[-1].strip():
                 kept.pop()  # blank lines before the example (and a heading over it) go with it
             if len(kept) > 1 and _UNDERLINE.match(kept[-1]) and _EXAMPLES_HEADING.match(kept[-2]):
@@ -127,10 +164,4 @@ def strip_examples(prompt: str, entry_point: str | None = None) -> str:
         kept.append(line)
     while len(kept) > 1 and not kept[-2].strip() and kept[-1].strip() in _CLOSING_QUOTES:
         del kept[-2]  # no blank line left before the closing quotes
-    new = lines[:first] + kept + lines[last + 1:]
-    text = "\n".join(new) + ("\n" if prompt.endswith("\n") else "")
-    span = _docstring_span(text, entry_point)
-    if span is None:
-        return prompt
-    prose = "\n".join(text.splitlines()[span[0]: span[1] + 1])
-    return text if re.search(r"[A-Za-z]{2,}", prose.replace('"""', "").replace("'''", "")) else prompt
+    return "\n".join(lines[:first] + kept + lines[last + 1:]) + ("\n" if prompt.endswith("\n") else "")

@@ -43,7 +43,8 @@ held-out seed problems > contamination_max, or ROUGE-L to a held-out prompt > ro
 checked the same way once known), then after the solutions: `nondeterministic` / `unserialisable_output` (too few
 voters are left because of that), `no_agreement` (no group of min_agree, or a tie), `too_few_tests` (< min_asserts
 tests could be written), `return_type_mismatch` (an agreed output does not fit the prompt's plain return
-annotation), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of ours, kept as a
+annotation), `contested_example` (regeneration.contested_examples "reject": a docstring example on an input the
+agreeing solutions split on), `example_mismatch`, `reference_fails` (the reference fails the written tests: a bug of ours, kept as a
 guard), `trivial_tests` (a trivially wrong body -- `return None`, `pass`, return the first argument, return
 0/""/[]/True/False -- passes them).
 
@@ -113,8 +114,8 @@ from iterkd_lib.scoring.student_check import check_questions
 from iterkd_lib.seeding import derive_seed
 
 REASONS = ("unparseable", "placeholders", "copied_example", "near_duplicate", "contaminated", "nondeterministic",
-           "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "example_mismatch",
-           "reference_fails", "trivial_tests", "student_solves")
+           "unserialisable_output", "no_agreement", "too_few_tests", "return_type_mismatch", "contested_example",
+           "example_mismatch", "reference_fails", "trivial_tests", "student_solves")
 
 # ------------------------------------------------------------------------------------------- the stage
 
@@ -160,7 +161,9 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
     were rewritten, prompt_as_written and examples_rewritten; when revised, revised and revisions); stats per level:
     wanted, parents, requests, accepted, rejected {reason: n}, acceptance_rate, examples_rewritten /
     questions_rewritten (example lines / accepted questions whose docstring examples were rewritten to the agreed
-    outputs), revisions (revision requests sent) / accepted_after_revision, student_checked (questions the student
+    outputs), examples_dropped (docstring examples removed from accepted questions because their input was
+    contested: regeneration.contested_examples "drop"; the record keeps prompt_as_written and examples_dropped),
+    revisions (revision requests sent) / accepted_after_revision, student_checked (questions the student
     check answered), examples_hidden (voted questions whose k solutions saw the prompt without its examples:
     regeneration.solutions_see_examples false and `strip_examples` found examples to remove; those records carry
     `solution_prompt`), and "agreement" (`summarise_agreement`). With regeneration.revise_rounds > 0 each round may add
@@ -183,7 +186,8 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         todo[level] = {"want": want, "parents": parents, "budget": want * rg.max_tries_factor, "written": [],
                        "st": {"wanted": want, "parents": len(parents), "requests": 0, "accepted": 0, "rejected": {},
                               "examples_rewritten": 0, "questions_rewritten": 0, "revisions": 0,
-                              "accepted_after_revision": 0, "student_checked": 0, "examples_hidden": 0}}
+                              "accepted_after_revision": 0, "student_checked": 0, "examples_hidden": 0,
+                              "examples_dropped": 0}}
 
     def reject(meta: dict, reason: str, detail: str, raw: str, **extra: Any) -> None:
         rejected.append({**meta, "reason": reason, "detail": detail, "raw": raw, **extra})
@@ -224,8 +228,9 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             hidden = q["solution_prompt"] != q["prompt"]  # the k solutions saw no examples (before any rewrite)
             t["st"]["examples_hidden"] += hidden
             rewritten = {}
-            if d.get("examples_rewritten"):  # example_policy "rewrite": the agreed outputs replace wrong examples
-                rewritten = {"prompt_as_written": q["prompt"], "examples_rewritten": d["examples_rewritten"]}
+            if d.get("prompt"):  # wrong examples rewritten to the agreed outputs, or contested ones dropped
+                rewritten = {"prompt_as_written": q["prompt"], **{k: d[k] for k in (
+                    "examples_rewritten", "examples_dropped") if d.get(k)}}
                 q["prompt"] = d["prompt"]
             record = {"prompt": q["prompt"], **rewritten, "entry_point": q["entry_point"], "args": q["args"],
                       "indent": q["indent"],
@@ -279,9 +284,10 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
             t["st"]["accepted"] += 1
             if meta.get("revised"):
                 t["st"]["accepted_after_revision"] += 1
-            if rewritten:
+            if rewritten.get("examples_rewritten"):
                 t["st"]["questions_rewritten"] += 1
                 t["st"]["examples_rewritten"] += len(rewritten["examples_rewritten"])
+            t["st"]["examples_dropped"] += len(rewritten.get("examples_dropped", []))
         return pending
 
     def revise(pending: list, rseed: int, sseed: int) -> list:
