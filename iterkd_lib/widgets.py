@@ -85,6 +85,7 @@ CONTROLS: list[tuple[str, Callable[[Any], W.Widget]]] = [
     ("regeneration.per_level.hard", _int("new hard", 0, 20)),
     ("regeneration.revise_rounds", _int("revisions", 0, 3)),
     ("regeneration.solutions_see_examples", _bool("solvers see examples")),
+    ("regeneration.contested_examples", _choice("contested ex.", ("keep", "drop", "reject"))),
     ("regeneration.student_check_samples", _int("student check n", 0, 8)),
 ]
 

@@ -288,12 +288,13 @@ def test_acceptance_annotation_counts_questions_with_rewritten_examples(tmp_path
          "prompt_kind": "breadth", "origin_cycle": 1}
     s.write_records(1, "08_new_questions", [
         {**q, "task_id": "g/1", "examples_rewritten": [{"call": "g()", "old": "2", "new": "1"}]},
-        {**q, "task_id": "g/2"}])
+        {**q, "task_id": "g/2", "examples_dropped": [{"call": "g()", "stated": "2"}]}])
     s.write_records(1, "08_rejected_questions", [{"parent_task_id": "t/1", "parent_level": "easy",
                                                   "reason": "copied_example", "detail": "", "raw": ""}])
     fig = F.fig_acceptance(s, 1)
     text = " ".join(a.text or "" for a in fig.layout.annotations)
     assert "accepted 2/3" in text and "docstring examples rewritten to the agreed outputs: 1" in text
+    assert "unconfirmed (contested) examples dropped: 1" in text
     assert list(_trace(fig, "rejected: copied_example").y) == [1, 0, 0]
 
 

@@ -23,6 +23,7 @@ NEW_VALUES = {
     "regeneration.per_level.hard": 9,
     "regeneration.revise_rounds": 2,
     "regeneration.solutions_see_examples": False,
+    "regeneration.contested_examples": "drop",
     "regeneration.student_check_samples": 3,
 }
 

@@ -267,6 +267,9 @@ def fig_acceptance(store: RunStore, cycle: int | None = None) -> go.Figure:
     rewritten = [q for q in acc if q.extra.get("examples_rewritten")]  # regeneration.example_policy "rewrite"
     if rewritten:
         text += f"; accepted with docstring examples rewritten to the agreed outputs: {len(rewritten)}"
+    dropped = [q for q in acc if q.extra.get("examples_dropped")]  # regeneration.contested_examples "drop"
+    if dropped:
+        text += f"; accepted with unconfirmed (contested) examples dropped: {len(dropped)}"
     revised = [q for q in acc if q.extra.get("revised")]  # regeneration.revise_rounds
     if revised:
         text += f"; accepted after a revision: {len(revised)}"
