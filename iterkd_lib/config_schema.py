@@ -345,10 +345,11 @@ class RegenerationConfig:
     contested_examples: str = _f("keep", "What a docstring example whose input the vote left contested (with "
                                  "min_agreed_inputs < 1 the agreeing group may split on some inputs; they get no "
                                  "test) does: 'keep' (shown as written: the rule before 2026-12-01 session 13), "
-                                 "'drop' (removed from the prompt, recorded in examples_dropped: every example the "
-                                 "student sees is then confirmed by the tests) or 'reject' ('contested_example'). "
-                                 "In the accepted questions recorded up to session 13, 5 of the 6 distinct such "
-                                 "examples were wrong (LOG.md).", choices=("keep", "drop", "reject"))
+                                 "'drop' (its `>>>` lines leave the prompt, recorded in examples_dropped; one shown "
+                                 "only in prose, or whose removal would leave no prose, rejects) or 'reject' "
+                                 "('contested_example', final: not revisable). In the accepted questions recorded "
+                                 "up to session 13, 5 of the 6 distinct such examples were wrong (LOG.md).",
+                                 choices=("keep", "drop", "reject"))
     rouge_l_max: float = _f(0.7, "Reject a question whose ROUGE-L to any pool question exceeds this.",
                             min=0.0, max=1.0)
     embedding_sim_max: float = _f(0.92, "Reject when the MiniLM cosine similarity exceeds this (0 disables).",

@@ -31,7 +31,7 @@ from iterkd_lib.question_prompts import QUESTION_MARKER, question_messages, ques
 from iterkd_lib.sandbox.execution import check_completions
 from iterkd_lib.scoring.agreed_tests import rewrite_examples, trivial_bodies
 from iterkd_lib.scoring.agreement_vote import summarise_agreement
-from iterkd_lib.scoring.docstrings import strip_examples
+from iterkd_lib.scoring.docstrings import drop_examples, strip_examples
 from iterkd_lib.scoring.novelty import Embedder, check_text
 from iterkd_lib.scoring.question_parser import (
     _PLACEHOLDER,
@@ -733,6 +733,31 @@ def test_an_example_on_a_contested_input_is_kept_dropped_or_rejected():
     assert dropped["test"] == kept["test"]  # the tests never held the contested input
     rejected = decide_question(q, out, make_cfg(min_agreed_inputs=0.66, contested_examples="reject"))
     assert rejected["reason"] == "contested_example" and "align_right('abc', -3) -> ''" in rejected["detail"]
+    # with a wrong example beside it: the contested one goes, the wrong one is rewritten in the same prompt
+    wrong = dict(q, prompt=q["prompt"].replace("'    a'\n", "'  a'\n"),
+                 expectations=[dict(q["expectations"][0], expected="'  a'"), q["expectations"][1]])
+    both = decide_question(wrong, dict(out, expected=["  a", ""]),
+                           make_cfg(min_agreed_inputs=0.66, contested_examples="drop"))
+    assert both["reason"] == "" and both["prompt"] == dropped["prompt"]
+    assert both["examples_rewritten"] == [{"call": "align_right('a', 5)", "old": "'  a'", "new": "'    a'"}]
+    # a contested call shown only in prose cannot be dropped: under "drop" the question is rejected
+    prose = dict(q, prompt=q["prompt"].replace("    >>> align_right('abc', -3)\n    ''\n",
+                                               "    align_right('abc', -3) returns ''.\n"))
+    r = decide_question(prose, out, make_cfg(min_agreed_inputs=0.66, contested_examples="drop"))
+    assert r["reason"] == "contested_example" and "cannot be dropped" in r["detail"] and "prompt" not in r
+
+
+def test_drop_examples_removes_only_the_named_calls():
+    prompt = ('def f(a, b=0):\n    """Add.\n\n    Examples:\n    >>> f( 1 , b=2 )\n    3\n    >>> f(2)\n    2\n'
+              "    >>> f(1, b=2)\n    3\n    >>> f([1,\n    ...    2])\n    Traceback (most recent call last):\n"
+              '    TypeError: no\n    Lists are refused."""\n')
+    text, removed = drop_examples(prompt, "f", ["f(1, b=2)", "f([1, 2])", "f(9)"])
+    assert removed == ["f(1, b=2)", "f([1, 2])"]  # spacing does not matter; written twice, listed once
+    assert text == ('def f(a, b=0):\n    """Add.\n\n    Examples:\n    >>> f(2)\n    2\n'
+                    '    Lists are refused."""\n')
+    only = 'def g(x):\n    """\n    >>> g(1)\n    2\n    """\n'
+    assert drop_examples(only, "g", ["g(1)"]) == (only, [])  # it would leave no text
+    assert drop_examples(prompt, "f", ["f(7)"]) == (prompt, [])
 
 
 # --------------------------------------------------------------------------------------------- revisions

@@ -12,7 +12,7 @@ has picked the agreeing group) and stages/new_questions.py (`check_tests` before
   "rewrite").
 - `contested_examples`: docstring examples whose input the vote left contested (no agreed outcome, so no test:
   regeneration.min_agreed_inputs < 1) are unconfirmed; regeneration.contested_examples keeps, drops
-  (`docstrings.drop_examples`) or rejects them (`contested_example`). Why: in the accepted questions recorded
+  (`docstrings.drop_examples`; one it cannot drop rejects) or rejects them (`contested_example`). Why: in the accepted questions recorded
   up to session 13, 5 of the 6 distinct such examples were wrong (LOG.md).
 - `check_tests`: the reference must pass the written tests (`reference_fails`: a bug of ours, kept as a guard)
   and no trivially wrong body (`trivial_bodies`) may pass them (`trivial_tests`).
@@ -112,18 +112,23 @@ def write_tests(q: dict, outcomes: list[dict], cfg: Any, skip: dict | None = Non
 def contested_examples(q: dict, exps: list[dict], contested: list[int], policy: str,
                        prompt: str) -> tuple[str, list[dict], str]:
     """(prompt, dropped, why) for the docstring examples among `exps` (`compare_expectations`' records) whose
-    input index is in `contested`. policy "keep": nothing changes; "drop": `prompt` without them, dropped
-    [{"call", "stated"}]; "reject": `why` names the first one ("" when there is none). `prompt` is the question's
-    prompt as it stands (wrong examples may already be rewritten)."""
+    input index is in `contested`. policy "keep": nothing changes; "drop": `prompt` without their `>>>` lines,
+    dropped [{"call", "stated"}], one per removed call; "reject", or "drop" when one cannot be removed (shown
+    only in prose, or removing it would leave no prose): `why` names it ("" when there is none). `prompt` is the
+    question's prompt as it stands."""
     unconfirmed = [x for x in exps if x["source"] == "docstring" and q["inputs"].index(x["call"]) in contested]
     if not unconfirmed or policy == "keep":
         return prompt, [], ""
-    if policy == "reject":
-        x = unconfirmed[0]
+    calls = list(dict.fromkeys(x["call"] for x in unconfirmed))
+    text, removed = drop_examples(prompt, q["entry_point"], calls) if policy == "drop" else (prompt, [])
+    left = [x for x in unconfirmed if x["call"] not in removed]
+    if left:
+        x = left[0]
         return prompt, [], (f"the docstring shows {x['call']} -> {x['expected']}, an input on which the agreeing "
-                            f"solutions split ({len(unconfirmed)} such example(s))")[:300]
-    return (drop_examples(prompt, q["entry_point"], [x["call"] for x in unconfirmed]),
-            [{"call": x["call"], "stated": x["expected"]} for x in unconfirmed], "")
+                            f"solutions split" + ("; it cannot be dropped" if policy == "drop" else "")
+                            + f" ({len(calls)} such call(s))")[:300]
+    return text, [{"call": c, "stated": next(x["expected"] for x in unconfirmed if x["call"] == c)}
+                  for c in removed], ""
 
 
 def _replace_value(line: str, start: int, old: str, new: str) -> str | None:

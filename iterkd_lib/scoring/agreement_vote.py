@@ -268,6 +268,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
             res.update(prompt=prompt, examples_rewritten=rewrites)
             return res
     x = backed[0] if backed and rg.example_policy == "rewrite" else wrong[0]
+    res.pop("prompt", None), res.pop("examples_dropped", None)  # a rejected question keeps its prompt as written
     res["reason"], res["detail"] = "example_mismatch", (f"docstring says {x['call']} -> {x['expected']}, the "
                                                         f"agreeing solutions give {x['agreed']}"
                                                         + (f"; not rewritten: {why}" if why else ""))[:300]

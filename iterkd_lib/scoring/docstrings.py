@@ -7,8 +7,7 @@ the tests but not the text. With regeneration.solutions_see_examples = False the
 stages/new_questions.py see `strip_examples(prompt)` instead.
 
 `drop_examples` removes only the examples of given calls: with regeneration.contested_examples = "drop" the
-examples whose input the vote left contested (scoring/agreed_tests.py), so every example the student sees is
-confirmed by the tests.
+`>>>` examples whose input the vote left contested (scoring/agreed_tests.py).
 
 Not covered: examples written as prose (`f(x) -> y` inside a sentence) stay, being part of the text; a
 docstring that is only examples is left whole by `strip_examples`. Entry points: `strip_examples`,
@@ -88,22 +87,28 @@ def strip_examples(prompt: str, entry_point: str | None = None) -> str:
     leave no prose (the examples are then the whole specification). Used for regeneration.solutions_see_examples
     = False (stages/new_questions.py, which records what the solutions saw).
     """
-    text = _remove_examples(prompt, entry_point, None)
-    if text is None:
-        return prompt
+    text, _ = _remove_examples(prompt, entry_point, None)
+    return text if text is not None and _has_prose(text, entry_point) else prompt
+
+
+def drop_examples(prompt: str, entry_point: str | None, calls: list[str]) -> tuple[str, list[str]]:
+    """(the prompt without the `>>>` examples of `entry_point`'s docstring whose call is one of `calls`, the calls
+    of those removed). Calls are compared as parsed expressions, so spacing does not matter; an example written
+    twice goes twice and is listed once. What an example is and what goes with it: `strip_examples`. A call
+    shown only in prose (`f(x) -> y` in a sentence) is not removed and not listed. Returns (`prompt`, []) when
+    none matches, and also when removing them would leave the docstring without prose. Used for
+    regeneration.contested_examples = "drop" (scoring/agreed_tests.py)."""
+    text, removed = _remove_examples(prompt, entry_point, {_normal(c) for c in calls})
+    if text is None or not _has_prose(text, entry_point):
+        return prompt, []
+    return text, [c for c in dict.fromkeys(calls) if _normal(c) in removed]
+
+
+def _has_prose(text: str, entry_point: str | None) -> bool:
+    """Whether `entry_point`'s docstring in `text` holds any word of two letters or more."""
     span = _docstring_span(text, entry_point)
-    if span is None:
-        return prompt
-    prose = "\n".join(text.splitlines()[span[0]: span[1] + 1])
-    return text if re.search(r"[A-Za-z]{2,}", prose.replace('"""', "").replace("'''", "")) else prompt
-
-
-def drop_examples(prompt: str, entry_point: str | None, calls: list[str]) -> str:
-    """The prompt without the `>>>` examples of `entry_point`'s docstring whose call is one of `calls` (compared as
-    parsed expressions, so spacing does not matter); what an example is and what goes with it: `strip_examples`.
-    Returns `prompt` unchanged when none matches. Used for regeneration.contested_examples = "drop"
-    (scoring/agreement_vote.py): an example whose input the vote left contested is unconfirmed."""
-    return _remove_examples(prompt, entry_point, {_normal(c) for c in calls}) or prompt
+    prose = "\n".join(text.splitlines()[span[0]: span[1] + 1]) if span else ""
+    return bool(re.search(r"[A-Za-z]{2,}", prose.replace('"""', "").replace("'''", "")))
 
 
 def _normal(call: str) -> str:
@@ -113,18 +118,18 @@ def _normal(call: str) -> str:
         return call.strip()
 
 
-def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | None) -> str | None:
-    """The prompt without the examples of `entry_point`'s docstring (those whose normalised call is in `calls`;
-    every one when None); None when nothing was removed."""
+def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | None) -> tuple[str | None, set[str]]:
+    """(the prompt without the examples of `entry_point`'s docstring -- those whose normalised call is in `calls`,
+    every one when None -- or None when nothing was removed, the normalised calls removed)."""
     span = _docstring_span(prompt, entry_point)
     if span is None:
-        return None
+        return None, set()
     lines = prompt.splitlines()
     first, last = span
     if re.match(r"^\s*[rRuU]?(?:\"\"\"|\'\'\')\s*>>>", lines[first]):
-        return None  # it opens with an example: no prose ahead of the examples to read the task from
+        return None, set()  # it opens with an example: no prose ahead of the examples to read the task from
     out: list[str | None] = []  # the docstring's lines; None marks where an example was
-    i, removed = first, False
+    i, removed = first, set()
     while i <= last:
         line = lines[i]
         j = i + 1
@@ -135,7 +140,7 @@ def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | Non
             out.extend(lines[i:j] if line.lstrip().startswith(">>>") else [line])
             i = j if line.lstrip().startswith(">>>") else i + 1
             continue
-        removed = True
+        removed.add(_normal(call))
         out.append(None)
         end = min(_output_end(lines, j), last + 1)
         tail = lines[end - 1].rstrip() if end > j else ""
@@ -143,7 +148,7 @@ def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | Non
             out.append(line[: len(line) - len(line.lstrip())] + tail[-3:])  # the quotes closing the docstring
         i = end
     if not removed:
-        return None
+        return None, removed
     kept: list[str] = []
     for j, line in enumerate(out):
         if line is None:
@@ -164,4 +169,4 @@ def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | Non
         kept.append(line)
     while len(kept) > 1 and not kept[-2].strip() and kept[-1].strip() in _CLOSING_QUOTES:
         del kept[-2]  # no blank line left before the closing quotes
-    return "\n".join(lines[:first] + kept + lines[last + 1:]) + ("\n" if prompt.endswith("\n") else "")
+    return "\n".join(lines[:first] + kept + lines[last + 1:]) + ("\n" if prompt.endswith("\n") else ""), removed
