@@ -62,6 +62,7 @@ from typing import Any
 
 from iterkd_lib.sandbox.calls import add_typing_imports, outcomes_agree, run_calls
 from iterkd_lib.scoring.agreed_tests import contested_examples, rewrite_examples, write_tests
+from iterkd_lib.scoring.docstrings import examples_hidden
 from iterkd_lib.scoring.expectations import compare_expectations
 from iterkd_lib.scoring.return_types import type_mismatches
 
@@ -231,7 +232,7 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         ref = groups[0][0]
     outcomes = runs[ref]["outcomes"]
     test, n_tests, left_out = write_tests(q, outcomes, cfg, skip={i: "contested" for i in contested})
-    hidden = q.get("solution_prompt", q["prompt"]) != q["prompt"]  # the k sampled solutions saw no examples
+    hidden = examples_hidden(q)
     readers = [c for c in voters if c != WRITTEN] if hidden else voters  # who read the task from the text
     exps = compare_expectations(q, outcome.get("expected") or [], runs, readers, ref, contested, rg)
     res.update(reference=ref, test=test, n_tests=n_tests, left_out=left_out, expectations=exps)
@@ -247,13 +248,13 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
             f" ({len(mismatched)} of {len(outcomes)} inputs)")[:300])
         return res
     prompt, dropped, why = contested_examples(q, exps, contested, rg.contested_examples, q["prompt"])
-    res.update(**({"reason": "contested_example", "detail": why} if why else {}),
-               **({"prompt": prompt, "examples_dropped": dropped} if dropped else {}))
     if why:
+        res["reason"], res["detail"] = "contested_example", why
         return res
+    edits = {"prompt": prompt, "examples_dropped": dropped} if dropped else {}  # only an accepted one carries them
     wrong = [x for x in exps if x["source"] == "docstring" and x["agrees"] is False]
     if not wrong or rg.example_policy == "count":
-        return res
+        return {**res, **edits}
     why = ""
     backed = [x for x in wrong if x.get("supporters")]
     if rg.example_policy == "rewrite" and backed:
@@ -265,10 +266,8 @@ def decide_question(q: dict, outcome: dict, cfg: Any) -> dict:
         prompt, rewrites, why = rewrite_examples(prompt, [
             {**x, "value": outcomes[q["inputs"].index(x["call"])]} for x in wrong])
         if not why:
-            res.update(prompt=prompt, examples_rewritten=rewrites)
-            return res
+            return {**res, **edits, "prompt": prompt, "examples_rewritten": rewrites}
     x = backed[0] if backed and rg.example_policy == "rewrite" else wrong[0]
-    res.pop("prompt", None), res.pop("examples_dropped", None)  # a rejected question keeps its prompt as written
     res["reason"], res["detail"] = "example_mismatch", (f"docstring says {x['call']} -> {x['expected']}, the "
                                                         f"agreeing solutions give {x['agreed']}"
                                                         + (f"; not rewritten: {why}" if why else ""))[:300]

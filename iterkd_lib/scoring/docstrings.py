@@ -11,7 +11,7 @@ stages/new_questions.py see `strip_examples(prompt)` instead.
 
 Not covered: examples written as prose (`f(x) -> y` inside a sentence) stay, being part of the text; a
 docstring that is only examples is left whole by `strip_examples`. Entry points: `strip_examples`,
-`drop_examples`.
+`examples_hidden`, `drop_examples`.
 """
 
 from __future__ import annotations
@@ -91,6 +91,12 @@ def strip_examples(prompt: str, entry_point: str | None = None) -> str:
     return text if text is not None and _has_prose(text, entry_point) else prompt
 
 
+def examples_hidden(q: dict) -> bool:
+    """Whether the k sampled solutions saw the prompt without its examples (q["solution_prompt"], set by
+    stages/new_questions.py under regeneration.solutions_see_examples false, differs from the prompt)."""
+    return q.get("solution_prompt", q["prompt"]) != q["prompt"]
+
+
 def drop_examples(prompt: str, entry_point: str | None, calls: list[str]) -> tuple[str, list[str]]:
     """(the prompt without the `>>>` examples of `entry_point`'s docstring whose call is one of `calls`, the calls
     of those removed). Calls are compared as parsed expressions, so spacing does not matter; an example written
@@ -132,15 +138,19 @@ def _remove_examples(prompt: str, entry_point: str | None, calls: set[str] | Non
     i, removed = first, set()
     while i <= last:
         line = lines[i]
-        j = i + 1
+        if not line.lstrip().startswith(">>>"):
+            out.append(line)
+            i += 1
+            continue
+        j = i + 1  # past the call's `...` continuation lines
         while j <= last and lines[j].lstrip().startswith("..."):
             j += 1
-        call = "".join(ln.lstrip()[3:].strip() + " " for ln in lines[i:j])
-        if not line.lstrip().startswith(">>>") or (calls is not None and _normal(call) not in calls):
-            out.extend(lines[i:j] if line.lstrip().startswith(">>>") else [line])
-            i = j if line.lstrip().startswith(">>>") else i + 1
+        call = _normal("".join(ln.lstrip()[3:].strip() + " " for ln in lines[i:j]))
+        if calls is not None and call not in calls:
+            out.extend(lines[i:j])  # a kept example: its output lines follow as ordinary lines
+            i = j
             continue
-        removed.add(_normal(call))
+        removed.add(call)
         out.append(None)
         end = min(_output_end(lines, j), last + 1)
         tail = lines[end - 1].rstrip() if end > j else ""

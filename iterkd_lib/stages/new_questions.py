@@ -107,7 +107,7 @@ from iterkd_lib.scoring.agreement_vote import (
 from iterkd_lib.scoring.code_extraction import completion_from_code, extract_code
 from iterkd_lib.scoring.decontamination import max_rouge_l
 from iterkd_lib.scoring.disputes import disputes
-from iterkd_lib.scoring.docstrings import strip_examples
+from iterkd_lib.scoring.docstrings import examples_hidden, strip_examples
 from iterkd_lib.scoring.novelty import check_contamination, check_text, held_out_index
 from iterkd_lib.scoring.question_parser import parse_reply
 from iterkd_lib.scoring.student_check import check_questions
@@ -218,14 +218,14 @@ def regenerate_questions(levels: list[dict], pool: list[dict], teacher_backend: 
         sols = _sample_solutions([q for _, q, _ in live], teacher_backend, cfg, sseed)
         for (_, q, _), texts in zip(live, sols):
             q["solution_replies"] = texts
-            q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [  # WRITTEN
+            q["candidates"] = [extract_code(q["solution"], q["entry_point"]) if q["solution"] else ""] + [
                 extract_code(t, q["entry_point"]) for t in texts]
         outs = candidates_outcomes([q for _, q, _ in live], cfg)
         pending, decided = [], []
         for (meta, q, raw), out in zip(live, outs):
             t, level = todo[meta["parent_level"]], meta["parent_level"]
             d = decide_question(q, out, cfg)
-            hidden = q["solution_prompt"] != q["prompt"]  # the k solutions saw no examples (before any rewrite)
+            hidden = examples_hidden(q)  # before the prompt takes any rewrite below
             t["st"]["examples_hidden"] += hidden
             rewritten = {}
             if d.get("prompt"):  # wrong examples rewritten to the agreed outputs, or contested ones dropped

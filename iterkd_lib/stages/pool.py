@@ -44,8 +44,7 @@ log = logging.getLogger("iterkd")
 # How a new question was made (08_new_questions keeps it); the next pool carries only the problem and its origin.
 _STAGE_III_ONLY = ("raw", "teacher", "decoding", "seed", "solution_decoding", "solutions_seed", "candidates",
                    "solution_replies", "solution_prompt", "outcomes", "teacher_expectations", "inputs", "left_out",
-                   "reference",
-                   "student_check")
+                   "reference", "student_check")
 
 
 def _split_seeds(cfg: Any) -> tuple[list[dict], list[dict]]:
